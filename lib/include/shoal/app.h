@@ -1,0 +1,100 @@
+/* The turnkey driver: write one task function, call shoal_main.
+ *
+ *   static int pi_task(shoal_task *t, void *ctx) {
+ *       long n = shoal_param_long(t, "samples");
+ *       gsl_rng *r = shoal_task_rng(t);
+ *       ...
+ *       shoal_set_int64(t, HITS, hits);
+ *       return SHOAL_OK;
+ *   }
+ *   int main(int argc, char **argv) { return shoal_main(&app, argc, argv); }
+ *
+ * shoal_main initialises MPI, reads the command line and the config file
+ * (rank 0 reads, all ranks parse the same text), creates the result file,
+ * runs every task once over all ranks, writes each task's row, prints a
+ * summary, finalises MPI and returns the process exit status:
+ *   0 all tasks done, 1 some tasks failed, 2 usage or config error,
+ *   4 I/O, MPI or internal error. */
+#ifndef SHOAL_APP_H
+#define SHOAL_APP_H
+
+#include <shoal/export.h>
+#include <shoal/store.h>
+#include <shoal/types.h>
+#include <gsl/gsl_rng.h>
+#include <stdint.h>
+
+enum {
+    SHOAL_EXIT_OK = 0,
+    SHOAL_EXIT_TASKS_FAILED = 1,
+    SHOAL_EXIT_USAGE = 2,
+    SHOAL_EXIT_INTERRUPTED = 3,
+    SHOAL_EXIT_ERROR = 4
+};
+
+typedef struct shoal_task shoal_task;
+
+/* One app parameter, read from the app's config section. */
+typedef struct {
+    const char *name;
+    shoal_type type;  /* SHOAL_INT64, SHOAL_FLOAT64 or SHOAL_STRING */
+    const char *dflt; /* default value as text; NULL: the key is required */
+    const char *doc;  /* one line for --help */
+    double min, max;  /* inclusive bounds, enforced when min < max */
+} shoal_param;
+
+typedef struct {
+    const char *name; /* app name: config section, default output <name>.h5 */
+    const char *doc;  /* one line for --help */
+    /* One task. Return SHOAL_OK (0), or nonzero to mark the task failed (the
+     * code is stored in /tasks/error and the run goes on). */
+    int (*run)(shoal_task *t, void *ctx);
+    const shoal_field *outputs;
+    size_t noutputs;
+    const shoal_param *params;
+    size_t nparams;
+    void *ctx; /* passed to every hook */
+    /* Optional: once per rank before its first task; *workspace is handed to
+     * every task of that rank (shoal_task_workspace). Nonzero stops the run. */
+    int (*worker_init)(void *ctx, void **workspace);
+    /* Optional: once per rank after its last task. */
+    void (*worker_finalize)(void *ctx, void *workspace);
+    /* Optional: on rank 0 after the file is closed, to print a summary from
+     * the results. Return 0 or a negative code. */
+    int (*summary)(const shoal_results *res, void *ctx);
+} shoal_app;
+
+SHOAL_API int shoal_main(const shoal_app *app, int argc, char **argv);
+
+/* ---- inside a task -------------------------------------------------------- */
+
+/* Index of this task in 0..ntasks-1. */
+SHOAL_API uint64_t shoal_task_index(const shoal_task *t);
+/* This task's own generator, keyed by (seed, task index); owned by the
+ * framework, valid during the task. */
+SHOAL_API gsl_rng *shoal_task_rng(shoal_task *t);
+/* The workspace returned by worker_init on this rank (NULL without one). */
+SHOAL_API void *shoal_task_workspace(const shoal_task *t);
+
+/* Parameter values. Asking for an unknown name or the wrong type fails the
+ * task with a message and returns 0 / NaN / "". */
+SHOAL_API long shoal_param_long(shoal_task *t, const char *name);
+SHOAL_API double shoal_param_double(shoal_task *t, const char *name);
+SHOAL_API const char *shoal_param_string(shoal_task *t, const char *name);
+
+/* Set output field `field` (its index in app->outputs) of this task's row.
+ * A field left unset holds 0 (int64) or NaN (float64). */
+SHOAL_API void shoal_set_int64(shoal_task *t, int field, int64_t v);
+SHOAL_API void shoal_set_double(shoal_task *t, int field, double v);
+/* Pointer to this task's row of an array field (shoal_field_width elements);
+ * NULL (and the task fails) on a bad index or type. */
+SHOAL_API int64_t *shoal_out_int64(shoal_task *t, int field);
+SHOAL_API double *shoal_out_double(shoal_task *t, int field);
+
+/* Mark the task failed with a code and a message (logged at verbose level);
+ * returns code, so `return shoal_task_fail(t, 7, "diverged at step %d", s);`.
+ * code must be nonzero. */
+SHOAL_API int shoal_task_fail(shoal_task *t, int code, const char *fmt, ...)
+    SHOAL_PRINTF(3, 4);
+
+#endif

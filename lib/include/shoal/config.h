@@ -1,0 +1,81 @@
+/* INI configuration with command-line overrides and located errors.
+ *
+ * A shoal_config holds the parsed text of one INI file (read with inih) plus
+ * `--set section.key=value` overrides. Every entry remembers where it came
+ * from (file:line, or the --set option), so typed getters can report
+ * "mc_pi.ini:7: [run] tasks = 'abc' is not an integer". Getters mark
+ * entries as used; shoal_config_check_unused() then reports keys nobody
+ * asked for (typos) with the known keys as a hint.
+ *
+ * The config owns all its strings. Not thread-safe; one per run. */
+#ifndef SHOAL_CONFIG_H
+#define SHOAL_CONFIG_H
+
+#include <shoal/export.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct shoal_config shoal_config;
+
+/* Parse INI text. `source` names the text in messages (usually the file
+ * path). On success *out owns a new config; on failure *out is NULL, a
+ * message with source:line was reported, and SHOAL_ECONFIG is returned. */
+SHOAL_API int shoal_config_parse(const char *text, size_t len,
+                                 const char *source, shoal_config **out);
+/* Read a whole file into a NUL-terminated buffer (caller frees). Refuses
+ * directories and files over 64 MiB with a clear message. */
+SHOAL_API int shoal_config_read_file(const char *path, char **text,
+                                     size_t *len);
+SHOAL_API void shoal_config_free(shoal_config *cfg);
+
+/* Apply one "section.key=value" override. An override of a key that the
+ * file has replaces its value; otherwise it adds the key. */
+SHOAL_API int shoal_config_set(shoal_config *cfg, const char *assignment);
+
+/* The original text (for provenance), its source name, and the applied
+ * overrides as "section.key=value" lines. */
+SHOAL_API const char *shoal_config_text(const shoal_config *cfg);
+SHOAL_API const char *shoal_config_source(const shoal_config *cfg);
+SHOAL_API const char *shoal_config_overrides(const shoal_config *cfg);
+
+/* Does the config have this key / this section at all? */
+SHOAL_API int shoal_config_has(const shoal_config *cfg, const char *section,
+                               const char *key);
+SHOAL_API int shoal_config_has_section(const shoal_config *cfg,
+                                       const char *section);
+
+/* Typed getters. If the key is absent, *out = dflt and 0 is returned, unless
+ * `required` is set, in which case the error names the file and section.
+ * A value of the wrong type is an error naming file:line. Each getter marks
+ * the entry used. Bounds are inclusive. */
+SHOAL_API int shoal_config_get_long(shoal_config *cfg, const char *section,
+                                    const char *key, int required, long dflt,
+                                    long min, long max, long *out);
+SHOAL_API int shoal_config_get_u64(shoal_config *cfg, const char *section,
+                                   const char *key, int required,
+                                   uint64_t dflt, uint64_t min, uint64_t max,
+                                   uint64_t *out);
+SHOAL_API int shoal_config_get_double(shoal_config *cfg, const char *section,
+                                      const char *key, int required,
+                                      double dflt, double min, double max,
+                                      double *out);
+SHOAL_API int shoal_config_get_string(shoal_config *cfg, const char *section,
+                                      const char *key, int required,
+                                      const char *dflt, const char **out);
+SHOAL_API int shoal_config_get_bool(shoal_config *cfg, const char *section,
+                                    const char *key, int required, int dflt,
+                                    int *out);
+
+/* Report every entry of a section in `sections` (NULL-terminated) that was
+ * never read, and every section not in `sections`. `known` (NULL-terminated,
+ * may be NULL) lists hints. Returns SHOAL_ECONFIG if any were found. */
+SHOAL_API int shoal_config_check_unused(const shoal_config *cfg,
+                                        const char *const *sections);
+
+/* "file:line" (or "--set section.key") for messages; a static buffer
+ * per call site is not needed: the string lives as long as the config.
+ * NULL if the key is absent. */
+SHOAL_API const char *shoal_config_where(const shoal_config *cfg,
+                                         const char *section, const char *key);
+
+#endif

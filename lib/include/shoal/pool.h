@@ -1,0 +1,61 @@
+/* The master-worker pool: dynamic scheduling of task index ranges over MPI.
+ *
+ * Rank 0 is the master: it hands out contiguous ranges [start, start+count)
+ * of 0..ntasks-1, sized by guided self-scheduling bounded by a target time
+ * per range measured from task durations (big ranges early, small at the
+ * end). Every rank, the master included, runs ranges through the caller's
+ * range function. Workers keep one range in hand and one requested ahead,
+ * so the round trip to the master is hidden. Waiting ranks sleep with
+ * exponential back-off, so an idle rank costs next to no CPU. The master
+ * serves requests between its own tasks: a range function must call
+ * shoal_pool_yield() between tasks.
+ *
+ * The pool knows nothing about HDF5 or tasks: only index ranges. */
+#ifndef SHOAL_POOL_H
+#define SHOAL_POOL_H
+
+#include <shoal/export.h>
+#include <mpi.h>
+#include <stdint.h>
+
+typedef struct shoal_pool shoal_pool;
+
+/* Run tasks [start, start+count). Call shoal_pool_yield(pool, now) after each
+ * task (now = shoal_now()). Return 0, or a negative SHOAL_E* code if this rank
+ * cannot go on (the pool then stops handing out work everywhere). */
+typedef int shoal_range_fn(void *arg, shoal_pool *pool, uint64_t start,
+                           uint64_t count);
+
+typedef struct {
+    uint64_t ntasks;             /* tasks 0..ntasks-1 */
+    double target_range_seconds; /* upper bound of a range's run time (0: 0.05 s) */
+    uint64_t max_range_tasks;    /* cap on a range's length (0: 65536) */
+    uint64_t first_range_tasks;  /* length before any timing is known (0: 1) */
+    int master_idle;             /* 1: rank 0 only schedules (default 0: it also works) */
+} shoal_pool_config;
+
+typedef struct {
+    uint64_t tasks;        /* tasks this rank ran */
+    uint64_t ranges;       /* ranges this rank ran */
+    double busy_seconds;   /* time inside the range function */
+    double idle_seconds;   /* time waiting for a range or for requests */
+    double wall_seconds;   /* time inside shoal_pool_run */
+    uint64_t messages;     /* MPI messages sent by this rank */
+} shoal_pool_stats;
+
+/* Collective over comm. Runs until every task has been handed out and every
+ * rank has finished its ranges. Returns 0 on every rank, or on every rank the
+ * same negative code if some rank's range function failed (that rank has
+ * reported why). stats may be NULL. */
+SHOAL_API int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
+                             shoal_range_fn *fn, void *arg,
+                             shoal_pool_stats *stats);
+
+/* Let the master serve requests; cheap (a compare) on workers and when the
+ * last service was less than ~20 us ago. */
+SHOAL_API void shoal_pool_yield(shoal_pool *pool, double now);
+
+/* Monotonic time in seconds. */
+SHOAL_API double shoal_now(void);
+
+#endif

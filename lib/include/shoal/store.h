@@ -1,0 +1,96 @@
+/* The result file: one parallel HDF5 file shared by all ranks.
+ *
+ * shoal_store_create is collective: it creates every dataset at its final
+ * size (task index = outer dimension, contiguous, allocated at creation),
+ * writes the provenance attributes and flushes. From then on the file's
+ * structure is frozen and ranks write rows of their ranges independently
+ * (results first, then status), so a run killed at any point leaves a file
+ * that readers open, with every row marked done being complete.
+ * shoal_store_close is collective again: per-rank statistics, end attributes,
+ * flush, close.
+ *
+ * Layout:  /results/<field> [ntasks, dims...]
+ *          /tasks/status uint8 (0 pending, 1 done, 2 failed), /tasks/rank
+ *          int32, /tasks/seconds float32, /tasks/error int32
+ *          /ranks/{host,tasks,busy_seconds,idle_seconds} [nranks]
+ *          root attributes: shoal_version, app, config, config_source, seed,
+ *          rng, ntasks, nranks, hosts, started; at close: finished,
+ *          wall_seconds, tasks_done, tasks_failed. */
+#ifndef SHOAL_STORE_H
+#define SHOAL_STORE_H
+
+#include <shoal/export.h>
+#include <shoal/types.h>
+#include <mpi.h>
+#include <stdint.h>
+
+typedef struct shoal_store shoal_store;
+
+enum { SHOAL_STATUS_PENDING = 0, SHOAL_STATUS_DONE = 1, SHOAL_STATUS_FAILED = 2 };
+
+typedef struct {
+    const char *path;           /* output file */
+    int force;                  /* 1: replace an existing file */
+    uint64_t ntasks;
+    const shoal_field *fields;  /* output fields, in order */
+    size_t nfields;
+    const char *app;            /* provenance */
+    const char *config_text;
+    const char *config_source;
+    const char *rng;
+    uint64_t seed;
+} shoal_store_spec;
+
+/* One range's rows, as buffers of `count` rows each (field i: count *
+ * width_i elements of its type). */
+typedef struct {
+    const void *const *fields;
+    const uint8_t *status;
+    const int32_t *rank;
+    const float *seconds;
+    const int32_t *error;
+} shoal_store_rows;
+
+typedef struct {
+    uint64_t tasks;
+    double busy_seconds;
+    double idle_seconds;
+} shoal_store_rank_stats;
+
+/* Collective. Refuses (SHOAL_EEXIST, on every rank) an existing path unless
+ * spec->force; reports a missing or unwritable directory clearly. Only rank 0
+ * reports collective failures. On success *out owns the open store. */
+SHOAL_API int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
+                                 shoal_store **out);
+/* Independent. Writes rows [start, start+count): results, then the task
+ * columns. Safe to call from any rank at any time between create and close. */
+SHOAL_API int shoal_store_write_rows(shoal_store *s, uint64_t start,
+                                     uint64_t count,
+                                     const shoal_store_rows *rows);
+/* Collective. Writes per-rank statistics and end attributes and closes.
+ * done/failed are the run's totals (identical on all ranks). Frees s even on
+ * failure. */
+SHOAL_API int shoal_store_close(shoal_store *s,
+                                const shoal_store_rank_stats *mine,
+                                uint64_t done, uint64_t failed,
+                                double wall_seconds);
+
+/* ---- reading a finished file (serial, any single process) ---------------- */
+
+typedef struct shoal_results shoal_results;
+
+SHOAL_API int shoal_results_open(const char *path, shoal_results **out);
+SHOAL_API void shoal_results_close(shoal_results *r);
+SHOAL_API uint64_t shoal_results_ntasks(const shoal_results *r);
+/* Read rows [start, start+count) of /results/<field> (converted to the
+ * requested type by HDF5) or of the status column. */
+SHOAL_API int shoal_results_read_int64(const shoal_results *r, const char *field,
+                                       uint64_t start, uint64_t count,
+                                       int64_t *buf);
+SHOAL_API int shoal_results_read_double(const shoal_results *r,
+                                        const char *field, uint64_t start,
+                                        uint64_t count, double *buf);
+SHOAL_API int shoal_results_read_status(const shoal_results *r, uint64_t start,
+                                        uint64_t count, uint8_t *buf);
+
+#endif

@@ -1,0 +1,594 @@
+/* app.c: shoal_main, the turnkey driver.
+ *
+ * Order of a run: MPI_Init; every rank parses the command line (mpirun hands
+ * all ranks the same argv) but only rank 0 speaks; rank 0 reads the config
+ * file and broadcasts its text; every rank parses the same text, so every
+ * rank reaches the same verdict on it and errors are printed once (other
+ * ranks run with a silent error handler during set-up). Then the store is
+ * created collectively, the pool runs the tasks, the store is closed
+ * collectively, and rank 0 prints the summary. Exit status: see app.h. */
+#include <shoal/app.h>
+#include <shoal/config.h>
+#include <shoal/error.h>
+#include <shoal/log.h>
+#include <shoal/pool.h>
+#include <shoal/rng.h>
+#include <shoal/version.h>
+
+#include "runner.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ROW_BUFFER (32u << 20) /* bytes of row buffers per rank */
+
+/* ---- command line --------------------------------------------------------------- */
+
+typedef struct {
+    const char *config;   /* positional CONFIG */
+    const char *output;   /* --output */
+    const char **sets;    /* --set values, in order */
+    int nsets;
+    int force, help, version;
+    int verbosity;        /* -q: -1, -v: +1 each */
+} cli;
+
+enum { OPT_OUTPUT, OPT_SET, OPT_FORCE, OPT_QUIET, OPT_VERBOSE, OPT_HELP,
+       OPT_VERSION, NOPTS };
+
+static const struct {
+    char shortname;
+    const char *longname;
+    const char *arg;  /* NULL: a flag */
+    const char *doc;
+} options[NOPTS] = {
+    [OPT_OUTPUT] = {'o', "output", "PATH",
+                    "write results to PATH (same as --set run.output=PATH)"},
+    [OPT_SET] = {'s', "set", "SECTION.KEY=VALUE",
+                 "override a config value; repeatable"},
+    [OPT_FORCE] = {'f', "force", NULL, "replace an existing output file"},
+    [OPT_QUIET] = {'q', "quiet", NULL, "print errors only"},
+    [OPT_VERBOSE] = {'v', "verbose", NULL, "print more; twice for debug output"},
+    [OPT_HELP] = {'h', "help", NULL, "show this help and exit"},
+    [OPT_VERSION] = {'V', "version", NULL, "show the version and exit"},
+};
+
+/* The [run] section, also as a table: one place for names, defaults, docs. */
+static const struct {
+    const char *key;
+    const char *dflt;
+    const char *doc;
+} run_keys[] = {
+    {"tasks", NULL, "number of tasks (required, >= 1)"},
+    {"seed", "1", "run seed, 1..2^63-1; with the task index it keys every random stream"},
+    {"output", "<app>.h5", "result file (HDF5); never replaced without --force"},
+    {"rng", "philox4x32", "generator: philox4x32, or a GSL name (mt19937, ...)"},
+    {"target_range_seconds", "0.05", "longest wanted run time of one range of tasks"},
+    {"max_range_tasks", "65536", "most tasks in one range (also bounded by 32 MiB of rows)"},
+    {"master_works", "true", "rank 0 runs tasks between scheduling duties"},
+};
+
+static void print_help(const shoal_app *app, FILE *out)
+{
+    fprintf(out,
+            "Usage: %s [OPTIONS] CONFIG.ini\n"
+            "       mpirun -n N %s [OPTIONS] CONFIG.ini\n\n%s%s"
+            "Options:\n",
+            app->name, app->name, app->doc ? app->doc : "",
+            app->doc ? "\n\n" : "");
+    for (int i = 0; i < NOPTS; i++) {
+        char lhs[64];
+        snprintf(lhs, sizeof lhs, "-%c, --%s%s%s", options[i].shortname,
+                 options[i].longname, options[i].arg ? " " : "",
+                 options[i].arg ? options[i].arg : "");
+        fprintf(out, "  %-30s %s\n", lhs, options[i].doc);
+    }
+    fprintf(out, "\nConfig file, section [run]:\n");
+    for (size_t i = 0; i < sizeof run_keys / sizeof run_keys[0]; i++)
+        fprintf(out, "  %-22s %s%s%s\n", run_keys[i].key, run_keys[i].doc,
+                run_keys[i].dflt ? "; default " : "",
+                run_keys[i].dflt ? run_keys[i].dflt : "");
+    if (app->nparams) {
+        fprintf(out, "\nConfig file, section [%s]:\n", app->name);
+        for (size_t i = 0; i < app->nparams; i++) {
+            const shoal_param *p = &app->params[i];
+            const char *type = p->type == SHOAL_INT64     ? "integer"
+                               : p->type == SHOAL_FLOAT64 ? "number"
+                                                          : "string";
+            fprintf(out, "  %-22s (%s) %s%s%s%s\n", p->name, type,
+                    p->doc ? p->doc : "", p->dflt ? "; default " : "",
+                    p->dflt ? p->dflt : "", p->dflt ? "" : "; required");
+        }
+    }
+    fprintf(out,
+            "\nOutput fields (/results/<name> in the HDF5 file):\n");
+    for (size_t i = 0; i < app->noutputs; i++)
+        fprintf(out, "  %-22s %s%s%s\n", app->outputs[i].name,
+                app->outputs[i].type == SHOAL_INT64 ? "int64" : "float64",
+                app->outputs[i].doc ? ": " : "",
+                app->outputs[i].doc ? app->outputs[i].doc : "");
+    fprintf(out,
+            "\nExit status: 0 all tasks done; 1 some tasks failed; 2 usage or "
+            "config error;\n4 I/O, MPI or internal error.\n");
+}
+
+static int find_long(const char *name, size_t len)
+{
+    for (int i = 0; i < NOPTS; i++)
+        if (strlen(options[i].longname) == len &&
+            !strncmp(options[i].longname, name, len))
+            return i;
+    return -1;
+}
+
+static int find_short(char c)
+{
+    for (int i = 0; i < NOPTS; i++)
+        if (options[i].shortname == c)
+            return i;
+    return -1;
+}
+
+static int apply_option(cli *c, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_OUTPUT:
+        c->output = arg;
+        break;
+    case OPT_SET:
+        c->sets[c->nsets++] = arg;
+        break;
+    case OPT_FORCE:
+        c->force = 1;
+        break;
+    case OPT_QUIET:
+        c->verbosity = -1;
+        break;
+    case OPT_VERBOSE:
+        c->verbosity++;
+        break;
+    case OPT_HELP:
+        c->help = 1;
+        break;
+    case OPT_VERSION:
+        c->version = 1;
+        break;
+    }
+    return 0;
+}
+
+/* Parse argv into c (c->sets must hold argc entries). */
+static int parse_cli(int argc, char **argv, cli *c)
+{
+    const char *prog = argc > 0 ? argv[0] : "shoal";
+    int only_positional = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int opt = -1;
+        const char *val = NULL;
+        if (!only_positional && !strcmp(a, "--")) {
+            only_positional = 1;
+            continue;
+        }
+        if (!only_positional && a[0] == '-' && a[1] == '-') {
+            const char *eq = strchr(a + 2, '=');
+            size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+            opt = find_long(a + 2, len);
+            if (opt < 0)
+                return SHOAL_ERROR(SHOAL_EUSAGE,
+                                   "unknown option '%s'; see %s --help", a,
+                                   prog);
+            if (eq)
+                val = eq + 1;
+            if (eq && !options[opt].arg)
+                return SHOAL_ERROR(SHOAL_EUSAGE,
+                                   "option --%s takes no value",
+                                   options[opt].longname);
+        } else if (!only_positional && a[0] == '-' && a[1] != '\0') {
+            opt = find_short(a[1]);
+            if (opt < 0)
+                return SHOAL_ERROR(SHOAL_EUSAGE,
+                                   "unknown option '%s'; see %s --help", a,
+                                   prog);
+            if (a[2] != '\0') {
+                if (!options[opt].arg)
+                    return SHOAL_ERROR(SHOAL_EUSAGE,
+                                       "unknown option '%s'; see %s --help",
+                                       a, prog);
+                val = a + 2;
+            }
+        } else {
+            if (c->config)
+                return SHOAL_ERROR(SHOAL_EUSAGE,
+                                   "more than one config file given ('%s' and "
+                                   "'%s'); pass exactly one",
+                                   c->config, a);
+            c->config = a;
+            continue;
+        }
+        if (options[opt].arg && !val) {
+            if (i + 1 >= argc)
+                return SHOAL_ERROR(SHOAL_EUSAGE, "option --%s needs a value (%s)",
+                                   options[opt].longname, options[opt].arg);
+            val = argv[++i];
+        }
+        apply_option(c, opt, val);
+    }
+    return 0;
+}
+
+/* ---- configuration ------------------------------------------------------------------ */
+
+typedef struct {
+    uint64_t tasks, seed, max_range_tasks;
+    const char *output, *rng;
+    double target_range_seconds;
+    int master_works;
+    const gsl_rng_type *rng_type;
+    shoal__param_value *params;
+} run_settings;
+
+static int parse_default(const shoal_app *app, const shoal_param *p,
+                         shoal__param_value *v)
+{
+    char *end;
+    errno = 0;
+    if (p->type == SHOAL_INT64) {
+        v->l = strtol(p->dflt, &end, 10);
+    } else if (p->type == SHOAL_FLOAT64) {
+        v->d = strtod(p->dflt, &end);
+    } else {
+        v->s = p->dflt;
+        return 0;
+    }
+    if (end == p->dflt || *end || errno)
+        return SHOAL_ERROR(SHOAL_EINTERNAL,
+                           "app %s: default '%s' of parameter '%s' is not a "
+                           "valid value",
+                           app->name, p->dflt, p->name);
+    return 0;
+}
+
+static int read_settings(shoal_config *cfg, const shoal_app *app,
+                         run_settings *rs)
+{
+    int rc = 0, r;
+#define KEEP(call) \
+    do {           \
+        r = (call);\
+        if (r < 0 && rc == 0) \
+            rc = r;\
+    } while (0)
+    KEEP(shoal_config_get_u64(cfg, "run", "tasks", 1, 0, 1,
+                              (uint64_t)1 << 62, &rs->tasks));
+    KEEP(shoal_config_get_u64(cfg, "run", "seed", 0, 1, 0, UINT64_MAX,
+                              &rs->seed));
+    if (r == 0 && shoal_rng_check_seed(rs->seed) < 0 && rc == 0)
+        rc = SHOAL_ECONFIG;
+    static char default_output[300];
+    snprintf(default_output, sizeof default_output, "%s.h5", app->name);
+    KEEP(shoal_config_get_string(cfg, "run", "output", 0, default_output,
+                                 &rs->output));
+    if (r == 0 && rs->output[0] == '\0' && rc == 0)
+        rc = SHOAL_ERROR(SHOAL_ECONFIG, "%s: [run] output is empty; give a file "
+                         "path", shoal_config_where(cfg, "run", "output"));
+    KEEP(shoal_config_get_string(cfg, "run", "rng", 0, "philox4x32", &rs->rng));
+    if (r == 0 && shoal_rng_type_find(rs->rng, &rs->rng_type) < 0 && rc == 0)
+        rc = SHOAL_ECONFIG;
+    KEEP(shoal_config_get_double(cfg, "run", "target_range_seconds", 0, 0.05,
+                                 1e-6, 3600, &rs->target_range_seconds));
+    KEEP(shoal_config_get_u64(cfg, "run", "max_range_tasks", 0, 65536, 1,
+                              (uint64_t)1 << 30, &rs->max_range_tasks));
+    KEEP(shoal_config_get_bool(cfg, "run", "master_works", 0, 1,
+                               &rs->master_works));
+
+    rs->params = calloc(app->nparams + 1, sizeof *rs->params);
+    if (!rs->params)
+        return SHOAL_ENOMEM;
+    for (size_t i = 0; i < app->nparams; i++) {
+        const shoal_param *p = &app->params[i];
+        shoal__param_value *v = &rs->params[i];
+        v->name = p->name;
+        v->type = p->type;
+        int required = p->dflt == NULL;
+        if (!required && !shoal_config_has(cfg, app->name, p->name)) {
+            KEEP(parse_default(app, p, v));
+        }
+        int bounded = p->min < p->max;
+        if (p->type == SHOAL_INT64)
+            KEEP(shoal_config_get_long(
+                cfg, app->name, p->name, required, v->l,
+                bounded ? (long)ceil(p->min) : LONG_MIN,
+                bounded && p->max < 9.2e18 ? (long)floor(p->max) : LONG_MAX,
+                &v->l));
+        else if (p->type == SHOAL_FLOAT64)
+            KEEP(shoal_config_get_double(cfg, app->name, p->name, required,
+                                         v->d, bounded ? p->min : -HUGE_VAL,
+                                         bounded ? p->max : HUGE_VAL, &v->d));
+        else
+            KEEP(shoal_config_get_string(cfg, app->name, p->name, required,
+                                         v->s ? v->s : "", &v->s));
+    }
+#undef KEEP
+    const char *sections[] = {"run", app->name, NULL};
+    r = shoal_config_check_unused(cfg, sections);
+    if (r < 0 && rc == 0)
+        rc = r;
+    return rc;
+}
+
+/* Validate the app's own tables: a programming error, not a user's. */
+static int check_app(const shoal_app *app)
+{
+    if (!app || !app->name || !app->name[0] || !app->run)
+        return SHOAL_ERROR(SHOAL_EINVAL, "shoal_main: app needs a name and a "
+                           "run function");
+    for (size_t i = 0; i < app->noutputs; i++) {
+        const shoal_field *f = &app->outputs[i];
+        if (!f->name || !f->name[0] || strchr(f->name, '/') ||
+            (f->type != SHOAL_INT64 && f->type != SHOAL_FLOAT64) ||
+            f->ndims < 0 || f->ndims > SHOAL_MAX_DIMS ||
+            shoal_field_width(f) == 0)
+            return SHOAL_ERROR(SHOAL_EINVAL,
+                               "app %s: output field %zu is malformed (name, "
+                               "type int64/float64, 0..%d dims, none empty)",
+                               app->name, i, SHOAL_MAX_DIMS);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(app->outputs[j].name, f->name))
+                return SHOAL_ERROR(SHOAL_EINVAL,
+                                   "app %s: output field '%s' declared twice",
+                                   app->name, f->name);
+    }
+    for (size_t i = 0; i < app->nparams; i++)
+        if (!app->params[i].name || !app->params[i].name[0])
+            return SHOAL_ERROR(SHOAL_EINVAL, "app %s: parameter %zu has no name",
+                               app->name, i);
+    return 0;
+}
+
+/* ---- the run ------------------------------------------------------------------------- */
+
+static void silent_handler(const char *reason, const char *file, int line,
+                           int code)
+{
+    (void)reason;
+    (void)file;
+    (void)line;
+    (void)code;
+}
+
+/* Rank 0 reads the file; every rank gets (rc, text). */
+static int share_config_text(MPI_Comm comm, int rank, const char *path,
+                             char **text, size_t *len)
+{
+    int64_t hdr[2] = {0, 0}; /* rc, length */
+    *text = NULL;
+    *len = 0;
+    if (rank == 0) {
+        if (!path)
+            hdr[0] = SHOAL_ERROR(SHOAL_EUSAGE,
+                                 "no config file given; usage: PROGRAM "
+                                 "[OPTIONS] CONFIG.ini (see --help)");
+        else
+            hdr[0] = shoal_config_read_file(path, text, len);
+        hdr[1] = (int64_t)*len;
+    }
+    MPI_Bcast(hdr, 2, MPI_INT64_T, 0, comm);
+    if (hdr[0] < 0)
+        return (int)hdr[0];
+    if (rank != 0) {
+        *len = (size_t)hdr[1];
+        *text = malloc(*len + 1);
+        if (!*text)
+            MPI_Abort(comm, SHOAL_EXIT_ERROR); /* ranks would diverge */
+    }
+    /* Broadcast in pieces: counts are int. */
+    for (size_t off = 0; off < *len; off += (size_t)1 << 30) {
+        size_t n = *len - off < ((size_t)1 << 30) ? *len - off : (size_t)1 << 30;
+        MPI_Bcast(*text + off, (int)n, MPI_CHAR, 0, comm);
+    }
+    (*text)[*len] = '\0';
+    return 0;
+}
+
+static int agree_min(MPI_Comm comm, int rc)
+{
+    int worst;
+    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm);
+    return worst;
+}
+
+static int exit_for(int rc)
+{
+    switch (rc) {
+    case SHOAL_ECONFIG:
+    case SHOAL_EUSAGE:
+    case SHOAL_EEXIST:
+    case SHOAL_ENOENT:
+    case SHOAL_ERANGE:
+    case SHOAL_ENOTFOUND:
+        return SHOAL_EXIT_USAGE;
+    default:
+        return SHOAL_EXIT_ERROR;
+    }
+}
+
+int shoal_main(const shoal_app *app, int argc, char **argv)
+{
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (!initialized)
+        MPI_Init(&argc, &argv);
+    MPI_Comm comm;
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    shoal_log_set_rank(rank, nranks);
+
+    int status = SHOAL_EXIT_OK;
+    cli c;
+    memset(&c, 0, sizeof c);
+    c.sets = calloc((size_t)argc + 1, sizeof *c.sets);
+    shoal_config *cfg = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    run_settings rs;
+    memset(&rs, 0, sizeof rs);
+    shoal_store *store = NULL;
+    shoal__runner runner;
+    memset(&runner, 0, sizeof runner);
+    char abs_output[PATH_MAX];
+
+    /* Set-up errors are identical on every rank: only rank 0 prints them. */
+    shoal_error_handler *prev = NULL;
+    if (rank != 0)
+        prev = shoal_set_error_handler(silent_handler);
+
+    int rc = c.sets ? check_app(app) : SHOAL_ENOMEM;
+    if (rc == 0)
+        rc = parse_cli(argc, argv, &c);
+    if (rc == 0 && (c.help || c.version)) {
+        if (rank == 0) {
+            if (c.help)
+                print_help(app, stdout);
+            else
+                printf("%s (shoal %s)\n", app->name, SHOAL_VERSION_STRING);
+        }
+        goto done;
+    }
+    if (rc == 0)
+        shoal_log_set_level(c.verbosity < 0   ? SHOAL_LOG_QUIET
+                            : c.verbosity == 0 ? SHOAL_LOG_INFO
+                            : c.verbosity == 1 ? SHOAL_LOG_VERBOSE
+                                               : SHOAL_LOG_DEBUG);
+    if (rc == 0)
+        rc = share_config_text(comm, rank, c.config, &text, &len);
+    if (rc == 0)
+        rc = shoal_config_parse(text, len, c.config, &cfg);
+    for (int i = 0; rc == 0 && i < c.nsets; i++)
+        rc = shoal_config_set(cfg, c.sets[i]);
+    if (rc == 0 && c.output) {
+        char buf[4200];
+        snprintf(buf, sizeof buf, "run.output=%s", c.output);
+        rc = shoal_config_set(cfg, buf);
+    }
+    if (rc == 0)
+        rc = read_settings(cfg, app, &rs);
+    rc = agree_min(comm, rc);
+    if (rc < 0) {
+        status = exit_for(rc);
+        goto done;
+    }
+
+    shoal_store_spec spec = {
+        .path = rs.output,
+        .force = c.force,
+        .ntasks = rs.tasks,
+        .fields = app->outputs,
+        .nfields = app->noutputs,
+        .app = app->name,
+        .config_text = text,
+        .config_source = c.config,
+        .rng = rs.rng,
+        .seed = rs.seed,
+    };
+    rc = shoal_store_create(comm, &spec, &store);
+    if (rc < 0) {
+        status = exit_for(rc);
+        goto done;
+    }
+    if (rank != 0)
+        shoal_set_error_handler(prev);
+    prev = NULL;
+
+    uint64_t row_bytes = shoal__row_bytes(app) + 13;
+    uint64_t max_rows = rs.max_range_tasks;
+    if (max_rows * row_bytes > MAX_ROW_BUFFER)
+        max_rows = MAX_ROW_BUFFER / row_bytes ? MAX_ROW_BUFFER / row_bytes : 1;
+    rc = shoal__runner_init(&runner, app, store, rank, rs.seed, rs.rng_type,
+                            rs.params, app->nparams, max_rows);
+    rc = agree_min(comm, rc);
+    if (rc < 0) {
+        shoal_store_rank_stats none = {0, 0, 0};
+        shoal_store_close(store, &none, 0, 0, 0);
+        store = NULL;
+        status = SHOAL_EXIT_ERROR;
+        goto done;
+    }
+
+    shoal_pool_config pc = {
+        .ntasks = rs.tasks,
+        .target_range_seconds = rs.target_range_seconds,
+        .max_range_tasks = max_rows,
+        .first_range_tasks = 1,
+        .master_idle = !rs.master_works,
+    };
+    shoal_pool_stats ps;
+    double t0 = MPI_Wtime();
+    int prc = shoal_pool_run(comm, &pc, shoal__runner_range, &runner, &ps);
+    double wall = MPI_Wtime() - t0;
+    uint64_t counts[2] = {runner.done, runner.failed}, totals[2];
+    shoal__runner_free(&runner);
+    MPI_Allreduce(counts, totals, 2, MPI_UINT64_T, MPI_SUM, comm);
+
+    shoal_store_rank_stats mine = {ps.tasks, ps.busy_seconds, ps.idle_seconds};
+    rc = shoal_store_close(store, &mine, totals[0], totals[1], wall);
+    store = NULL;
+
+    if (prc < 0 || rc < 0) {
+        status = SHOAL_EXIT_ERROR;
+        if (rank == 0)
+            shoal_log_error("run did not complete: %llu of %llu tasks done; "
+                            "see the messages above",
+                            (unsigned long long)totals[0],
+                            (unsigned long long)rs.tasks);
+        goto done;
+    }
+    if (totals[1] > 0)
+        status = SHOAL_EXIT_TASKS_FAILED;
+    if (rank == 0) {
+        if (!realpath(rs.output, abs_output))
+            snprintf(abs_output, sizeof abs_output, "%s", rs.output);
+        if (shoal_log_get_level() >= SHOAL_LOG_INFO) {
+            printf("%s: %llu tasks (%llu done, %llu failed) on %d rank%s in "
+                   "%.3f s (%.0f tasks/s)\n",
+                   app->name, (unsigned long long)rs.tasks,
+                   (unsigned long long)totals[0], (unsigned long long)totals[1],
+                   nranks, nranks == 1 ? "" : "s", wall,
+                   wall > 0 ? (double)rs.tasks / wall : 0.0);
+            printf("%s: results in %s\n", app->name, abs_output);
+            fflush(stdout);
+        }
+        if (app->summary) {
+            shoal_results *res = NULL;
+            int src = shoal_results_open(rs.output, &res);
+            if (src == 0)
+                src = app->summary(res, app->ctx);
+            shoal_results_close(res);
+            if (src < 0 && status == SHOAL_EXIT_OK)
+                status = SHOAL_EXIT_ERROR;
+        }
+    }
+    MPI_Bcast(&status, 1, MPI_INT, 0, comm);
+
+done:
+    if (prev || rank != 0)
+        shoal_set_error_handler(prev);
+    shoal__runner_free(&runner);
+    free(rs.params);
+    shoal_config_free(cfg);
+    free(text);
+    free(c.sets);
+    if (rc < 0 && status == SHOAL_EXIT_OK)
+        status = exit_for(rc);
+    fflush(stdout);
+    MPI_Comm_free(&comm);
+    if (!initialized)
+        MPI_Finalize();
+    return status;
+}

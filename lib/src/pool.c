@@ -1,0 +1,262 @@
+/* pool.c: the master-worker loop over index ranges.
+ *
+ * Protocol (tags in tags.h): a worker sends REQUEST {tasks done, busy ns,
+ * flags} and gets RANGE {start, count}; count 0 means stop. A worker always
+ * has exactly one request outstanding while it runs a range (prefetch), so it
+ * rarely waits; after the stop reply it has none, and leaves. The master
+ * counts stop replies: when every worker has had one and its own work is
+ * done, the loop ends, followed by one MPI_Allreduce so every rank returns
+ * the same status.
+ *
+ * The master runs ranges too (unless master_idle) and serves requests from
+ * shoal_pool_yield() between its tasks, at most every POLL_INTERVAL seconds.
+ * Waiting uses MPI_Test followed by nanosleep with exponential back-off, so
+ * an idle rank sleeps instead of spinning on a core another rank needs. */
+#include <shoal/error.h>
+#include <shoal/log.h>
+#include <shoal/pool.h>
+
+#include "sched.h"
+#include "tags.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define POLL_INTERVAL 20e-6   /* master: serve requests at least this often */
+#define WAIT_SPINS 32         /* MPI_Test calls before the first sleep */
+#define WAIT_SLEEP_MIN_NS 2000
+#define WAIT_SLEEP_MAX_NS 1000000
+
+struct shoal_pool {
+    MPI_Comm comm;
+    int rank, size;
+    int is_master;
+    shoal__sched sched;        /* master only */
+    MPI_Request recv_req;      /* master: the posted REQUEST receive */
+    int64_t recv_buf[3];
+    MPI_Request *send_reqs;    /* master: one RANGE send per worker */
+    int64_t (*send_bufs)[2];
+    int stops_sent;
+    int failed;                /* master: some rank reported failure */
+    double last_poll;
+    shoal_pool_stats st;
+};
+
+double shoal_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Wait for r to complete without burning a core; st may be
+ * MPI_STATUS_IGNORE. Returns seconds waited. */
+static double wait_backoff(MPI_Request *r, MPI_Status *st)
+{
+    int flag = 0;
+    double t0 = shoal_now();
+    long ns = WAIT_SLEEP_MIN_NS;
+    for (int i = 0; i < WAIT_SPINS; i++) {
+        MPI_Test(r, &flag, st);
+        if (flag)
+            return shoal_now() - t0;
+    }
+    for (;;) {
+        struct timespec ts = {0, ns};
+        nanosleep(&ts, NULL);
+        MPI_Test(r, &flag, st);
+        if (flag)
+            break;
+        if (ns < WAIT_SLEEP_MAX_NS)
+            ns = ns * 2 > WAIT_SLEEP_MAX_NS ? WAIT_SLEEP_MAX_NS : ns * 2;
+    }
+    return shoal_now() - t0;
+}
+
+/* ---- master ---------------------------------------------------------------- */
+
+static void post_recv(shoal_pool *p)
+{
+    MPI_Irecv(p->recv_buf, 3, MPI_INT64_T, MPI_ANY_SOURCE, SHOAL__TAG_REQUEST,
+              p->comm, &p->recv_req);
+}
+
+/* Answer one request from worker src (recv_buf holds it). */
+static void answer(shoal_pool *p, int src)
+{
+    shoal__sched_report(&p->sched, (uint64_t)p->recv_buf[0],
+                        (double)p->recv_buf[1] * 1e-9);
+    if (p->recv_buf[2] & SHOAL__REQ_FAILED) {
+        p->failed = 1;
+        shoal__sched_stop(&p->sched);
+    }
+    uint64_t start;
+    uint64_t n = shoal__sched_next(&p->sched, &start);
+    MPI_Wait(&p->send_reqs[src], MPI_STATUS_IGNORE);
+    p->send_bufs[src][0] = (int64_t)start;
+    p->send_bufs[src][1] = (int64_t)n;
+    MPI_Isend(p->send_bufs[src], 2, MPI_INT64_T, src, SHOAL__TAG_RANGE, p->comm,
+              &p->send_reqs[src]);
+    p->st.messages++;
+    if (n == 0)
+        p->stops_sent++;
+}
+
+/* Serve every request that has arrived; never blocks. */
+static void serve(shoal_pool *p)
+{
+    for (;;) {
+        int flag = 0;
+        MPI_Status status;
+        MPI_Test(&p->recv_req, &flag, &status);
+        if (!flag)
+            return;
+        answer(p, status.MPI_SOURCE);
+        if (p->stops_sent < p->size - 1)
+            post_recv(p);
+        else
+            return; /* every worker has left: no receive stays posted */
+    }
+}
+
+void shoal_pool_yield(shoal_pool *p, double now)
+{
+    if (!p->is_master || p->size == 1 || now - p->last_poll < POLL_INTERVAL)
+        return;
+    p->last_poll = now;
+    if (p->stops_sent < p->size - 1)
+        serve(p);
+}
+
+static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
+                      shoal_range_fn *fn, void *arg)
+{
+    int nworkers = p->size - 1;
+    int works = !cfg->master_idle || nworkers == 0;
+    int rc = 0;
+    shoal__sched_init(&p->sched, cfg->ntasks, nworkers + works,
+                      cfg->target_range_seconds, cfg->max_range_tasks,
+                      cfg->first_range_tasks);
+    if (nworkers > 0) {
+        p->send_reqs = malloc((size_t)p->size * sizeof *p->send_reqs);
+        p->send_bufs = malloc((size_t)p->size * sizeof *p->send_bufs);
+        if (!p->send_reqs || !p->send_bufs) {
+            /* Without these the master cannot answer anyone: the run
+             * cannot continue on any rank. */
+            shoal_log_error("master: out of memory for %d workers", nworkers);
+            MPI_Abort(p->comm, 4);
+        }
+        for (int i = 0; i < p->size; i++)
+            p->send_reqs[i] = MPI_REQUEST_NULL;
+        post_recv(p);
+    }
+    p->last_poll = shoal_now();
+
+    for (;;) {
+        uint64_t start, n = 0;
+        /* Answer waiting workers before starting a range of our own. */
+        if (nworkers > 0 && p->stops_sent < nworkers)
+            serve(p);
+        if (works && rc == 0)
+            n = shoal__sched_next(&p->sched, &start);
+        if (n > 0) {
+            double t0 = shoal_now();
+            int frc = fn(arg, p, start, n);
+            double t1 = shoal_now();
+            p->st.busy_seconds += t1 - t0;
+            p->st.tasks += n;
+            p->st.ranges++;
+            shoal__sched_report(&p->sched, n, t1 - t0);
+            if (frc < 0) {
+                rc = frc;
+                shoal__sched_stop(&p->sched);
+            }
+            if (nworkers > 0 && p->stops_sent < nworkers)
+                serve(p);
+            continue;
+        }
+        if (p->stops_sent >= nworkers)
+            break;
+        /* Nothing of our own to run: sleep until a worker asks. */
+        MPI_Status status;
+        p->st.idle_seconds += wait_backoff(&p->recv_req, &status);
+        answer(p, status.MPI_SOURCE);
+        if (p->stops_sent < nworkers)
+            post_recv(p);
+    }
+    if (nworkers > 0) {
+        MPI_Waitall(p->size, p->send_reqs, MPI_STATUSES_IGNORE);
+        free(p->send_reqs);
+        free(p->send_bufs);
+    }
+    if (rc == 0 && p->failed)
+        rc = SHOAL_EINTERNAL; /* a worker failed; it reported why */
+    return rc;
+}
+
+/* ---- worker ---------------------------------------------------------------- */
+
+static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
+{
+    int64_t req[3] = {0, 0, 0};
+    int64_t cur[2], next[2];
+    MPI_Request r;
+    int rc = 0;
+
+    MPI_Send(req, 3, MPI_INT64_T, 0, SHOAL__TAG_REQUEST, p->comm);
+    p->st.messages++;
+    MPI_Irecv(cur, 2, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
+    p->st.idle_seconds += wait_backoff(&r, MPI_STATUS_IGNORE);
+
+    while (cur[1] > 0) {
+        /* Ask for the next range before running this one: the answer
+         * travels while we work. */
+        MPI_Send(req, 3, MPI_INT64_T, 0, SHOAL__TAG_REQUEST, p->comm);
+        p->st.messages++;
+        MPI_Irecv(next, 2, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
+        req[0] = req[1] = 0;
+        if (rc == 0) {
+            double t0 = shoal_now();
+            int frc = fn(arg, p, (uint64_t)cur[0], (uint64_t)cur[1]);
+            double t1 = shoal_now();
+            p->st.busy_seconds += t1 - t0;
+            p->st.tasks += (uint64_t)cur[1];
+            p->st.ranges++;
+            req[0] = cur[1];
+            req[1] = (int64_t)((t1 - t0) * 1e9);
+            if (frc < 0) {
+                rc = frc;
+                req[2] |= SHOAL__REQ_FAILED;
+            }
+        }
+        p->st.idle_seconds += wait_backoff(&r, MPI_STATUS_IGNORE);
+        cur[0] = next[0];
+        cur[1] = next[1];
+    }
+    return rc;
+}
+
+int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
+                   shoal_range_fn *fn, void *arg, shoal_pool_stats *stats)
+{
+    shoal_pool p;
+    memset(&p, 0, sizeof p);
+    p.comm = comm;
+    MPI_Comm_rank(comm, &p.rank);
+    MPI_Comm_size(comm, &p.size);
+    p.is_master = p.rank == 0;
+    p.recv_req = MPI_REQUEST_NULL;
+
+    double t0 = shoal_now();
+    int rc = p.is_master ? run_master(&p, cfg, fn, arg) : run_worker(&p, fn, arg);
+    p.st.wall_seconds = shoal_now() - t0;
+
+    int mine = rc < 0 ? rc : 0, worst = 0;
+    MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MIN, comm);
+    if (stats)
+        *stats = p.st;
+    if (rc < 0)
+        return rc;
+    return worst < 0 ? SHOAL_EINTERNAL : 0;
+}

@@ -1,0 +1,124 @@
+/* results.c: reading a result file from one process (serial HDF5 driver),
+ * for summaries and analysis after a run. Reads are by row blocks, so
+ * memory stays bounded whatever the task count. */
+#include <shoal/error.h>
+#include <shoal/store.h>
+
+#include "h5util.h"
+
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct shoal_results {
+    hid_t file;
+    uint64_t ntasks;
+    char path[4096];
+};
+
+int shoal_results_open(const char *path, shoal_results **out)
+{
+    *out = NULL;
+    shoal__h5_quiet();
+    shoal_results *r = calloc(1, sizeof *r);
+    if (!r)
+        return SHOAL_ENOMEM;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (r->file < 0) {
+        char msg[256];
+        shoal__h5_message(msg, sizeof msg);
+        free(r);
+        return SHOAL_ERROR(SHOAL_EHDF5, "cannot open '%s': %s", path, msg);
+    }
+    hid_t a = H5Aopen(r->file, "ntasks", H5P_DEFAULT);
+    if (a < 0 || H5Aread(a, H5T_NATIVE_UINT64, &r->ntasks) < 0) {
+        if (a >= 0)
+            H5Aclose(a);
+        H5Fclose(r->file);
+        free(r);
+        return SHOAL_ERROR(SHOAL_EHDF5,
+                           "'%s' is not a Shoal result file (no ntasks)", path);
+    }
+    H5Aclose(a);
+    *out = r;
+    return 0;
+}
+
+void shoal_results_close(shoal_results *r)
+{
+    if (!r)
+        return;
+    H5Fclose(r->file);
+    free(r);
+}
+
+uint64_t shoal_results_ntasks(const shoal_results *r) { return r->ntasks; }
+
+static int read_rows(const shoal_results *r, const char *dpath, hid_t mtype,
+                     uint64_t start, uint64_t count, void *buf)
+{
+    if (start > r->ntasks || count > r->ntasks - start)
+        return SHOAL_ERROR(SHOAL_EINVAL, "rows %llu+%llu outside 0..%llu of '%s'",
+                           (unsigned long long)start, (unsigned long long)count,
+                           (unsigned long long)r->ntasks, r->path);
+    if (count == 0)
+        return 0;
+    hid_t d = H5Dopen2(r->file, dpath, H5P_DEFAULT);
+    if (d < 0)
+        return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no dataset %s", r->path,
+                           dpath);
+    hid_t fs = H5Dget_space(d);
+    int nd = H5Sget_simple_extent_ndims(fs);
+    hsize_t dims[8] = {0}, off[8] = {0}, cnt[8];
+    if (nd < 1 || nd > 8) {
+        H5Sclose(fs);
+        H5Dclose(d);
+        return SHOAL_ERROR(SHOAL_EHDF5, "%s: unexpected rank %d", dpath, nd);
+    }
+    H5Sget_simple_extent_dims(fs, dims, NULL);
+    off[0] = start;
+    cnt[0] = count;
+    for (int i = 1; i < nd; i++)
+        cnt[i] = dims[i];
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+    hid_t ms = H5Screate_simple(nd, cnt, NULL);
+    herr_t e = H5Dread(d, mtype, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+    if (e < 0)
+        return SHOAL_ERROR(SHOAL_EHDF5, "reading %s from '%s' failed", dpath,
+                           r->path);
+    return 0;
+}
+
+static int field_path(char *buf, size_t n, const char *field)
+{
+    if ((size_t)snprintf(buf, n, "results/%s", field) >= n)
+        return SHOAL_ERROR(SHOAL_EINVAL, "field name too long");
+    return 0;
+}
+
+int shoal_results_read_int64(const shoal_results *r, const char *field,
+                             uint64_t start, uint64_t count, int64_t *buf)
+{
+    char p[512];
+    int rc = field_path(p, sizeof p, field);
+    return rc ? rc : read_rows(r, p, H5T_NATIVE_INT64, start, count, buf);
+}
+
+int shoal_results_read_double(const shoal_results *r, const char *field,
+                              uint64_t start, uint64_t count, double *buf)
+{
+    char p[512];
+    int rc = field_path(p, sizeof p, field);
+    return rc ? rc : read_rows(r, p, H5T_NATIVE_DOUBLE, start, count, buf);
+}
+
+int shoal_results_read_status(const shoal_results *r, uint64_t start,
+                              uint64_t count, uint8_t *buf)
+{
+    return read_rows(r, "tasks/status", H5T_NATIVE_UINT8, start, count, buf);
+}

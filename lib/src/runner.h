@@ -1,0 +1,57 @@
+/* runner.h (internal): runs ranges of an app's tasks on one rank and writes
+ * their rows. It is the shoal_range_fn that shoal_main hands to the pool. */
+#ifndef SHOAL_RUNNER_H
+#define SHOAL_RUNNER_H
+
+#include <shoal/app.h>
+#include <shoal/pool.h>
+#include <shoal/store.h>
+
+typedef struct {
+    const char *name;
+    shoal_type type;
+    long l;
+    double d;
+    const char *s; /* owned by the config */
+} shoal__param_value;
+
+#define SHOAL__FAILURES_SHOWN 3
+
+typedef struct {
+    const shoal_app *app;
+    shoal_store *store;
+    int rank;
+    uint64_t seed;
+    gsl_rng *rng;
+    void *workspace;
+    int workspace_ready;
+    const shoal__param_value *params;
+    size_t nparams;
+    uint64_t max_rows;   /* rows the buffers hold */
+    void **bufs;         /* per output field: max_rows * width elements */
+    uint64_t *width;
+    uint8_t *status;
+    int32_t *rankcol;
+    float *seconds;
+    int32_t *error;
+    uint64_t done, failed;
+    int failures_shown;
+} shoal__runner;
+
+/* Allocate buffers for ranges of up to max_rows tasks and call the app's
+ * worker_init. On failure everything taken is released. */
+int shoal__runner_init(shoal__runner *r, const shoal_app *app,
+                       shoal_store *store, int rank, uint64_t seed,
+                       const gsl_rng_type *rng_type,
+                       const shoal__param_value *params, size_t nparams,
+                       uint64_t max_rows);
+/* Call worker_finalize and release everything; safe on a zeroed runner. */
+void shoal__runner_free(shoal__runner *r);
+/* shoal_range_fn: run tasks [start, start+count), write their rows. */
+int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
+                        uint64_t count);
+
+/* Bytes of one task's row over all output fields. */
+uint64_t shoal__row_bytes(const shoal_app *app);
+
+#endif

@@ -1,0 +1,62 @@
+/* sched.c: guided self-scheduling bounded by time, as pure logic.
+ * See sched.h for the rule; pool.c owns the instance on the master. */
+#include "sched.h"
+
+#include <math.h>
+
+void shoal__sched_init(shoal__sched *s, uint64_t ntasks, int nranks,
+                       double target_seconds, uint64_t max_tasks,
+                       uint64_t first_tasks)
+{
+    s->ntasks = ntasks;
+    s->next = 0;
+    s->nranks = nranks > 0 ? nranks : 1;
+    s->target_seconds = target_seconds > 0 ? target_seconds : 0.05;
+    s->max_tasks = max_tasks > 0 ? max_tasks : 65536;
+    s->first_tasks = first_tasks > 0 ? first_tasks : 1;
+    s->timed_tasks = 0;
+    s->timed_seconds = 0;
+    s->stopped = 0;
+}
+
+uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
+{
+    *start = s->next;
+    if (s->stopped || s->next >= s->ntasks)
+        return 0;
+    uint64_t remaining = s->ntasks - s->next;
+    uint64_t div = 2 * (uint64_t)s->nranks;
+    uint64_t n = remaining / div + (remaining % div != 0);
+    uint64_t by_time;
+    if (s->timed_tasks == 0) {
+        by_time = s->first_tasks;
+    } else if (s->timed_seconds <= 0) {
+        by_time = s->max_tasks; /* below clock resolution: no time bound */
+    } else {
+        double mean = s->timed_seconds / (double)s->timed_tasks;
+        double t = floor(s->target_seconds / mean);
+        by_time = t >= (double)s->max_tasks ? s->max_tasks
+                  : t < 1                   ? 1
+                                            : (uint64_t)t;
+    }
+    if (n > by_time)
+        n = by_time;
+    if (n > s->max_tasks)
+        n = s->max_tasks;
+    if (n < 1)
+        n = 1;
+    if (n > remaining)
+        n = remaining;
+    s->next += n;
+    return n;
+}
+
+void shoal__sched_report(shoal__sched *s, uint64_t tasks, double seconds)
+{
+    if (tasks == 0)
+        return;
+    s->timed_tasks += tasks;
+    s->timed_seconds += seconds > 0 ? seconds : 0;
+}
+
+void shoal__sched_stop(shoal__sched *s) { s->stopped = 1; }

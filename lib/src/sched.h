@@ -1,0 +1,40 @@
+/* sched.h (internal): range scheduling as pure logic, no MPI.
+ *
+ * The master's scheduler hands out contiguous ranges of 0..ntasks-1. The
+ * length of the next range is
+ *
+ *     min( ceil(remaining / (2 * nranks)),         guided self-scheduling
+ *          target_seconds / mean task seconds,    bounded time per range
+ *          max_tasks )                            bounded buffers
+ *
+ * and at least 1; before any timing is known it is first_tasks. Big ranges
+ * early keep per-task overhead near zero; short ones at the end balance the
+ * last tasks across ranks. Timing comes from the reports of finished ranges. */
+#ifndef SHOAL_SCHED_H
+#define SHOAL_SCHED_H
+
+#include <stdint.h>
+
+typedef struct {
+    uint64_t ntasks;
+    uint64_t next;          /* first index not handed out */
+    int nranks;             /* ranks that run tasks */
+    double target_seconds;  /* wanted run time of one range */
+    uint64_t max_tasks;
+    uint64_t first_tasks;   /* length while no timing is known */
+    uint64_t timed_tasks;   /* tasks reported so far */
+    double timed_seconds;   /* their total run time */
+    int stopped;            /* no more ranges will be handed out */
+} shoal__sched;
+
+void shoal__sched_init(shoal__sched *s, uint64_t ntasks, int nranks,
+                       double target_seconds, uint64_t max_tasks,
+                       uint64_t first_tasks);
+/* Next range; returns its length (0: nothing left) and sets *start. */
+uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start);
+/* Account a finished range of `tasks` tasks that took `seconds`. */
+void shoal__sched_report(shoal__sched *s, uint64_t tasks, double seconds);
+/* Stop handing out ranges (a rank failed or the run is interrupted). */
+void shoal__sched_stop(shoal__sched *s);
+
+#endif

@@ -1,0 +1,285 @@
+/* task.c: running an app's tasks on one rank, and the API a task sees.
+ *
+ * A range runs into per-rank row buffers allocated once (no malloc per task):
+ * each field's rows are prefilled (0 / NaN), the task writes its own row
+ * through shoal_set_*, and after the range the rows go to the store in one
+ * call per dataset. The task's generator is keyed lazily, on first
+ * shoal_task_rng(), so tasks that draw nothing pay nothing. */
+#include <shoal/error.h>
+#include <shoal/log.h>
+#include <shoal/rng.h>
+
+#include "runner.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct shoal_task {
+    shoal__runner *run;
+    uint64_t index;  /* task index */
+    uint64_t slot;   /* row within the range buffers */
+    int rng_ready;
+    int fail_code;   /* set by shoal_task_fail or API misuse */
+    char fail_msg[256];
+};
+
+uint64_t shoal__row_bytes(const shoal_app *app)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < app->noutputs; i++)
+        b += 8 * shoal_field_width(&app->outputs[i]);
+    return b;
+}
+
+void shoal__runner_free(shoal__runner *r)
+{
+    if (r->workspace_ready && r->app->worker_finalize)
+        r->app->worker_finalize(r->app->ctx, r->workspace);
+    r->workspace_ready = 0;
+    if (r->bufs)
+        for (size_t i = 0; i < r->app->noutputs; i++)
+            free(r->bufs[i]);
+    free(r->bufs);
+    free(r->width);
+    free(r->status);
+    free(r->rankcol);
+    free(r->seconds);
+    free(r->error);
+    if (r->rng)
+        gsl_rng_free(r->rng);
+    memset(r, 0, sizeof *r);
+}
+
+int shoal__runner_init(shoal__runner *r, const shoal_app *app,
+                       shoal_store *store, int rank, uint64_t seed,
+                       const gsl_rng_type *rng_type,
+                       const shoal__param_value *params, size_t nparams,
+                       uint64_t max_rows)
+{
+    memset(r, 0, sizeof *r);
+    r->app = app;
+    r->store = store;
+    r->rank = rank;
+    r->seed = seed;
+    r->params = params;
+    r->nparams = nparams;
+    r->max_rows = max_rows;
+    size_t n = (size_t)max_rows;
+    r->bufs = calloc(app->noutputs + 1, sizeof *r->bufs);
+    r->width = calloc(app->noutputs + 1, sizeof *r->width);
+    r->status = malloc(n);
+    r->rankcol = malloc(n * sizeof *r->rankcol);
+    r->seconds = malloc(n * sizeof *r->seconds);
+    r->error = malloc(n * sizeof *r->error);
+    r->rng = gsl_rng_alloc(rng_type);
+    int bad = !r->bufs || !r->width || !r->status || !r->rankcol ||
+              !r->seconds || !r->error || !r->rng;
+    for (size_t i = 0; i < app->noutputs && !bad; i++) {
+        r->width[i] = shoal_field_width(&app->outputs[i]);
+        r->bufs[i] = malloc(n * r->width[i] * 8);
+        bad = r->bufs[i] == NULL;
+    }
+    if (bad) {
+        shoal__runner_free(r);
+        return SHOAL_ERROR(SHOAL_ENOMEM,
+                           "out of memory for row buffers of %llu tasks",
+                           (unsigned long long)max_rows);
+    }
+    for (uint64_t i = 0; i < max_rows; i++)
+        r->rankcol[i] = rank;
+    if (app->worker_init) {
+        int rc = app->worker_init(app->ctx, &r->workspace);
+        if (rc != 0) {
+            shoal__runner_free(r);
+            return SHOAL_ERROR(rc < 0 ? rc : SHOAL_ETASK,
+                               "%s: worker_init failed on rank %d (code %d)",
+                               app->name, rank, rc);
+        }
+    }
+    r->workspace_ready = 1;
+    return 0;
+}
+
+static void prefill(shoal__runner *r, uint64_t count)
+{
+    for (size_t i = 0; i < r->app->noutputs; i++) {
+        uint64_t n = count * r->width[i];
+        if (r->app->outputs[i].type == SHOAL_INT64) {
+            memset(r->bufs[i], 0, (size_t)n * 8);
+        } else {
+            double *d = r->bufs[i];
+            for (uint64_t k = 0; k < n; k++)
+                d[k] = NAN;
+        }
+    }
+}
+
+static void note_failure(shoal__runner *r, const shoal_task *t, int code)
+{
+    r->failed++;
+    if (r->failures_shown < SHOAL__FAILURES_SHOWN) {
+        shoal_log_warn("task %llu failed (code %d)%s%s",
+                       (unsigned long long)t->index, code,
+                       t->fail_msg[0] ? ": " : "", t->fail_msg);
+    } else if (r->failures_shown == SHOAL__FAILURES_SHOWN) {
+        shoal_log_warn("further task failures on this rank are not shown "
+                       "(see /tasks/status and /tasks/error)");
+    }
+    r->failures_shown++;
+}
+
+int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
+                        uint64_t count)
+{
+    shoal__runner *r = arg;
+    const shoal_app *app = r->app;
+    shoal_task t;
+    memset(&t, 0, sizeof t);
+    t.run = r;
+    prefill(r, count);
+    double before = shoal_now();
+    for (uint64_t k = 0; k < count; k++) {
+        t.index = start + k;
+        t.slot = k;
+        t.rng_ready = 0;
+        t.fail_code = 0;
+        t.fail_msg[0] = '\0';
+        int rc = app->run(&t, app->ctx);
+        double after = shoal_now();
+        if (rc == 0 && t.fail_code == 0) {
+            r->status[k] = SHOAL_STATUS_DONE;
+            r->error[k] = 0;
+            r->done++;
+        } else {
+            int code = t.fail_code ? t.fail_code : rc;
+            r->status[k] = SHOAL_STATUS_FAILED;
+            r->error[k] = code;
+            note_failure(r, &t, code);
+        }
+        r->seconds[k] = (float)(after - before);
+        before = after;
+        shoal_pool_yield(pool, after);
+    }
+    const shoal_store_rows rows = {(const void *const *)r->bufs, r->status,
+                                   r->rankcol, r->seconds, r->error};
+    return shoal_store_write_rows(r->store, start, count, &rows);
+}
+
+/* ---- the task API ------------------------------------------------------------ */
+
+uint64_t shoal_task_index(const shoal_task *t) { return t->index; }
+
+gsl_rng *shoal_task_rng(shoal_task *t)
+{
+    if (!t->rng_ready) {
+        shoal_rng_key(t->run->rng, t->run->seed, t->index);
+        t->rng_ready = 1;
+    }
+    return t->run->rng;
+}
+
+void *shoal_task_workspace(const shoal_task *t) { return t->run->workspace; }
+
+int shoal_task_fail(shoal_task *t, int code, const char *fmt, ...)
+{
+    if (code == 0)
+        code = SHOAL_ETASK;
+    if (t->fail_code == 0) {
+        t->fail_code = code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(t->fail_msg, sizeof t->fail_msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+static const shoal__param_value *param(shoal_task *t, const char *name)
+{
+    for (size_t i = 0; i < t->run->nparams; i++)
+        if (!strcmp(t->run->params[i].name, name))
+            return &t->run->params[i];
+    shoal_task_fail(t, SHOAL_ENOTFOUND, "unknown parameter '%s'", name);
+    return NULL;
+}
+
+long shoal_param_long(shoal_task *t, const char *name)
+{
+    const shoal__param_value *p = param(t, name);
+    if (!p)
+        return 0;
+    if (p->type != SHOAL_INT64) {
+        shoal_task_fail(t, SHOAL_ETYPE, "parameter '%s' is not an integer", name);
+        return 0;
+    }
+    return p->l;
+}
+
+double shoal_param_double(shoal_task *t, const char *name)
+{
+    const shoal__param_value *p = param(t, name);
+    if (!p)
+        return NAN;
+    if (p->type == SHOAL_INT64)
+        return (double)p->l;
+    if (p->type != SHOAL_FLOAT64) {
+        shoal_task_fail(t, SHOAL_ETYPE, "parameter '%s' is not a number", name);
+        return NAN;
+    }
+    return p->d;
+}
+
+const char *shoal_param_string(shoal_task *t, const char *name)
+{
+    const shoal__param_value *p = param(t, name);
+    if (!p)
+        return "";
+    if (p->type != SHOAL_STRING) {
+        shoal_task_fail(t, SHOAL_ETYPE, "parameter '%s' is not a string", name);
+        return "";
+    }
+    return p->s;
+}
+
+static void *out_row(shoal_task *t, int field, shoal_type type)
+{
+    const shoal_app *app = t->run->app;
+    if (field < 0 || (size_t)field >= app->noutputs) {
+        shoal_task_fail(t, SHOAL_EINVAL, "output field %d does not exist", field);
+        return NULL;
+    }
+    if (app->outputs[field].type != type) {
+        shoal_task_fail(t, SHOAL_ETYPE, "output field '%s' is not %s",
+                        app->outputs[field].name,
+                        type == SHOAL_INT64 ? "int64" : "float64");
+        return NULL;
+    }
+    return (char *)t->run->bufs[field] + t->slot * t->run->width[field] * 8;
+}
+
+void shoal_set_int64(shoal_task *t, int field, int64_t v)
+{
+    int64_t *p = out_row(t, field, SHOAL_INT64);
+    if (p)
+        *p = v;
+}
+
+void shoal_set_double(shoal_task *t, int field, double v)
+{
+    double *p = out_row(t, field, SHOAL_FLOAT64);
+    if (p)
+        *p = v;
+}
+
+int64_t *shoal_out_int64(shoal_task *t, int field)
+{
+    return out_row(t, field, SHOAL_INT64);
+}
+
+double *shoal_out_double(shoal_task *t, int field)
+{
+    return out_row(t, field, SHOAL_FLOAT64);
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install the Debian packages Shoal needs to build, test and run.
+# Idempotent: only packages that are not already installed are fetched,
+# and `apt-get update` runs only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+    build-essential
+    cmake
+    pkgconf
+    libopenmpi-dev
+    openmpi-bin
+    libhdf5-openmpi-dev
+    hdf5-tools
+    libgsl-dev
+    check
+    librandom123-dev
+    libinih-dev
+    python3-h5py
+    python3-numpy
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    if [[ "$status" != "install ok installed" ]]; then
+        missing+=("$pkg")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-deps: all ${#PACKAGES[@]} required packages are present"
+    exit 0
+fi
+
+SUDO=()
+if [[ "$(id -u)" -ne 0 ]]; then
+    SUDO=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}"
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The second command of the README: builds Shoal and runs its test suite.
+#
+#   bash scripts/test.sh              # Release build in build/
+#   bash scripts/test.sh --sanitize   # Debug + ASan/UBSan build in build-asan/
+set -euo pipefail
+
+usage() {
+    echo "usage: bash scripts/test.sh [--sanitize]" >&2
+}
+
+sanitize=0
+for arg in "$@"; do
+    case "$arg" in
+        --sanitize) sanitize=1 ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "test.sh: unknown argument: $arg" >&2; usage; exit 2 ;;
+    esac
+done
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
+
+bash scripts/install-deps.sh
+
+if [[ $sanitize -eq 0 ]]; then
+    build_dir=build
+    bash scripts/build.sh "$build_dir"
+else
+    build_dir=build-asan
+    bash scripts/build.sh "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=ON
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    # fast_unwind_on_malloc=0: full allocation stacks, without which leaks
+    # inside Open MPI's (unloaded) MCA components escape tests/lsan.supp.
+    export LSAN_OPTIONS="suppressions=$REPO_ROOT/tests/lsan.supp:fast_unwind_on_malloc=0"
+fi
+
+status=0
+ctest --test-dir "$build_dir" --output-on-failure -j 2 || status=$?
+exit "$status"
