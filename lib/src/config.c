@@ -309,9 +309,6 @@ int shoal_config_read_file(const char *path, char **text, size_t *len)
                            "config file '%s' is a directory; give the path of "
                            "an .ini file",
                            path);
-    if (!S_ISREG(sb.st_mode))
-        return SHOAL_ERROR(SHOAL_ECONFIG,
-                           "config file '%s' is not a regular file", path);
     if ((unsigned long long)sb.st_size > CONFIG_MAX_FILE)
         return SHOAL_ERROR(SHOAL_ECONFIG,
                            "config file '%s' is %lld bytes, over the %u MiB "
@@ -321,18 +318,41 @@ int shoal_config_read_file(const char *path, char **text, size_t *len)
     if (!f)
         return SHOAL_ERROR(SHOAL_EIO, "cannot open config file '%s': %s", path,
                            strerror(errno));
-    size_t cap = (size_t)sb.st_size + 1;
+    /* Read to EOF in chunks: pipes and process substitution report size 0. */
+    size_t cap = S_ISREG(sb.st_mode) ? (size_t)sb.st_size + 1 : 4096, n = 0;
     char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return SHOAL_ENOMEM;
+    int err = buf == NULL;
+    while (!err) {
+        if (n + 1 >= cap) {
+            if (cap > CONFIG_MAX_FILE) {
+                free(buf);
+                fclose(f);
+                return SHOAL_ERROR(SHOAL_ECONFIG,
+                                   "config file '%s' is over the %u MiB limit; "
+                                   "is this the right file?",
+                                   path, CONFIG_MAX_FILE >> 20);
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                err = 1;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
+        if (got == 0) {
+            err = ferror(f);
+            break;
+        }
     }
-    size_t n = fread(buf, 1, cap - 1, f);
-    int err = ferror(f);
     fclose(f);
     if (err) {
         free(buf);
-        return SHOAL_ERROR(SHOAL_EIO, "error reading config file '%s'", path);
+        return buf ? SHOAL_ERROR(SHOAL_EIO, "error reading config file '%s'",
+                                 path)
+                   : SHOAL_ENOMEM;
     }
     buf[n] = '\0';
     if (n == 0 || strspn(buf, " \t\r\n") == n) {
