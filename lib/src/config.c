@@ -545,7 +545,11 @@ static int parse_ll(const char *s, long long *out)
     }
     errno = 0;
     double d = strtod(s, &endp);
-    if (endp == s || *endp != '\0' || !isfinite(d) || d != floor(d))
+    if (endp == s || *endp != '\0' || isnan(d))
+        return SHOAL_ETYPE;
+    if (isinf(d) && errno == ERANGE)
+        return SHOAL_ERANGE; /* a number, just too big: 1e400 */
+    if (!isfinite(d) || d != floor(d))
         return SHOAL_ETYPE;
     if (fabs(d) > 9007199254740992.0) /* 2^53: beyond it doubles skip integers */
         return SHOAL_ERANGE;

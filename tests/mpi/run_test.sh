@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# MPI integration tests: real mpiexec, real ranks, a real parallel HDF5 file.
+#
+#   run_test.sh CASE NRANKS
+#
+# ctest sets SHOAL_MPIEXEC, SHOAL_NPFLAG, SHOAL_MPI_PREFLAGS,
+# SHOAL_MPI_POSTFLAGS (from FindMPI), SHOAL_BUILD, SHOAL_SRC, SHOAL_PYTHON and
+# SHOAL_TEST_NAME. Each case works in its own temporary directory, kept when
+# the case fails. Exit 0 pass, 1 fail, 77 skip.
+set -uo pipefail
+
+case_name=$1
+np=$2
+app=$SHOAL_BUILD/tests/mpi/test_app
+check=$SHOAL_BUILD/tests/mpi/h5check
+mc_pi=$SHOAL_BUILD/apps/mc_pi/mc_pi
+work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-test.XXXXXX")
+read -r -a preflags <<<"${SHOAL_MPI_PREFLAGS:-}"
+read -r -a postflags <<<"${SHOAL_MPI_POSTFLAGS:-}"
+
+fail() {
+    echo "FAIL [$SHOAL_TEST_NAME]: $*" >&2
+    echo "  work directory kept: $work" >&2
+    echo "  rerun: ctest --test-dir $SHOAL_BUILD -R '^${SHOAL_TEST_NAME}\$' --output-on-failure" >&2
+    exit 1
+}
+
+# mpirun N PROGRAM ARGS...: runs with FindMPI's flags; echoes the command.
+mpirun_n() {
+    local n=$1
+    shift
+    local cmd=("$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$n" "${preflags[@]}" "$1" "${postflags[@]}" "${@:2}")
+    echo "+ ${cmd[*]}" >&2
+    "${cmd[@]}"
+}
+
+# expect_rc WANT CMD...: run, compare exit status.
+expect_rc() {
+    local want=$1
+    shift
+    "$@"
+    local rc=$?
+    [[ $rc -eq $want ]] || fail "exit status $rc, expected $want: $*"
+}
+
+write_config() { # write_config FILE TASKS [extra app lines...]
+    local f=$1 tasks=$2
+    shift 2
+    {
+        echo "[run]"
+        echo "tasks = $tasks"
+        echo "seed = 987654321"
+        echo "[test_app]"
+        for line in "$@"; do echo "$line"; done
+    } >"$f"
+}
+
+sum_of() { md5sum "$1" | cut -d' ' -f1; }
+
+case "$case_name" in
+
+identical)
+    # Same config at 1 and N ranks: every result dataset bit-identical.
+    write_config "$work/c.ini" 3001 "sleep_us = 3"
+    expect_rc 0 mpirun_n 1 "$app" "$work/c.ini" -o "$work/one.h5" -q
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/many.h5" -q
+    h5diff "$work/one.h5" "$work/many.h5" /results || fail "results differ between 1 and $np ranks"
+    h5diff "$work/one.h5" "$work/many.h5" /tasks/status || fail "status differs"
+    h5diff "$work/one.h5" "$work/many.h5" /tasks/error || fail "error column differs"
+    "$check" varied "$work/many.h5" u || fail "u is constant: random streams not used"
+    "$check" varied "$work/many.h5" g || fail "g is constant"
+    # A different seed must change the numbers.
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/seed2.h5" -q --set run.seed=2
+    if h5diff -q "$work/many.h5" "$work/seed2.h5" /results/u >/dev/null; then
+        fail "seed 2 gave the same draws as seed 987654321"
+    fi
+    ;;
+
+once)
+    # Every task runs exactly once (side channel), status all done, rank kept.
+    write_config "$work/c.ini" 2000 "sleep_us = 20"
+    mkdir "$work/trace"
+    SHOAL_TEST_TRACE_DIR=$work/trace expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q
+    cat "$work"/trace/trace.* | sort -n >"$work/ran.txt"
+    seq 0 1999 >"$work/want.txt"
+    diff -q "$work/ran.txt" "$work/want.txt" >/dev/null ||
+        fail "executions differ from 0..1999 exactly once: $(diff "$work/ran.txt" "$work/want.txt" | head -5 | tr '\n' ' ')"
+    [[ $(find "$work/trace" -name 'trace.*' | wc -l) -eq $np ]] || fail "expected $np trace files"
+    [[ $("$check" counts "$work/out.h5") == "pending=0 done=2000 failed=0" ]] || fail "status not all done: $("$check" counts "$work/out.h5")"
+    "$check" ranks "$work/out.h5" "$np" || fail "rank columns inconsistent"
+    ;;
+
+failures)
+    # Failing tasks are recorded, the run goes on, the exit status is 1.
+    write_config "$work/c.ini" 500 "fail_every = 9"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" >"$work/stdout" 2>"$work/stderr"
+    rc=$?
+    [[ $rc -eq 1 ]] || fail "exit status $rc with failing tasks, expected 1"
+    "$check" failures "$work/out.h5" 9 7 || fail "failure rows wrong"
+    grep -q "55 failed" "$work/stdout" || fail "summary does not count 55 failures: $(cat "$work/stdout")"
+    grep -q "injected failure at task 8" "$work/stderr" || fail "first failure message not shown"
+    ;;
+
+clobber)
+    # An existing output is never replaced without --force.
+    write_config "$work/c.ini" 50
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q
+    before=$(sum_of "$work/out.h5")
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" 2>"$work/stderr"
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "exit status $rc on existing output, expected 2"
+    grep -q "already exists" "$work/stderr" || fail "no 'already exists' message: $(cat "$work/stderr")"
+    [[ $(grep -c "already exists" "$work/stderr") -eq 1 ]] || fail "message printed more than once"
+    [[ $(sum_of "$work/out.h5") == "$before" ]] || fail "existing file was modified"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q --force --set run.seed=5
+    [[ $(sum_of "$work/out.h5") != "$before" ]] || fail "--force did not replace the file"
+    ;;
+
+killed)
+    # SIGKILL of every rank mid-run leaves a readable file whose done rows
+    # are all correct.
+    write_config "$work/c.ini" 4000 "sleep_us = 300"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/full.h5" -q --set test_app.sleep_us=0
+    setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+        "$work/c.ini" -o "$work/part.h5" -q &
+    pid=$!
+    # Wait until some rows are done, then kill the whole process group.
+    for _ in $(seq 1 100); do
+        sleep 0.1
+        [[ -f $work/part.h5 ]] || continue
+        out=$("$check" counts "$work/part.h5" 2>/dev/null) || continue
+        done_rows=${out#*done=}
+        done_rows=${done_rows%% *}
+        [[ ${done_rows:-0} -ge 400 ]] && break
+    done
+    kill -KILL -- "-$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    out=$("$check" counts "$work/part.h5") || fail "killed run's file unreadable"
+    echo "after kill: $out"
+    [[ $out != *"done=0 "* ]] || fail "no row was done before the kill"
+    [[ $out != "pending=0 "* ]] || fail "the run finished before the kill; the test needs a longer run"
+    "$check" subset "$work/part.h5" "$work/full.h5" || fail "a done row differs from the full run"
+    ;;
+
+mc_pi)
+    # The demo app: identical files and estimate at 1 and N ranks.
+    printf '[run]\ntasks = 24\nseed = 42\n[mc_pi]\nsamples = 20000\n' >"$work/pi.ini"
+    expect_rc 0 mpirun_n 1 "$mc_pi" "$work/pi.ini" -o "$work/one.h5" >"$work/one.txt"
+    expect_rc 0 mpirun_n "$np" "$mc_pi" "$work/pi.ini" -o "$work/many.h5" >"$work/many.txt"
+    h5diff "$work/one.h5" "$work/many.h5" /results || fail "mc_pi results differ between 1 and $np ranks"
+    a=$(grep "pi = " "$work/one.txt")
+    b=$(grep "pi = " "$work/many.txt")
+    [[ -n $a && $a == "$b" ]] || fail "estimates differ: '$a' vs '$b'"
+    [[ $("$check" counts "$work/many.h5") == "pending=0 done=24 failed=0" ]] || fail "not all done"
+    ;;
+
+badinput)
+    # Bad configs and options: exit 2, one clear message, no file written.
+    cd "$work" || fail "cd"
+    i=0
+    check_bad() { # check_bad 'config text' 'expected message part' [options...]
+        local text=$1 want=$2
+        shift 2
+        i=$((i + 1))
+        printf '%b' "$text" >"bad$i.ini"
+        mpirun_n "$np" "$app" "bad$i.ini" -o "out$i.h5" "$@" >"stdout$i" 2>"stderr$i"
+        local rc=$?
+        [[ $rc -eq 2 ]] || fail "case $i: exit status $rc, expected 2 (config: $text; options: $*)"
+        grep -qF -- "$want" "stderr$i" || fail "case $i: message lacks '$want': $(cat "stderr$i")"
+        [[ $(grep -c "shoal: error" "stderr$i") -ge 1 ]] || fail "case $i: no error line"
+        [[ ! -e out$i.h5 ]] || fail "case $i: an output file was created"
+    }
+    check_bad '[run]\ntasks = abc\n' "bad1.ini:2: [run] tasks = 'abc' is not a whole number"
+    check_bad '[run]\ntasks = -5\n' "bad2.ini:2: [run] tasks = '-5' is negative"
+    check_bad '[run]\nseed = 3\n' "missing required key 'tasks' in [run]"
+    check_bad '[run]\ntasks = 10\ntaks = 3\n' "bad4.ini:3: unknown key 'taks' in [run]; known keys:"
+    check_bad '[run]\ntasks = 10\n[tset_app]\nx = 1\n' "bad5.ini:3: unknown section [tset_app]"
+    check_bad '[run]\ntasks = 10\ntasks = 11\n' "bad6.ini:3: key 'tasks' in [run] is set twice (first at line 2)"
+    check_bad '[run]\ntasks 10\n' "bad7.ini:2: cannot parse this line"
+    check_bad '[run]\ntasks = 10\nseed = 0\n' "seed 0 is not allowed"
+    check_bad '[run]\ntasks = 10\n[test_app]\nsleep_us = nan\n' "bad9.ini:4: [test_app] sleep_us = 'nan' is not an integer"
+    check_bad '[run]\ntasks = 1e400\n' "tasks = '1e400' is out of range"
+    check_bad '[run]\ntasks = 10\n' "unknown option '--frobnicate'" --frobnicate
+    check_bad '[run]\ntasks = 10\n' "--set 'run.tasks': expected section.key=value" --set run.tasks
+    check_bad '[run]\ntasks = 10\nrng = nope\n' "unknown random number generator 'nope'"
+    check_bad '\x00\x01\x02binary' "bad14.ini:1: line contains a NUL byte"
+    check_bad '' "is empty"
+    check_bad '[run]\ntasks = 10\n[run]\nseed = 2\n' "bad16.ini:3: section [run] appears again (first at line 1)"
+    check_bad '[run]\ntasks = 10\n' "directory 'nodir' does not exist" -o nodir/out.h5
+    mkdir adir
+    check_bad '[run]\ntasks = 10\n' "output 'adir' is a directory" -o adir
+    # A directory as the config file; a missing config file.
+    mpirun_n "$np" "$app" adir -o out.h5 2>stderr_dir
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "directory as config: exit $rc"
+    grep -q "config file 'adir' is a directory" stderr_dir || fail "directory config message: $(cat stderr_dir)"
+    mpirun_n "$np" "$app" missing.ini -o out.h5 2>stderr_missing
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "missing config: exit $rc"
+    grep -q "cannot read config file 'missing.ini'" stderr_missing || fail "missing config message: $(cat stderr_missing)"
+    echo "badinput: $((i + 2)) bad inputs checked"
+    ;;
+
+help)
+    expect_rc 0 "$app" --help >"$work/help.txt"
+    grep -q "Usage: test_app" "$work/help.txt" || fail "no usage line"
+    grep -q "fail_every" "$work/help.txt" || fail "app parameters missing from --help"
+    grep -q "tasks" "$work/help.txt" || fail "[run] keys missing from --help"
+    expect_rc 0 "$app" --version >"$work/version.txt"
+    grep -q "shoal" "$work/version.txt" || fail "no version"
+    ;;
+
+h5py)
+    # What a user does: open the file with h5py, build columns, check.
+    if ! "$SHOAL_PYTHON" -c "import h5py, numpy" 2>/dev/null; then
+        echo "h5py not available for $SHOAL_PYTHON: skipped"
+        exit 77
+    fi
+    write_config "$work/c.ini" 300
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q
+    "$SHOAL_PYTHON" - "$work/out.h5" "$np" <<'PY' || fail "h5py checks failed"
+import sys, h5py, numpy as np
+path, nranks = sys.argv[1], int(sys.argv[2])
+with h5py.File(path, "r") as f:
+    cols = {k: f["results"][k][:] for k in f["results"]}
+    assert cols["u"].shape == (300,) and cols["v"].shape == (300, 3), cols["v"].shape
+    assert cols["m"].shape == (300, 2, 2)
+    assert np.array_equal(cols["m"][:, 1, 1], np.arange(300) * 4 + 3)
+    assert ((cols["u"] >= 0) & (cols["u"] < 1)).all()
+    assert (f["tasks/status"][:] == 1).all()
+    assert set(np.unique(f["tasks/rank"][:])) <= set(range(nranks))
+    a = f.attrs
+    assert a["app"] == "test_app" and a["ntasks"] == 300 and a["nranks"] == nranks
+    assert a["seed"] == 987654321 and a["rng"] == "philox4x32"
+    assert "[run]" in a["config"] and a["started"] <= a["finished"]
+    assert a["tasks_done"] == 300 and a["tasks_failed"] == 0
+    assert f["ranks/host"].shape == (nranks,) and f["ranks/tasks"][:].sum() == 300
+    print("h5py: ok", {k: v.dtype.str for k, v in cols.items()})
+PY
+    ;;
+
+*)
+    echo "unknown case $case_name" >&2
+    exit 2
+    ;;
+esac
+
+rm -rf "$work"
+echo "PASS [$SHOAL_TEST_NAME]"

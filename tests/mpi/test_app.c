@@ -1,0 +1,111 @@
+/* test_app: the app the MPI tests drive.
+ *
+ * Outputs exercise every field kind (scalars of both types, a vector, a
+ * matrix) and every draw path of the task's generator, so comparing files
+ * across rank counts checks reproducibility for real. Parameters inject
+ * failures (fail_every) and uneven task durations (sleep_us). When the
+ * environment names SHOAL_TEST_TRACE_DIR, each execution of a task appends
+ * its index to a per-process file there: a side channel that lets the tests
+ * count executions independently of the result file. */
+#include <shoal/shoal.h>
+
+#include <gsl/gsl_randist.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { U, G, K, V, M, NOUTPUTS };
+
+static int trace_init(void *ctx, void **workspace)
+{
+    (void)ctx;
+    const char *dir = getenv("SHOAL_TEST_TRACE_DIR");
+    *workspace = NULL;
+    if (!dir || !dir[0])
+        return 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/trace.%ld", dir, (long)getpid());
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    *workspace = f;
+    return 0;
+}
+
+static void trace_finalize(void *ctx, void *workspace)
+{
+    (void)ctx;
+    if (workspace)
+        fclose(workspace);
+}
+
+static void spin_for(double seconds)
+{
+    double t0 = shoal_now();
+    while (shoal_now() - t0 < seconds) {
+    }
+}
+
+static int test_task(shoal_task *t, void *ctx)
+{
+    (void)ctx;
+    uint64_t i = shoal_task_index(t);
+    FILE *trace = shoal_task_workspace(t);
+    if (trace)
+        fprintf(trace, "%llu\n", (unsigned long long)i);
+
+    long sleep_us = shoal_param_long(t, "sleep_us");
+    if (sleep_us > 0)
+        spin_for(1e-6 * (double)(sleep_us * (long)(i % 7)));
+
+    gsl_rng *r = shoal_task_rng(t);
+    shoal_set_double(t, U, gsl_rng_uniform(r));
+    shoal_set_double(t, G, gsl_ran_gaussian(r, 2.385));
+    shoal_set_int64(t, K, (int64_t)gsl_rng_get(r));
+    double *v = shoal_out_double(t, V);
+    for (int k = 0; k < 3; k++)
+        v[k] = gsl_rng_uniform_pos(r);
+    int64_t *m = shoal_out_int64(t, M);
+    for (int k = 0; k < 4; k++)
+        m[k] = (int64_t)(i * 4 + (uint64_t)k);
+
+    long fail_every = shoal_param_long(t, "fail_every");
+    if (fail_every > 0 && i % (uint64_t)fail_every == (uint64_t)fail_every - 1)
+        return shoal_task_fail(t, 7, "injected failure at task %llu",
+                               (unsigned long long)i);
+    return SHOAL_OK;
+}
+
+int main(int argc, char **argv)
+{
+    static const shoal_field outputs[NOUTPUTS] = {
+        [U] = {.name = "u", .type = SHOAL_FLOAT64, .doc = "uniform draw"},
+        [G] = {.name = "g", .type = SHOAL_FLOAT64, .doc = "gaussian, sigma 2.385"},
+        [K] = {.name = "k", .type = SHOAL_INT64, .doc = "raw 32-bit draw"},
+        [V] = {.name = "v", .type = SHOAL_FLOAT64, .ndims = 1, .dims = {3},
+               .doc = "three uniforms in (0,1)"},
+        [M] = {.name = "m", .type = SHOAL_INT64, .ndims = 2, .dims = {2, 2},
+               .doc = "4 i + k"},
+    };
+    static const shoal_param params[] = {
+        {.name = "fail_every", .type = SHOAL_INT64, .dflt = "0",
+         .doc = "fail tasks with index % n == n - 1 (0: none)", .min = 0,
+         .max = 1e9},
+        {.name = "sleep_us", .type = SHOAL_INT64, .dflt = "0",
+         .doc = "busy time of task i: (i % 7) * sleep_us", .min = 0, .max = 1e7},
+    };
+    const shoal_app app = {
+        .name = "test_app",
+        .doc = "Test app for Shoal's MPI tests.",
+        .run = test_task,
+        .outputs = outputs,
+        .noutputs = NOUTPUTS,
+        .params = params,
+        .nparams = sizeof params / sizeof params[0],
+        .worker_init = trace_init,
+        .worker_finalize = trace_finalize,
+    };
+    return shoal_main(&app, argc, argv);
+}
