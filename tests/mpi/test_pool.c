@@ -1,0 +1,110 @@
+/* test_pool: the lower-level pool API with a user-owned main, at any rank
+ * count. Every index must be handed out exactly once (counted per rank and
+ * summed), with an idle master too, with tiny and huge ranges, and a rank
+ * whose range function fails must make every rank return an error. */
+#include <shoal/shoal.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    unsigned char *seen; /* per index, executions on this rank */
+    int fail_at_rank;    /* rank whose range function fails, -1: none */
+    int rank;
+    uint64_t ranges;
+} ctx;
+
+static int count_range(void *arg, shoal_pool *pool, uint64_t start, uint64_t n)
+{
+    ctx *c = arg;
+    for (uint64_t i = start; i < start + n; i++) {
+        c->seen[i]++;
+        shoal_pool_yield(pool, shoal_now());
+    }
+    c->ranges++;
+    if (c->rank == c->fail_at_rank && c->ranges == 2)
+        return SHOAL_EIO;
+    return 0;
+}
+
+static int failures = 0;
+#define EXPECT(cond, ...)                                   \
+    do {                                                    \
+        if (!(cond)) {                                      \
+            fprintf(stderr, "test_pool: FAIL %s:%d: ", __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                   \
+            fputc('\n', stderr);                            \
+            failures++;                                     \
+        }                                                   \
+    } while (0)
+
+static void exactly_once(uint64_t ntasks, int master_idle, uint64_t max_range)
+{
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    ctx c = {calloc(ntasks + 1, 1), -1, rank, 0};
+    unsigned char *sum = calloc(ntasks + 1, 1);
+    shoal_pool_config cfg = {.ntasks = ntasks, .master_idle = master_idle,
+                             .max_range_tasks = max_range};
+    shoal_pool_stats st;
+    int rc = shoal_pool_run(MPI_COMM_WORLD, &cfg, count_range, &c, &st);
+    EXPECT(rc == 0, "pool_run returned %d", rc);
+    MPI_Reduce(c.seen, sum, (int)ntasks, MPI_UNSIGNED_CHAR, MPI_SUM, 0,
+               MPI_COMM_WORLD);
+    uint64_t tasks_total = 0;
+    MPI_Reduce(&st.tasks, &tasks_total, 1, MPI_UINT64_T, MPI_SUM, 0,
+               MPI_COMM_WORLD);
+    if (rank == 0) {
+        for (uint64_t i = 0; i < ntasks; i++)
+            EXPECT(sum[i] == 1, "ntasks %llu idle %d: index %llu ran %d times",
+                   (unsigned long long)ntasks, master_idle,
+                   (unsigned long long)i, sum[i]);
+        EXPECT(tasks_total == ntasks, "stats count %llu tasks, want %llu",
+               (unsigned long long)tasks_total, (unsigned long long)ntasks);
+        if (master_idle && size > 1)
+            EXPECT(st.tasks == 0, "idle master ran %llu tasks",
+                   (unsigned long long)st.tasks);
+    }
+    free(c.seen);
+    free(sum);
+}
+
+static void failing_rank(int who)
+{
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (who >= size)
+        return;
+    uint64_t ntasks = 5000;
+    ctx c = {calloc(ntasks, 1), who, rank, 0};
+    shoal_pool_config cfg = {.ntasks = ntasks, .max_range_tasks = 7};
+    int rc = shoal_pool_run(MPI_COMM_WORLD, &cfg, count_range, &c, NULL);
+    EXPECT(rc < 0, "rank %d: failure on rank %d not reported (rc %d)", rank,
+           who, rc);
+    free(c.seen);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    shoal_log_set_level(SHOAL_LOG_QUIET);
+    exactly_once(0, 0, 0);
+    exactly_once(1, 0, 0);
+    exactly_once(10007, 0, 0);
+    exactly_once(10007, 1, 0);
+    exactly_once(100003, 0, 3);
+    exactly_once(200000, 1, 1u << 20);
+    failing_rank(0);
+    failing_rank(1);
+    int all = 0;
+    MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank == 0)
+        printf("test_pool: %s\n", all ? "FAILED" : "all checks passed");
+    MPI_Finalize();
+    return all ? 1 : 0;
+}
