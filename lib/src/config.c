@@ -131,9 +131,15 @@ typedef struct {
     int too_long; /* line number of an over-long line, 0 if none */
 } reader_state;
 
+/* inih keeps section names to 49 bytes and would cut longer ones silently. */
+#define CONFIG_MAX_SECTION 49
+
 static void note_section(reader_state *st, const char *line, size_t len)
 {
     size_t i = 0;
+    /* inih skips a UTF-8 byte order mark at the start; so must we. */
+    if (st->line == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3))
+        i = 3;
     while (i < len && (line[i] == ' ' || line[i] == '\t'))
         i++;
     if (i >= len || line[i] != '[')
@@ -148,11 +154,19 @@ static void note_section(reader_state *st, const char *line, size_t len)
         end--;
     while (start < end && (line[start] == ' ' || line[start] == '\t'))
         start++;
-    char name[256];
-    size_t n = end - start < sizeof name - 1 ? end - start : sizeof name - 1;
+    shoal_config *cfg = st->cfg;
+    if (end - start > CONFIG_MAX_SECTION) {
+        if (!st->failed)
+            SHOAL_ERROR(SHOAL_ECONFIG,
+                        "%s:%d: section name longer than %d characters",
+                        cfg->source, st->line, CONFIG_MAX_SECTION);
+        st->failed = 1;
+        return;
+    }
+    char name[CONFIG_MAX_SECTION + 1];
+    size_t n = end - start;
     memcpy(name, line + start, n);
     name[n] = '\0';
-    shoal_config *cfg = st->cfg;
     const section *prev = find_section(cfg, name);
     if (prev) {
         if (!st->failed)
@@ -204,13 +218,30 @@ static char *reader(char *str, int num, void *stream)
     return str;
 }
 
-static int handler(void *user, const char *sec, const char *key,
+/* inih keeps blanks inside brackets ("[ run ]" gives " run "); trim them,
+ * as note_section does, so both agree on the name. */
+static void trim_section(const char *sec, char *out, size_t n)
+{
+    while (*sec == ' ' || *sec == '\t')
+        sec++;
+    size_t len = strlen(sec);
+    while (len > 0 && (sec[len - 1] == ' ' || sec[len - 1] == '\t'))
+        len--;
+    if (len >= n)
+        len = n - 1;
+    memcpy(out, sec, len);
+    out[len] = '\0';
+}
+
+static int handler(void *user, const char *raw_sec, const char *key,
                    const char *value)
 {
     reader_state *st = user;
     shoal_config *cfg = st->cfg;
     if (st->failed)
         return 1; /* first error already reported; let inih finish quietly */
+    char sec[CONFIG_MAX_SECTION + 2];
+    trim_section(raw_sec, sec, sizeof sec);
     if (!sec[0]) {
         SHOAL_ERROR(SHOAL_ECONFIG,
                     "%s:%d: '%s' is outside any section; put it under a "
@@ -323,14 +354,20 @@ int shoal_config_read_file(const char *path, char **text, size_t *len)
     char *buf = malloc(cap);
     int err = buf == NULL;
     while (!err) {
+        if (n > CONFIG_MAX_FILE) {
+            free(buf);
+            fclose(f);
+            return SHOAL_ERROR(SHOAL_ECONFIG,
+                               "config file '%s' is over the %u MiB limit; "
+                               "is this the right file?",
+                               path, CONFIG_MAX_FILE >> 20);
+        }
         if (n + 1 >= cap) {
-            if (cap > CONFIG_MAX_FILE) {
-                free(buf);
-                fclose(f);
-                return SHOAL_ERROR(SHOAL_ECONFIG,
-                                   "config file '%s' is over the %u MiB limit; "
-                                   "is this the right file?",
-                                   path, CONFIG_MAX_FILE >> 20);
+            /* Full: grow only if there is more to read. */
+            int ch = fgetc(f);
+            if (ch == EOF) {
+                err = ferror(f);
+                break;
             }
             char *nb = realloc(buf, cap * 2);
             if (!nb) {
@@ -339,6 +376,8 @@ int shoal_config_read_file(const char *path, char **text, size_t *len)
             }
             buf = nb;
             cap *= 2;
+            buf[n++] = (char)ch;
+            continue;
         }
         size_t got = fread(buf + n, 1, cap - 1 - n, f);
         n += got;
@@ -349,10 +388,11 @@ int shoal_config_read_file(const char *path, char **text, size_t *len)
     }
     fclose(f);
     if (err) {
+        int had_buffer = buf != NULL;
         free(buf);
-        return buf ? SHOAL_ERROR(SHOAL_EIO, "error reading config file '%s'",
-                                 path)
-                   : SHOAL_ENOMEM;
+        return had_buffer ? SHOAL_ERROR(SHOAL_EIO,
+                                        "error reading config file '%s'", path)
+                          : SHOAL_ENOMEM;
     }
     buf[n] = '\0';
     if (n == 0 || strspn(buf, " \t\r\n") == n) {
@@ -421,9 +461,19 @@ int shoal_config_set(shoal_config *cfg, const char *a)
     sec[ns] = '\0';
     memcpy(key, dot + 1, nk);
     key[nk] = '\0';
-    const char *value = eq + 1;
-    while (*value == ' ' || *value == '\t')
-        value++;
+    const char *vstart = eq + 1;
+    while (*vstart == ' ' || *vstart == '\t')
+        vstart++;
+    /* Strip trailing blanks too, as the file parser does. */
+    char value[4096];
+    size_t vlen = strlen(vstart);
+    while (vlen > 0 && (vstart[vlen - 1] == ' ' || vstart[vlen - 1] == '\t'))
+        vlen--;
+    if (vlen >= sizeof value)
+        return SHOAL_ERROR(SHOAL_EUSAGE, "--set %.*s: value too long",
+                           (int)ns + (int)nk + 1, a);
+    memcpy(value, vstart, vlen);
+    value[vlen] = '\0';
     char where[600];
     snprintf(where, sizeof where, "--set %s.%s", sec, key);
 
@@ -543,6 +593,8 @@ static int parse_ll(const char *s, long long *out)
         *out = v;
         return 0;
     }
+    if (strpbrk(s, "xXpP")) /* strtod would read hexadecimal: not for us */
+        return SHOAL_ETYPE;
     errno = 0;
     double d = strtod(s, &endp);
     if (endp == s || *endp != '\0' || isnan(d))
@@ -551,7 +603,7 @@ static int parse_ll(const char *s, long long *out)
         return SHOAL_ERANGE; /* a number, just too big: 1e400 */
     if (!isfinite(d) || d != floor(d))
         return SHOAL_ETYPE;
-    if (fabs(d) > 9007199254740992.0) /* 2^53: beyond it doubles skip integers */
+    if (fabs(d) >= 9007199254740992.0) /* 2^53: from here doubles skip integers */
         return SHOAL_ERANGE;
     *out = (long long)d;
     return 0;

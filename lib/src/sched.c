@@ -34,7 +34,9 @@ uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
         by_time = s->max_tasks; /* below clock resolution: no time bound */
     } else {
         double mean = s->timed_seconds / (double)s->timed_tasks;
-        double t = floor(s->target_seconds / mean);
+        /* The epsilon keeps an exact ratio (0.05 s / 1 ms) from flipping
+         * between 49 and 50 as rounding in the running mean wobbles. */
+        double t = floor(s->target_seconds / mean + 1e-6);
         by_time = t >= (double)s->max_tasks ? s->max_tasks
                   : t < 1                   ? 1
                                             : (uint64_t)t;

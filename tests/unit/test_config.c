@@ -10,8 +10,8 @@
  * missing, directory, empty, whitespace-only, normal, FIFO and oversized
  * inputs. Errors are captured by a recording handler.
  *
- * Tests named test_bug_* show library bugs found while writing this suite;
- * they fail until the bug is fixed (see the comment above each). */
+ * Tests named test_regression_* pin library bugs found while writing this
+ * suite and since fixed; the comment above each says what went wrong. */
 #include <shoal/config.h>
 #include <shoal/error.h>
 
@@ -589,7 +589,7 @@ START_TEST(test_get_integer_exact_forms)
                                "b = 2.385e3\n"
                                "c = -1e6\n"
                                "d = 9007199254740992\n"    /* 2^53 */
-                               "e = 9.007199254740992e15\n" /* 2^53 */
+                               "e = 9.007199254740991e15\n" /* 2^53-1 */
                                "f = 9007199254740993\n"    /* 2^53 + 1 */
                                "g = 9223372036854775807\n" /* INT64_MAX */
                                "h = 18446744073709551615\n" /* UINT64_MAX */
@@ -618,7 +618,7 @@ START_TEST(test_get_integer_exact_forms)
     LONG_IS("b", 2385L);
     LONG_IS("c", -1000000L);
     LONG_IS("d", 9007199254740992L);
-    LONG_IS("e", 9007199254740992L);
+    LONG_IS("e", 9007199254740991L);
     LONG_IS("f", 9007199254740993L); /* integer form: exact beyond 2^53 */
     LONG_IS("g", LONG_MAX);
     LONG_IS("i", 42L);
@@ -626,7 +626,7 @@ START_TEST(test_get_integer_exact_forms)
     LONG_IS("k", 1000L);
     U64_IS("a", UINT64_C(1000000));
     U64_IS("b", UINT64_C(2385));
-    U64_IS("e", UINT64_C(9007199254740992));
+    U64_IS("e", UINT64_C(9007199254740991));
     U64_IS("f", UINT64_C(9007199254740993));
     U64_IS("h", UINT64_MAX);
     U64_IS("k", UINT64_C(1000));
@@ -699,24 +699,25 @@ START_TEST(test_get_string_value)
 }
 END_TEST
 
-/* BUG (lib/src/config.c, parse_ll, line 550): integers in exponent form are
- * meant to be rejected beyond 2^53, where doubles skip integers, but the test
- * is `fabs(d) > 2^53`: "9007199254740993e0" (2^53 + 1) is rounded by strtod
+/* Regression (fixed; lib/src/config.c, parse_ll, the 2^53 check): integers in exponent
+ * form are meant to be rejected beyond 2^53, where doubles skip integers, but
+ * the test is `fabs(d) > 2^53`: "9007199254740993e0" (2^53 + 1) is rounded by strtod
  * to exactly 2^53, passes, and is silently read as 9007199254740992.
  * Suggested fix: reject `fabs(d) >= 9007199254740992.0` in the exponent path
- * (2^53 itself can still be written in plain integer form, which is exact). */
-START_TEST(test_bug_exponent_beyond_2p53_rounds)
+ * (2^53 itself can still be written in plain integer form, which is exact;
+ * test_get_integer_exact_forms does not pin 2^53 in exponent form). */
+START_TEST(test_regression_exponent_beyond_2p53_rounds)
 {
     shoal_config *cfg = parse_ok("[n]\nx = 9007199254740993e0\n", "e.ini");
     long l = 0;
     uint64_t u = 0;
     int rc = shoal_config_get_long(cfg, "n", "x", 1, 0, 0, LONG_MAX, &l);
     ck_assert_msg(rc == SHOAL_ECONFIG,
-                  "BUG: '9007199254740993e0' accepted as %ld", l);
+                  "'9007199254740993e0' accepted as %ld", l);
     ASSERT_MSG_HAS("e.ini:2:");
     rc = shoal_config_get_u64(cfg, "n", "x", 1, 0, 0, UINT64_MAX, &u);
     ck_assert_msg(rc == SHOAL_ECONFIG,
-                  "BUG: '9007199254740993e0' accepted as %llu",
+                  "'9007199254740993e0' accepted as %llu",
                   (unsigned long long)u);
     shoal_config_free(cfg);
 }
@@ -854,7 +855,7 @@ START_TEST(test_err_long_line)
 }
 END_TEST
 
-/* BUG (lib/src/config.c, note_section, lines 147-150): note_section trims
+/* Regression (fixed; lib/src/config.c, note_section, the two trimming loops): it trims
  * blanks inside the brackets, so "[ run ]" is recorded as section "run", but
  * inih passes the untrimmed name " run " to the handler, so the entries land
  * in section " run ". Result: run.tasks reads as absent (the default is used
@@ -863,7 +864,7 @@ END_TEST
  * The whole section is ignored without a word. Suggested fix: trim the
  * section name in handler() the same way (so "[ run ]" means [run]), or
  * reject blanks inside brackets with a located error. */
-START_TEST(test_bug_blank_inside_brackets)
+START_TEST(test_regression_blank_inside_brackets)
 {
     shoal_config *cfg = parse_ok("[ run ]\ntasks = 5\n", "blank.ini");
     long l = -1;
@@ -872,21 +873,21 @@ START_TEST(test_bug_blank_inside_brackets)
     const char *const secs[] = {"run", NULL};
     int unused = shoal_config_check_unused(cfg, secs);
     ck_assert_msg(l == 5 || unused == SHOAL_ECONFIG,
-                  "BUG: '[ run ]' with tasks = 5 read as tasks = %ld and "
+                  "'[ run ]' with tasks = 5 read as tasks = %ld and "
                   "check_unused returned %d: the section is silently ignored",
                   l, unused);
     shoal_config_free(cfg);
 }
 END_TEST
 
-/* BUG (lib/src/config.c, note_section, line 139): on line 1 the reader hands
+/* Regression (fixed; lib/src/config.c, note_section, the '[' test): on line 1 the reader hands
  * note_section the raw bytes, including a UTF-8 byte order mark, which inih
  * itself skips. "\xEF\xBB\xBF[typo]" is then not recorded as a section: a
  * mistyped first section is never reported by check_unused (its keys are
  * skipped as "reported once per section") and a later repeat of the first
  * section is not detected. Suggested fix: in reader() (or note_section),
  * skip "\xEF\xBB\xBF" at the start of line 1 before looking for '['. */
-START_TEST(test_bug_bom_unknown_first_section)
+START_TEST(test_regression_bom_unknown_first_section)
 {
     shoal_config *cfg =
         parse_ok("\xEF\xBB\xBF[typo]\nx = 1\n[run]\ntasks = 3\n", "bom.ini");
@@ -895,22 +896,22 @@ START_TEST(test_bug_bom_unknown_first_section)
                      0);
     const char *const secs[] = {"run", NULL};
     ck_assert_msg(shoal_config_check_unused(cfg, secs) == SHOAL_ECONFIG,
-                  "BUG: unknown first section [typo] after a BOM not reported");
+                  "unknown first section [typo] after a BOM not reported");
     ASSERT_ALL_HAS("[typo]");
     shoal_config_free(cfg);
 }
 END_TEST
 
-START_TEST(test_bug_bom_duplicate_first_section)
+START_TEST(test_regression_bom_duplicate_first_section)
 {
-    /* Same root cause as test_bug_bom_unknown_first_section. */
+    /* Same root cause as test_regression_bom_unknown_first_section. */
     static const char text[] = "\xEF\xBB\xBF[run]\na = 1\n[run]\nb = 2\n";
     shoal_config *cfg = SENTINEL_CFG;
     int rc = shoal_config_parse(text, strlen(text), "bom2.ini", &cfg);
     if (rc == 0)
         shoal_config_free(cfg);
     ck_assert_msg(rc == SHOAL_ECONFIG,
-                  "BUG: [run] repeated after a BOM'd first [run] not detected");
+                  "[run] repeated after a BOM'd first [run] not detected");
     ASSERT_MSG_HAS("bom2.ini:3:");
 }
 END_TEST
@@ -1123,11 +1124,14 @@ END_TEST
 
 /* ---- shoal_config_read_file ---------------------------------------------------------------- */
 
+/* One scratch directory per test case, made and removed by an unchecked
+ * fixture (in the runner process), so that it is removed even when a test
+ * fails: check skips a checked teardown after a failure. File names are
+ * distinct across the tests. */
 static char tmpdir[PATH_MAX];
 
-static void file_setup(void)
+static void dir_setup(void)
 {
-    setup();
     const char *base = getenv("TMPDIR");
     snprintf(tmpdir, sizeof tmpdir, "%s/shoal_test_config_XXXXXX",
              base && *base ? base : "/tmp");
@@ -1144,12 +1148,11 @@ static int rm_one(const char *path, const struct stat *sb, int flag,
     return remove(path);
 }
 
-static void file_teardown(void)
+static void dir_teardown(void)
 {
     if (tmpdir[0])
         nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     tmpdir[0] = '\0';
-    teardown();
 }
 
 static const char *tmp_path(const char *name)
@@ -1274,7 +1277,7 @@ START_TEST(test_read_over_limit_sparse)
 }
 END_TEST
 
-/* BUG (lib/src/config.c, shoal_config_read_file, lines 322-334): for a
+/* Regression (fixed; lib/src/config.c, shoal_config_read_file, the read loop): for a
  * regular file the buffer is st_size + 1 bytes; after the whole file is read
  * the loop grows the buffer once more before it sees EOF, and the growth
  * check `cap > CONFIG_MAX_FILE` fires for a file of exactly 64 MiB (cap is
@@ -1283,7 +1286,7 @@ END_TEST
  * the data, not the buffer: error only when n > CONFIG_MAX_FILE (e.g. read
  * up to CONFIG_MAX_FILE + 1 bytes and refuse if that many arrived), and
  * stop growing at EOF. */
-START_TEST(test_bug_read_exactly_limit)
+START_TEST(test_regression_read_exactly_limit)
 {
     const char *path = tmp_path("limit.ini");
     int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
@@ -1295,7 +1298,7 @@ START_TEST(test_bug_read_exactly_limit)
     size_t len = 0;
     int rc = shoal_config_read_file(path, &text, &len);
     ck_assert_msg(rc == 0,
-                  "BUG: a file of exactly 64 MiB (not over the limit) was "
+                  "a file of exactly 64 MiB (not over the limit) was "
                   "refused: %s", last_msg);
     ck_assert_uint_eq(len, 64u << 20);
     free(text);
@@ -1395,13 +1398,13 @@ START_TEST(test_read_fifo_empty)
 }
 END_TEST
 
-/* BUG (lib/src/config.c, shoal_config_read_file, lines 326-341): for a pipe
+/* Regression (fixed; lib/src/config.c, shoal_config_read_file, the read loop): for a pipe
  * the buffer starts at 4096 bytes and doubles; the limit is checked on the
  * buffer size before doubling (`cap > CONFIG_MAX_FILE`), so a 64 MiB buffer
  * is doubled once more to 128 MiB and a stream of up to 128 MiB - 1 bytes is
  * accepted, twice the documented 64 MiB. Suggested fix: as for
- * test_bug_read_exactly_limit, refuse when n > CONFIG_MAX_FILE. */
-START_TEST(test_bug_read_fifo_over_limit)
+ * test_regression_read_exactly_limit, refuse when n > CONFIG_MAX_FILE. */
+START_TEST(test_regression_read_fifo_over_limit)
 {
     const char *path = tmp_path("fifobig.ini");
     ck_assert_int_eq(mkfifo(path, 0600), 0);
@@ -1413,7 +1416,7 @@ START_TEST(test_bug_read_fifo_over_limit)
     fifo_reap(path, pid);
     free(text);
     ck_assert_msg(rc == SHOAL_ECONFIG,
-                  "BUG: a %zu-byte stream (over the 64 MiB limit) was "
+                  "a %zu-byte stream (over the 64 MiB limit) was "
                   "accepted (rc %d, len %zu)",
                   pad + 16, rc, len);
     ASSERT_MSG_HAS("64 MiB");
@@ -1449,7 +1452,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_get_integer_exact_forms);
     tcase_add_test(tc, test_get_bounds);
     tcase_add_test(tc, test_get_string_value);
-    tcase_add_test(tc, test_bug_exponent_beyond_2p53_rounds);
+    tcase_add_test(tc, test_regression_exponent_beyond_2p53_rounds);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("parse_errors");
@@ -1460,9 +1463,9 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_err_no_equals);
     tcase_add_test(tc, test_err_nul_byte);
     tcase_add_test(tc, test_err_long_line);
-    tcase_add_test(tc, test_bug_blank_inside_brackets);
-    tcase_add_test(tc, test_bug_bom_unknown_first_section);
-    tcase_add_test(tc, test_bug_bom_duplicate_first_section);
+    tcase_add_test(tc, test_regression_blank_inside_brackets);
+    tcase_add_test(tc, test_regression_bom_unknown_first_section);
+    tcase_add_test(tc, test_regression_bom_duplicate_first_section);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("overrides");
@@ -1482,7 +1485,8 @@ static Suite *config_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("read_file");
-    tcase_add_checked_fixture(tc, file_setup, file_teardown);
+    tcase_add_unchecked_fixture(tc, dir_setup, dir_teardown);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_read_missing);
     tcase_add_test(tc, test_read_directory);
@@ -1490,10 +1494,10 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_read_normal);
     tcase_add_test(tc, test_read_binary_then_parse);
     tcase_add_test(tc, test_read_over_limit_sparse);
-    tcase_add_test(tc, test_bug_read_exactly_limit);
+    tcase_add_test(tc, test_regression_read_exactly_limit);
     tcase_add_test(tc, test_read_fifo);
     tcase_add_test(tc, test_read_fifo_empty);
-    tcase_add_test(tc, test_bug_read_fifo_over_limit);
+    tcase_add_test(tc, test_regression_read_fifo_over_limit);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -81,6 +81,7 @@ static const char *capture_stderr_errorf(int code, const char *file, int line,
     char path[] = "/tmp/shoal_test_error_XXXXXX";
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
+    unlink(path); /* gone even if an assertion below fails */
     fflush(stderr);
     int saved = dup(STDERR_FILENO);
     ck_assert_int_ge(saved, 0);
@@ -95,7 +96,6 @@ static const char *capture_stderr_errorf(int code, const char *file, int line,
     ck_assert_int_ge(n, 0);
     out[n] = '\0';
     close(fd);
-    unlink(path);
     return out;
 }
 
