@@ -140,6 +140,17 @@ killed)
     [[ $out != *"done=0 "* ]] || fail "no row was done before the kill"
     [[ $out != "pending=0 "* ]] || fail "the run finished before the kill; the test needs a longer run"
     "$check" subset "$work/part.h5" "$work/full.h5" || fail "a done row differs from the full run"
+    if "$SHOAL_PYTHON" -c "import h5py" 2>/dev/null; then
+        "$SHOAL_PYTHON" - "$work/part.h5" <<'PY' || fail "h5py cannot read the killed run's file"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    st = f["tasks/status"][:]
+    u = f["results/u"][:]
+    assert (st == 1).sum() > 0 and "finished" not in f.attrs
+    assert ((u[st == 1] >= 0) & (u[st == 1] < 1)).all()
+    print("h5py reads the killed file:", (st == 1).sum(), "rows done")
+PY
+    fi
     ;;
 
 mc_pi)

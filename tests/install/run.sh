@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# install_consumer: install Shoal into a temporary prefix, build the mc_pi
+# source as an outside project with find_package(shoal), run it on one rank.
+#   run.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1
+src=$2
+work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-install.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
+cmake -S "$src/tests/install" -B "$work/b" -DCMAKE_PREFIX_PATH="$work/prefix" \
+    -DSHOAL_APP_SOURCE="$src/apps/mc_pi/mc_pi.c" >/dev/null
+cmake --build "$work/b" >/dev/null
+printf '[run]\ntasks = 8\n[mc_pi]\nsamples = 1000\n' >"$work/c.ini"
+"$work/b/consumer_pi" "$work/c.ini" -o "$work/out.h5" | tee "$work/out.txt"
+grep -q "8 tasks (8 done, 0 failed)" "$work/out.txt"
+grep -q "Libs: -L" "$work/prefix/lib/pkgconfig/shoal.pc"
+echo "install_consumer: ok"
