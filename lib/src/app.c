@@ -13,6 +13,7 @@
 #include <shoal/log.h>
 #include <shoal/pool.h>
 #include <shoal/rng.h>
+#include <shoal/scan.h>
 #include <shoal/version.h>
 
 #include "runner.h"
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_ROW_BUFFER (32u << 20) /* bytes of row buffers per rank */
 
@@ -33,12 +35,12 @@ typedef struct {
     const char *output;   /* --output */
     const char **sets;    /* --set values, in order */
     int nsets;
-    int force, help, version;
+    int force, help, version, dry_run;
     int verbosity;        /* -q: -1, -v: +1 each */
 } cli;
 
-enum { OPT_OUTPUT, OPT_SET, OPT_FORCE, OPT_QUIET, OPT_VERBOSE, OPT_HELP,
-       OPT_VERSION, NOPTS };
+enum { OPT_OUTPUT, OPT_SET, OPT_FORCE, OPT_DRY_RUN, OPT_QUIET, OPT_VERBOSE,
+       OPT_HELP, OPT_VERSION, NOPTS };
 
 static const struct {
     char shortname;
@@ -51,6 +53,8 @@ static const struct {
     [OPT_SET] = {'s', "set", "SECTION.KEY=VALUE",
                  "override a config value; repeatable"},
     [OPT_FORCE] = {'f', "force", NULL, "replace an existing output file"},
+    [OPT_DRY_RUN] = {'n', "dry-run", NULL,
+                     "show the tasks, parameters and output size; write nothing"},
     [OPT_QUIET] = {'q', "quiet", NULL, "print errors only"},
     [OPT_VERBOSE] = {'v', "verbose", NULL, "print more; twice for debug output"},
     [OPT_HELP] = {'h', "help", NULL, "show this help and exit"},
@@ -63,7 +67,7 @@ static const struct {
     const char *dflt;
     const char *doc;
 } run_keys[] = {
-    {"tasks", NULL, "number of tasks (required, >= 1)"},
+    {"tasks", NULL, "number of tasks (required, >= 1, unless [scan] sets it)"},
     {"seed", "1", "run seed, 1..2^63-1; with the task index it keys every random stream"},
     {"output", "<app>.h5", "result file (HDF5); never replaced without --force"},
     {"rng", "philox4x32", "generator: philox4x32, or a GSL name (mt19937, ...)"},
@@ -105,6 +109,14 @@ static void print_help(const shoal_app *app, FILE *out)
         }
     }
     fprintf(out,
+            "\nSection [scan] (optional) scans parameters of [%s]: one line per "
+            "parameter,\n  T = linspace(1.5, 3.5, 41) | logspace(-3, 0, 10) | "
+            "geomspace(a, b, n) | range(0, 100, 5)\n"
+            "  | 16, 32, 64 | uniform(a, b) | loguniform(a, b) | normal(mu, sigma)\n"
+            "and options design = grid|zip|random|lhs|sobol|halton, samples = N, "
+            "replicates = R.\n",
+            app->name);
+    fprintf(out,
             "\nOutput fields (/results/<name> in the HDF5 file):\n");
     for (size_t i = 0; i < app->noutputs; i++)
         fprintf(out, "  %-22s %s%s%s\n", app->outputs[i].name,
@@ -144,6 +156,9 @@ static int apply_option(cli *c, int opt, const char *arg)
         break;
     case OPT_FORCE:
         c->force = 1;
+        break;
+    case OPT_DRY_RUN:
+        c->dry_run = 1;
         break;
     case OPT_QUIET:
         c->verbosity = -1;
@@ -230,6 +245,8 @@ typedef struct {
     int master_works;
     const gsl_rng_type *rng_type;
     shoal__param_value *params;
+    int has_scan;
+    shoal_scan *scan;
 } run_settings;
 
 static int parse_default(const shoal_app *app, const shoal_param *p,
@@ -263,12 +280,30 @@ static int read_settings(shoal_config *cfg, const shoal_app *app,
         if (r < 0 && rc == 0) \
             rc = r;\
     } while (0)
-    KEEP(shoal_config_get_u64(cfg, "run", "tasks", 1, 0, 1,
-                              (uint64_t)1 << 62, &rs->tasks));
+    rs->has_scan = shoal_config_has_section(cfg, "scan");
+    if (rs->has_scan && shoal_config_has(cfg, "run", "tasks")) {
+        const char *ignored;
+        shoal_config_get_string(cfg, "run", "tasks", 0, NULL, &ignored);
+        KEEP(SHOAL_ERROR(SHOAL_ECONFIG,
+                         "%s: [run] tasks cannot be given with a [scan] section: "
+                         "the scan sets the task count (points x replicates); "
+                         "remove it, or set replicates = N in [scan]",
+                         shoal_config_where(cfg, "run", "tasks")));
+    } else if (!rs->has_scan) {
+        KEEP(shoal_config_get_u64(cfg, "run", "tasks", 1, 0, 1,
+                                  (uint64_t)1 << 62, &rs->tasks));
+    }
     KEEP(shoal_config_get_u64(cfg, "run", "seed", 0, 1, 0, UINT64_MAX,
                               &rs->seed));
-    if (r == 0 && shoal_rng_check_seed(rs->seed) < 0 && rc == 0)
+    int seed_ok = r == 0 && shoal_rng_check_seed(rs->seed) == 0;
+    if (!seed_ok && rc == 0)
         rc = SHOAL_ECONFIG;
+    if (rs->has_scan && seed_ok) {
+        KEEP(shoal_scan_create(cfg, "scan", app->params, app->nparams, rs->seed,
+                               &rs->scan));
+        if (rs->scan)
+            rs->tasks = shoal_scan_tasks(rs->scan);
+    }
     static char default_output[300];
     snprintf(default_output, sizeof default_output, "%s.h5", app->name);
     KEEP(shoal_config_get_string(cfg, "run", "output", 0, default_output,
@@ -294,6 +329,19 @@ static int read_settings(shoal_config *cfg, const shoal_app *app,
         shoal__param_value *v = &rs->params[i];
         v->name = p->name;
         v->type = p->type;
+        int scanned = 0;
+        for (size_t d = 0; rs->scan && d < shoal_scan_ndims(rs->scan); d++)
+            scanned |= !strcmp(shoal_scan_name(rs->scan, d), p->name);
+        if (scanned) {
+            /* Its value comes from the scan, task by task. */
+            if (shoal_config_has(cfg, app->name, p->name))
+                KEEP(SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s: %s is set both here and in [scan]; keep one",
+                                 shoal_config_where(cfg, app->name, p->name),
+                                 p->name));
+            v->s = "";
+            continue;
+        }
         int required = p->dflt == NULL;
         if (!required && !shoal_config_has(cfg, app->name, p->name)) {
             KEEP(parse_default(app, p, v));
@@ -314,7 +362,7 @@ static int read_settings(shoal_config *cfg, const shoal_app *app,
                                          v->s ? v->s : "", &v->s));
     }
 #undef KEEP
-    const char *sections[] = {"run", app->name, NULL};
+    const char *sections[] = {"run", app->name, "scan", NULL};
     r = shoal_config_check_unused(cfg, sections);
     if (r < 0 && rc == 0)
         rc = r;
@@ -417,6 +465,61 @@ static int exit_for(int rc)
     }
 }
 
+/* --dry-run: what a run would do, on stdout; nothing is written. */
+static void dry_run(const shoal_app *app, const cli *c, run_settings *rs,
+                    const shoal_store_column *cols, size_t nscan,
+                    const char *const *cnames, const char *const *cvalues,
+                    size_t nconsts, int nranks)
+{
+    uint64_t row = shoal__row_bytes(app) + 13 + (rs->has_scan ? 16 : 0);
+    for (size_t d = 0; d < nscan; d++)
+        row += cols[d].type == SHOAL_STRING ? cols[d].strlen : 8;
+    double bytes = (double)rs->tasks * (double)row + 65536.0 + 64.0 * nranks;
+    const char *unit = "bytes";
+    double shown = bytes;
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+    for (int u = 0; u < 5 && shown >= 1024; u++) {
+        shown /= 1024;
+        unit = units[u];
+    }
+    printf("%s: dry run of %s: nothing is written\n", app->name, c->config);
+    if (rs->scan)
+        printf("  scan:     %s\n", shoal_scan_describe(rs->scan));
+    printf("  tasks:    %llu\n", (unsigned long long)rs->tasks);
+    printf("  output:   %s, about %.1f %s%s\n", rs->output, shown, unit,
+           access(rs->output, F_OK) == 0
+               ? (c->force ? " (exists: --force would replace it)"
+                           : " (exists: a run would refuse without --force)")
+               : "");
+    for (size_t i = 0; i < nconsts; i++)
+        printf("  constant: %s = %s\n", cnames[i], cvalues[i]);
+    if (!rs->scan || nscan == 0)
+        return;
+    uint64_t shown_rows = rs->tasks < 10 ? rs->tasks : 10;
+    printf("  first %llu of %llu tasks:\n    %8s %8s %9s", (unsigned long long)shown_rows,
+           (unsigned long long)rs->tasks, "task", "point", "replicate");
+    for (size_t d = 0; d < nscan; d++)
+        printf(" %14s", cols[d].name);
+    printf("\n");
+    shoal_scan_value *vals = calloc(nscan, sizeof *vals);
+    for (uint64_t t = 0; vals && t < shown_rows; t++) {
+        uint64_t point, rep;
+        shoal_scan_task(rs->scan, t, &point, &rep, vals);
+        printf("    %8llu %8llu %9llu", (unsigned long long)t,
+               (unsigned long long)point, (unsigned long long)rep);
+        for (size_t d = 0; d < nscan; d++) {
+            if (cols[d].type == SHOAL_STRING)
+                printf(" %14s", vals[d].s);
+            else if (cols[d].type == SHOAL_INT64)
+                printf(" %14lld", (long long)vals[d].l);
+            else
+                printf(" %14.6g", vals[d].d);
+        }
+        printf("\n");
+    }
+    free(vals);
+}
+
 int shoal_main(const shoal_app *app, int argc, char **argv)
 {
     int initialized = 0;
@@ -443,6 +546,9 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     shoal__runner runner;
     memset(&runner, 0, sizeof runner);
     char abs_output[PATH_MAX];
+    shoal_store_column *cols = NULL;
+    const char **const_names = NULL, **const_values = NULL;
+    char *const_text = NULL;
 
     /* Set-up errors are identical on every rank: only rank 0 prints them. */
     shoal_error_handler *prev = NULL;
@@ -485,6 +591,45 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         goto done;
     }
 
+    /* The scan's columns and the constant parameters, for the store. */
+    size_t nscan = rs.scan ? shoal_scan_ndims(rs.scan) : 0;
+    cols = calloc(nscan + 1, sizeof *cols);
+    const_names = calloc(app->nparams + 1, sizeof *const_names);
+    const_values = calloc(app->nparams + 1, sizeof *const_values);
+    const_text = calloc(app->nparams + 1, 32);
+    if (!cols || !const_names || !const_values || !const_text) {
+        rc = SHOAL_ENOMEM;
+        MPI_Abort(comm, SHOAL_EXIT_ERROR); /* ranks would diverge */
+    }
+    for (size_t d = 0; d < nscan; d++) {
+        cols[d].name = shoal_scan_name(rs.scan, d);
+        cols[d].type = shoal_scan_type(rs.scan, d);
+        cols[d].strlen = shoal_scan_strlen(rs.scan, d);
+    }
+    size_t nconsts = 0;
+    for (size_t i = 0; i < app->nparams; i++) {
+        int scanned = 0;
+        for (size_t d = 0; d < nscan; d++)
+            scanned |= !strcmp(cols[d].name, app->params[i].name);
+        if (scanned)
+            continue;
+        const shoal__param_value *v = &rs.params[i];
+        char *t = const_text + 32 * i;
+        const_names[nconsts] = v->name;
+        if (v->type == SHOAL_INT64)
+            snprintf(t, 32, "%ld", v->l);
+        else if (v->type == SHOAL_FLOAT64)
+            snprintf(t, 32, "%.17g", v->d);
+        const_values[nconsts++] = v->type == SHOAL_STRING ? v->s : t;
+    }
+
+    if (c.dry_run) {
+        if (rank == 0)
+            dry_run(app, &c, &rs, cols, nscan, const_names, const_values,
+                    nconsts, nranks);
+        goto done;
+    }
+
     shoal_store_spec spec = {
         .path = rs.output,
         .force = c.force,
@@ -496,6 +641,14 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         .config_source = c.config,
         .rng = rs.rng,
         .seed = rs.seed,
+        .params = cols,
+        .nparams = nscan,
+        .with_points = rs.has_scan,
+        .const_names = const_names,
+        .const_values = const_values,
+        .nconsts = nconsts,
+        .scan = rs.scan ? shoal_scan_describe(rs.scan) : NULL,
+        .overrides = shoal_config_overrides(cfg),
     };
     rc = shoal_store_create(comm, &spec, &store);
     if (rc < 0) {
@@ -506,12 +659,14 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         shoal_set_error_handler(prev);
     prev = NULL;
 
-    uint64_t row_bytes = shoal__row_bytes(app) + 13;
+    uint64_t row_bytes = shoal__row_bytes(app) + 13 + (rs.has_scan ? 16 : 0);
+    for (size_t d = 0; d < nscan; d++)
+        row_bytes += cols[d].type == SHOAL_STRING ? cols[d].strlen : 8;
     uint64_t max_rows = rs.max_range_tasks;
     if (max_rows * row_bytes > MAX_ROW_BUFFER)
         max_rows = MAX_ROW_BUFFER / row_bytes ? MAX_ROW_BUFFER / row_bytes : 1;
     rc = shoal__runner_init(&runner, app, store, rank, rs.seed, rs.rng_type,
-                            rs.params, app->nparams, max_rows);
+                            rs.params, app->nparams, rs.scan, max_rows);
     rc = agree_min(comm, rc);
     if (rc < 0) {
         shoal_store_rank_stats none = {0, 0, 0};
@@ -580,6 +735,11 @@ done:
     if (prev || rank != 0)
         shoal_set_error_handler(prev);
     shoal__runner_free(&runner);
+    shoal_scan_free(rs.scan);
+    free(cols);
+    free(const_names);
+    free(const_values);
+    free(const_text);
     free(rs.params);
     shoal_config_free(cfg);
     free(text);

@@ -533,6 +533,33 @@ const char *shoal_config_where(const shoal_config *cfg, const char *sec,
     return e ? e->where : NULL;
 }
 
+size_t shoal_config_section_size(const shoal_config *cfg, const char *sec)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->nentries; i++)
+        n += !strcmp(cfg->entries[i].section, sec);
+    return n;
+}
+
+int shoal_config_section_entry(shoal_config *cfg, const char *sec, size_t i,
+                               const char **key, const char **value,
+                               const char **where)
+{
+    for (size_t k = 0; k < cfg->nentries; k++) {
+        entry *e = &cfg->entries[k];
+        if (strcmp(e->section, sec))
+            continue;
+        if (i-- == 0) {
+            e->used = 1;
+            *key = e->key;
+            *value = e->value;
+            *where = e->where;
+            return 0;
+        }
+    }
+    return SHOAL_ENOTFOUND;
+}
+
 /* ---- typed getters ------------------------------------------------------------ */
 
 static void remember(shoal_config *cfg, const char *sec, const char *key)

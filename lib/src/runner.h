@@ -5,6 +5,7 @@
 
 #include <shoal/app.h>
 #include <shoal/pool.h>
+#include <shoal/scan.h>
 #include <shoal/store.h>
 
 typedef struct {
@@ -25,8 +26,15 @@ typedef struct {
     gsl_rng *rng;
     void *workspace;
     int workspace_ready;
-    const shoal__param_value *params;
+    shoal__param_value *params; /* this rank's copy: scanned ones change per task */
     size_t nparams;
+    shoal_scan *scan;          /* NULL: no [scan] section */
+    size_t nscan;              /* scanned parameters */
+    size_t *scan_param;        /* params index of scan dimension d */
+    shoal_scan_value *vals;
+    void **pbufs;              /* per scan dimension: max_rows values */
+    size_t *pstrlen;           /* string dimensions: bytes per value */
+    int64_t *point, *replicate;
     uint64_t max_rows;   /* rows the buffers hold */
     void **bufs;         /* per output field: max_rows * width elements */
     uint64_t *width;
@@ -44,7 +52,7 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
                        shoal_store *store, int rank, uint64_t seed,
                        const gsl_rng_type *rng_type,
                        const shoal__param_value *params, size_t nparams,
-                       uint64_t max_rows);
+                       shoal_scan *scan, uint64_t max_rows);
 /* Call worker_finalize and release everything; safe on a zeroed runner. */
 void shoal__runner_free(shoal__runner *r);
 /* shoal_range_fn: run tasks [start, start+count), write their rows. */

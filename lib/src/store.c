@@ -39,6 +39,10 @@ struct shoal_store {
     int *fndims;    /* 1 + field ndims */
     hsize_t (*fdims)[SHOAL_MAX_DIMS + 1];
     hid_t cdset[NCOLS], cspace[NCOLS];
+    size_t nparams;
+    hid_t *pdset, *pspace, *ptype; /* /params/<name> */
+    int with_points;
+    hid_t point_dset, point_space, rep_dset, rep_space;
     char path[4096];
 };
 
@@ -206,6 +210,25 @@ static void store_free(shoal_store *s)
         if (s->cspace[c] > 0)
             H5Sclose(s->cspace[c]);
     }
+    for (size_t i = 0; i < s->nparams; i++) {
+        if (s->pdset && s->pdset[i] > 0)
+            H5Dclose(s->pdset[i]);
+        if (s->pspace && s->pspace[i] > 0)
+            H5Sclose(s->pspace[i]);
+        if (s->ptype && s->ptype[i] > 0)
+            H5Tclose(s->ptype[i]);
+    }
+    free(s->pdset);
+    free(s->pspace);
+    free(s->ptype);
+    if (s->point_dset > 0)
+        H5Dclose(s->point_dset);
+    if (s->point_space > 0)
+        H5Sclose(s->point_space);
+    if (s->rep_dset > 0)
+        H5Dclose(s->rep_dset);
+    if (s->rep_space > 0)
+        H5Sclose(s->rep_space);
     if (s->dxpl > 0)
         H5Pclose(s->dxpl);
     if (s->file > 0)
@@ -247,6 +270,7 @@ static int write_provenance(shoal_store *s, const shoal_store_spec *spec,
     rc |= attr_str(s->file, "app", spec->app);
     rc |= attr_str(s->file, "config", spec->config_text);
     rc |= attr_str(s->file, "config_source", spec->config_source);
+    rc |= attr_str(s->file, "overrides", spec->overrides ? spec->overrides : "");
     rc |= attr_u64(s->file, "seed", spec->seed);
     rc |= attr_str(s->file, "rng", spec->rng);
     rc |= attr_u64(s->file, "ntasks", spec->ntasks);
@@ -276,7 +300,13 @@ int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
         s->ftype = calloc(spec->nfields + 1, sizeof *s->ftype);
         s->fndims = calloc(spec->nfields + 1, sizeof *s->fndims);
         s->fdims = calloc(spec->nfields + 1, sizeof *s->fdims);
-        if (!s->fdset || !s->fspace || !s->ftype || !s->fndims || !s->fdims)
+        s->nparams = spec->nparams;
+        s->with_points = spec->with_points;
+        s->pdset = calloc(spec->nparams + 1, sizeof *s->pdset);
+        s->pspace = calloc(spec->nparams + 1, sizeof *s->pspace);
+        s->ptype = calloc(spec->nparams + 1, sizeof *s->ptype);
+        if (!s->fdset || !s->fspace || !s->ftype || !s->fndims || !s->fdims ||
+            !s->pdset || !s->pspace || !s->ptype)
             rc = SHOAL_ENOMEM;
     }
     int mine = rc;
@@ -337,6 +367,47 @@ int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
         if (!bad) {
             s->cspace[c] = H5Dget_space(s->cdset[c]);
             bad = attr_str(s->cdset[c], "doc", columns[c].doc) < 0;
+        }
+    }
+
+    /* /params: a column per scanned parameter, constants as attributes. */
+    hid_t g_par = bad ? -1
+                      : H5Gcreate2(s->file, "params", H5P_DEFAULT, H5P_DEFAULT,
+                                   H5P_DEFAULT);
+    bad = bad || g_par < 0;
+    for (size_t i = 0; i < spec->nparams && !bad; i++) {
+        const shoal_store_column *c = &spec->params[i];
+        hsize_t n = spec->ntasks;
+        hid_t ft;
+        if (c->type == SHOAL_STRING) {
+            ft = H5Tcopy(H5T_C_S1);
+            H5Tset_size(ft, c->strlen > 0 ? c->strlen : 1);
+            H5Tset_strpad(ft, H5T_STR_NULLPAD);
+            s->ptype[i] = ft;
+        } else {
+            ft = c->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
+            s->ptype[i] = H5Tcopy(c->type == SHOAL_INT64 ? H5T_NATIVE_INT64
+                                                         : H5T_NATIVE_DOUBLE);
+        }
+        s->pdset[i] = make_dataset(g_par, c->name, ft, 1, &n, 0);
+        bad = s->pdset[i] < 0;
+        if (!bad)
+            s->pspace[i] = H5Dget_space(s->pdset[i]);
+    }
+    for (size_t i = 0; i < spec->nconsts && !bad; i++)
+        bad = attr_str(g_par, spec->const_names[i], spec->const_values[i]) < 0;
+    if (!bad && spec->scan)
+        bad = attr_str(g_par, "scan", spec->scan) < 0;
+    if (g_par >= 0)
+        H5Gclose(g_par);
+    if (!bad && spec->with_points) {
+        hsize_t n = spec->ntasks;
+        s->point_dset = make_dataset(g_tasks, "point", H5T_STD_I64LE, 1, &n, 0);
+        s->rep_dset = make_dataset(g_tasks, "replicate", H5T_STD_I64LE, 1, &n, 0);
+        bad = s->point_dset < 0 || s->rep_dset < 0;
+        if (!bad) {
+            s->point_space = H5Dget_space(s->point_dset);
+            s->rep_space = H5Dget_space(s->rep_dset);
         }
     }
 
@@ -443,6 +514,16 @@ int shoal_store_write_rows(shoal_store *s, uint64_t start, uint64_t count,
     for (size_t i = 0; i < s->nfields && rc == 0; i++)
         rc = write_block(s->fdset[i], s->fspace[i], s->ftype[i], s->fndims[i],
                          s->fdims[i], start, count, s->dxpl, rows->fields[i]);
+    hsize_t dim1 = s->ntasks;
+    for (size_t i = 0; i < s->nparams && rc == 0; i++)
+        rc = write_block(s->pdset[i], s->pspace[i], s->ptype[i], 1, &dim1, start,
+                         count, s->dxpl, rows->params[i]);
+    if (s->with_points && rc == 0)
+        rc = write_block(s->point_dset, s->point_space, H5T_NATIVE_INT64, 1, &dim1,
+                         start, count, s->dxpl, rows->point);
+    if (s->with_points && rc == 0)
+        rc = write_block(s->rep_dset, s->rep_space, H5T_NATIVE_INT64, 1, &dim1,
+                         start, count, s->dxpl, rows->replicate);
     const void *cols[NCOLS] = {rows->status, rows->rank, rows->seconds,
                                rows->error};
     static const int order[NCOLS] = {COL_RANK, COL_SECONDS, COL_ERROR,
@@ -511,6 +592,19 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine,
         H5Sclose(s->cspace[c]);
         H5Dclose(s->cdset[c]);
         s->cspace[c] = s->cdset[c] = 0;
+    }
+    for (size_t i = 0; i < s->nparams; i++) {
+        H5Sclose(s->pspace[i]);
+        H5Dclose(s->pdset[i]);
+        H5Tclose(s->ptype[i]);
+        s->pspace[i] = s->pdset[i] = s->ptype[i] = 0;
+    }
+    if (s->with_points) {
+        H5Sclose(s->point_space);
+        H5Dclose(s->point_dset);
+        H5Sclose(s->rep_space);
+        H5Dclose(s->rep_dset);
+        s->point_space = s->point_dset = s->rep_space = s->rep_dset = 0;
     }
     H5Pclose(s->dxpl);
     s->dxpl = 0;

@@ -50,6 +50,16 @@ void shoal__runner_free(shoal__runner *r)
     free(r->error);
     if (r->rng)
         gsl_rng_free(r->rng);
+    if (r->pbufs)
+        for (size_t d = 0; d < r->nscan; d++)
+            free(r->pbufs[d]);
+    free(r->pbufs);
+    free(r->pstrlen);
+    free(r->scan_param);
+    free(r->vals);
+    free(r->point);
+    free(r->replicate);
+    free(r->params);
     memset(r, 0, sizeof *r);
 }
 
@@ -57,16 +67,20 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
                        shoal_store *store, int rank, uint64_t seed,
                        const gsl_rng_type *rng_type,
                        const shoal__param_value *params, size_t nparams,
-                       uint64_t max_rows)
+                       shoal_scan *scan, uint64_t max_rows)
 {
     memset(r, 0, sizeof *r);
     r->app = app;
     r->store = store;
     r->rank = rank;
     r->seed = seed;
-    r->params = params;
     r->nparams = nparams;
     r->max_rows = max_rows;
+    r->scan = scan;
+    r->nscan = scan ? shoal_scan_ndims(scan) : 0;
+    r->params = malloc((nparams + 1) * sizeof *r->params);
+    if (r->params && nparams)
+        memcpy(r->params, params, nparams * sizeof *params);
     size_t n = (size_t)max_rows;
     r->bufs = calloc(app->noutputs + 1, sizeof *r->bufs);
     r->width = calloc(app->noutputs + 1, sizeof *r->width);
@@ -76,7 +90,30 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
     r->error = malloc(n * sizeof *r->error);
     r->rng = gsl_rng_alloc(rng_type);
     int bad = !r->bufs || !r->width || !r->status || !r->rankcol ||
-              !r->seconds || !r->error || !r->rng;
+              !r->seconds || !r->error || !r->rng || !r->params;
+    if (!bad && scan) {
+        r->scan_param = calloc(r->nscan + 1, sizeof *r->scan_param);
+        r->vals = calloc(r->nscan + 1, sizeof *r->vals);
+        r->pbufs = calloc(r->nscan + 1, sizeof *r->pbufs);
+        r->pstrlen = calloc(r->nscan + 1, sizeof *r->pstrlen);
+        r->point = malloc(n * sizeof *r->point);
+        r->replicate = malloc(n * sizeof *r->replicate);
+        bad = !r->scan_param || !r->vals || !r->pbufs || !r->pstrlen ||
+              !r->point || !r->replicate;
+        for (size_t d = 0; d < r->nscan && !bad; d++) {
+            for (size_t i = 0; i < nparams; i++)
+                if (!strcmp(params[i].name, shoal_scan_name(scan, d)))
+                    r->scan_param[d] = i;
+            size_t w = 8;
+            if (shoal_scan_type(scan, d) == SHOAL_STRING) {
+                w = shoal_scan_strlen(scan, d);
+                w = w ? w : 1;
+                r->pstrlen[d] = w;
+            }
+            r->pbufs[d] = calloc(n, w);
+            bad = r->pbufs[d] == NULL;
+        }
+    }
     for (size_t i = 0; i < app->noutputs && !bad; i++) {
         r->width[i] = shoal_field_width(&app->outputs[i]);
         r->bufs[i] = malloc(n * r->width[i] * 8);
@@ -131,6 +168,37 @@ static void note_failure(shoal__runner *r, const shoal_task *t, int code)
     r->failures_shown++;
 }
 
+/* Put task `index`'s scanned values into the parameter table the task reads
+ * and into row k of the /params and /tasks/point columns. */
+static void set_scan_values(shoal__runner *r, uint64_t index, uint64_t k)
+{
+    uint64_t point, rep;
+    shoal_scan_task(r->scan, index, &point, &rep, r->vals);
+    r->point[k] = (int64_t)point;
+    r->replicate[k] = (int64_t)rep;
+    for (size_t d = 0; d < r->nscan; d++) {
+        shoal__param_value *p = &r->params[r->scan_param[d]];
+        const shoal_scan_value *v = &r->vals[d];
+        switch (p->type) {
+        case SHOAL_INT64:
+            p->l = (long)v->l;
+            ((int64_t *)r->pbufs[d])[k] = v->l;
+            break;
+        case SHOAL_FLOAT64:
+            p->d = v->d;
+            ((double *)r->pbufs[d])[k] = v->d;
+            break;
+        default: {
+            p->s = v->s;
+            char *dst = (char *)r->pbufs[d] + k * r->pstrlen[d];
+            memset(dst, 0, r->pstrlen[d]);
+            memcpy(dst, v->s, strnlen(v->s, r->pstrlen[d]));
+            break;
+        }
+        }
+    }
+}
+
 int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
                         uint64_t count)
 {
@@ -147,6 +215,8 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
         t.rng_ready = 0;
         t.fail_code = 0;
         t.fail_msg[0] = '\0';
+        if (r->scan)
+            set_scan_values(r, t.index, k);
         int rc = app->run(&t, app->ctx);
         double after = shoal_now();
         if (rc == 0 && t.fail_code == 0) {
@@ -164,7 +234,9 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
         shoal_pool_yield(pool, after);
     }
     const shoal_store_rows rows = {(const void *const *)r->bufs, r->status,
-                                   r->rankcol, r->seconds, r->error};
+                                   r->rankcol, r->seconds, r->error,
+                                   (const void *const *)r->pbufs, r->point,
+                                   r->replicate};
     return shoal_store_write_rows(r->store, start, count, &rows);
 }
 

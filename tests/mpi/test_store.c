@@ -59,7 +59,8 @@ static int write_range(shoal_store *s, uint64_t start, uint64_t count,
         sec[k] = 0.5f;
     }
     const void *bufs[2] = {x, n};
-    shoal_store_rows rows = {bufs, st, rk, sec, er};
+    shoal_store_rows rows = {.fields = bufs, .status = st, .rank = rk,
+                             .seconds = sec, .error = er};
     return shoal_store_write_rows(s, start, count, &rows);
 }
 

@@ -66,9 +66,19 @@ SHOAL_API int shoal_config_get_bool(shoal_config *cfg, const char *section,
                                     const char *key, int required, int dflt,
                                     int *out);
 
+/* Entries of one section in file order (overrides that add keys come last):
+ * the number of them, and entry i (marks it used). key, value and where stay
+ * valid while the config lives. */
+SHOAL_API size_t shoal_config_section_size(const shoal_config *cfg,
+                                           const char *section);
+SHOAL_API int shoal_config_section_entry(shoal_config *cfg,
+                                         const char *section, size_t i,
+                                         const char **key, const char **value,
+                                         const char **where);
+
 /* Report every entry of a section in `sections` (NULL-terminated) that was
- * never read, and every section not in `sections`. `known` (NULL-terminated,
- * may be NULL) lists hints. Returns SHOAL_ECONFIG if any were found. */
+ * never read (naming the keys that were asked for as a hint), and every
+ * section not in `sections`. Returns SHOAL_ECONFIG if any were found. */
 SHOAL_API int shoal_config_check_unused(const shoal_config *cfg,
                                         const char *const *sections);
 

@@ -13,5 +13,6 @@
 #include <shoal/pool.h>
 #include <shoal/store.h>
 #include <shoal/app.h>
+#include <shoal/scan.h>
 
 #endif

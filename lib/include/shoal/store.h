@@ -10,10 +10,13 @@
  * flush, close.
  *
  * Layout:  /results/<field> [ntasks, dims...]
+ *          /params/<name> [ntasks] (scanned parameters; constants are
+ *          attributes of /params), /tasks/point, /tasks/replicate (scans)
  *          /tasks/status uint8 (0 pending, 1 done, 2 failed), /tasks/rank
  *          int32, /tasks/seconds float32, /tasks/error int32
  *          /ranks/{host,tasks,busy_seconds,idle_seconds} [nranks]
- *          root attributes: shoal_version, app, config, config_source, seed,
+ *          root attributes: shoal_version, app, config, config_source,
+ *          overrides (the --set options, one per line), seed,
  *          rng, ntasks, nranks, hosts, started; at close: finished,
  *          wall_seconds, tasks_done, tasks_failed. */
 #ifndef SHOAL_STORE_H
@@ -28,6 +31,13 @@ typedef struct shoal_store shoal_store;
 
 enum { SHOAL_STATUS_PENDING = 0, SHOAL_STATUS_DONE = 1, SHOAL_STATUS_FAILED = 2 };
 
+/* A per-task parameter column, /params/<name>. */
+typedef struct {
+    const char *name;
+    shoal_type type;            /* SHOAL_INT64, SHOAL_FLOAT64 or SHOAL_STRING */
+    size_t strlen;              /* SHOAL_STRING: fixed length in bytes */
+} shoal_store_column;
+
 typedef struct {
     const char *path;           /* output file */
     int force;                  /* 1: replace an existing file */
@@ -39,6 +49,14 @@ typedef struct {
     const char *config_source;
     const char *rng;
     uint64_t seed;
+    const shoal_store_column *params; /* scanned parameters (may be 0) */
+    size_t nparams;
+    int with_points;            /* write /tasks/point and /tasks/replicate */
+    const char *const *const_names;   /* constant parameters, as text */
+    const char *const *const_values;
+    size_t nconsts;
+    const char *scan;           /* description of the scan, or NULL */
+    const char *overrides;      /* --set lines, or NULL */
 } shoal_store_spec;
 
 /* One range's rows, as buffers of `count` rows each (field i: count *
@@ -49,6 +67,9 @@ typedef struct {
     const int32_t *rank;
     const float *seconds;
     const int32_t *error;
+    const void *const *params;  /* per column: count values (strings: count * strlen bytes) */
+    const int64_t *point;       /* with_points only */
+    const int64_t *replicate;
 } shoal_store_rows;
 
 typedef struct {
