@@ -334,11 +334,15 @@ static int read_settings(shoal_config *cfg, const shoal_app *app,
             scanned |= !strcmp(shoal_scan_name(rs->scan, d), p->name);
         if (scanned) {
             /* Its value comes from the scan, task by task. */
-            if (shoal_config_has(cfg, app->name, p->name))
+            if (shoal_config_has(cfg, app->name, p->name)) {
+                const char *ignored;
+                shoal_config_get_string(cfg, app->name, p->name, 0, NULL,
+                                        &ignored);
                 KEEP(SHOAL_ERROR(SHOAL_ECONFIG,
                                  "%s: %s is set both here and in [scan]; keep one",
                                  shoal_config_where(cfg, app->name, p->name),
                                  p->name));
+            }
             v->s = "";
             continue;
         }

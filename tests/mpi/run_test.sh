@@ -198,6 +198,12 @@ badinput)
     check_bad '' "is empty"
     check_bad '[run]\ntasks = 10\n[run]\nseed = 2\n' "bad16.ini:3: section [run] appears again (first at line 1)"
     check_bad '[run]\ntasks = 10\n' "directory 'nodir' does not exist" -o nodir/out.h5
+    check_bad '[scan]\nx = linspce(0, 1, 3)\n' "bad$((i + 1)).ini:2: [scan] x: unknown function 'linspce'"
+    check_bad '[scan]\nx = 1, 2, 3\nlabel = a, b\ndesign = zip\n' "bad$((i + 1)).ini:3: [scan] design = zip needs equal lengths"
+    check_bad '[scan]\nsleep_us = 1.5, 2\n' "sleep_us: '1.5' is not an integer"
+    check_bad '[scan]\nxx = 1, 2\n' "bad$((i + 1)).ini:2: [scan] 'xx' is not a parameter of this app"
+    check_bad '[run]\ntasks = 5\n[scan]\nx = 1, 2\n' "[run] tasks cannot be given with a [scan] section"
+    check_bad '[scan]\nx = 1, 2\n[test_app]\nx = 3\n' "bad$((i + 1)).ini:4: x is set both here and in [scan]; keep one"
     mkdir adir
     check_bad '[run]\ntasks = 10\n' "output 'adir' is a directory" -o adir
     # A directory as the config file; a missing config file.
@@ -210,6 +216,52 @@ badinput)
     [[ $rc -eq 2 ]] || fail "missing config: exit $rc"
     grep -q "cannot read config file 'missing.ini'" stderr_missing || fail "missing config message: $(cat stderr_missing)"
     echo "badinput: $((i + 2)) bad inputs checked"
+    ;;
+
+scan)
+    # A scan over every kind of parameter and design: identical files at 1
+    # and N ranks, and each task saw exactly the values recorded in /params.
+    for design in grid zip sobol lhs; do
+        case $design in
+        grid) lines=("x = linspace(-1.5, 2.385, 7)" "label = a, bb, ccc" "fail_every = range(1000, 4000, 1000)") ;;
+        zip) lines=("x = 0.5, 1.5, 2.5" "label = one, three, fifteen" "y_unused_placeholder") ;;
+        sobol) lines=("x = uniform(-3, 3)" "sleep_us = range(0, 4)" "label = p, qq" "samples = 40") ;;
+        lhs) lines=("x = normal(1, 2.385)" "sleep_us = range(0, 3)" "samples = 30") ;;
+        esac
+        {
+            printf '[run]\nseed = 77\n[scan]\ndesign = %s\nreplicates = 3\n' "$design"
+            for l in "${lines[@]}"; do [[ $l == y_unused_placeholder ]] || echo "$l"; done
+        } >"$work/$design.ini"
+        expect_rc 0 mpirun_n 1 "$app" "$work/$design.ini" -o "$work/$design-1.h5" -q
+        expect_rc 0 mpirun_n "$np" "$app" "$work/$design.ini" -o "$work/$design-n.h5" -q
+        for obj in /results /params /tasks/point /tasks/replicate /tasks/status; do
+            h5diff "$work/$design-1.h5" "$work/$design-n.h5" "$obj" ||
+                fail "$design: $obj differs between 1 and $np ranks"
+        done
+        if "$SHOAL_PYTHON" -c "import h5py" 2>/dev/null; then
+            "$SHOAL_PYTHON" - "$work/$design-n.h5" "$design" <<'PY' || fail "$design: /params disagree with what tasks saw"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    p, r, t = f["params"], f["results"], f["tasks"]
+    n = f.attrs["ntasks"]
+    assert (t["status"][:] == 1).all()
+    assert np.array_equal(t["point"][:], np.arange(n) // 3), "point = task / replicates"
+    assert np.array_equal(t["replicate"][:], np.arange(n) % 3)
+    assert np.array_equal(2.0 * p["x"][:], r["x2"][:]), "x recorded != x seen"
+    if "label" in p:
+        assert np.array_equal([len(s) for s in p["label"][:]], r["label_len"][:])
+    # replicates of a point share the point's values
+    x = p["x"][:].reshape(-1, 3)
+    assert (x == x[:, :1]).all()
+    print(sys.argv[2], "ok:", n, "tasks,", dict(p.attrs))
+PY
+        fi
+    done
+    # --dry-run writes nothing and tells the task count.
+    out=$("$app" "$work/grid.ini" -o "$work/dry.h5" --dry-run) || fail "dry run failed"
+    [[ ! -e $work/dry.h5 ]] || fail "--dry-run wrote a file"
+    grep -q "tasks:    189" <<<"$out" || fail "dry run does not show 189 tasks: $out"
+    grep -q "7 x 3 x 3 = 63 points, 3 replicates" <<<"$out" || fail "dry run scan description: $out"
     ;;
 
 help)

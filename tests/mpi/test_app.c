@@ -13,10 +13,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { U, G, K, V, M, NOUTPUTS };
+enum { U, G, K, V, M, X2, LABEL_LEN, NOUTPUTS };
 
 static int trace_init(void *ctx, void **workspace)
 {
@@ -71,6 +72,10 @@ static int test_task(shoal_task *t, void *ctx)
     for (int k = 0; k < 4; k++)
         m[k] = (int64_t)(i * 4 + (uint64_t)k);
 
+    /* Echo the parameters the task saw, to compare with /params. */
+    shoal_set_double(t, X2, 2.0 * shoal_param_double(t, "x"));
+    shoal_set_int64(t, LABEL_LEN, (int64_t)strlen(shoal_param_string(t, "label")));
+
     long fail_every = shoal_param_long(t, "fail_every");
     if (fail_every > 0 && i % (uint64_t)fail_every == (uint64_t)fail_every - 1)
         return shoal_task_fail(t, 7, "injected failure at task %llu",
@@ -88,6 +93,9 @@ int main(int argc, char **argv)
                .doc = "three uniforms in (0,1)"},
         [M] = {.name = "m", .type = SHOAL_INT64, .ndims = 2, .dims = {2, 2},
                .doc = "4 i + k"},
+        [X2] = {.name = "x2", .type = SHOAL_FLOAT64, .doc = "2 x, as the task saw x"},
+        [LABEL_LEN] = {.name = "label_len", .type = SHOAL_INT64,
+                       .doc = "length of label, as the task saw it"},
     };
     static const shoal_param params[] = {
         {.name = "fail_every", .type = SHOAL_INT64, .dflt = "0",
@@ -95,6 +103,9 @@ int main(int argc, char **argv)
          .max = 1e9},
         {.name = "sleep_us", .type = SHOAL_INT64, .dflt = "0",
          .doc = "busy time of task i: (i % 7) * sleep_us", .min = 0, .max = 1e7},
+        {.name = "x", .type = SHOAL_FLOAT64, .dflt = "0", .doc = "echoed as x2"},
+        {.name = "label", .type = SHOAL_STRING, .dflt = "none",
+         .doc = "its length is echoed as label_len"},
     };
     const shoal_app app = {
         .name = "test_app",
