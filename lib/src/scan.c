@@ -640,10 +640,10 @@ static int build_axes(shoal_scan *s, const char *design_where, const char *sampl
                 n = d->n;
             } else if (d->n != n) {
                 return SHOAL_ERROR(SHOAL_ECONFIG,
-                                   "%s: [scan] design = zip needs equal lengths, but %s has "
-                                   "%llu values and %s (%s) has %llu",
-                                   d->where, first->name, (unsigned long long)n, d->name,
-                                   first->where, (unsigned long long)d->n);
+                                   "%s: [scan] design = zip needs equal lengths, but %s (%s) "
+                                   "has %llu values and %s has %llu",
+                                   d->where, first->name, first->where,
+                                   (unsigned long long)n, d->name, (unsigned long long)d->n);
             }
         }
         if (!first && s->samples == 0)
