@@ -74,6 +74,7 @@ static const struct {
     {"target_range_seconds", "0.05", "longest wanted run time of one range of tasks"},
     {"max_range_tasks", "65536", "most tasks in one range (also bounded by 32 MiB of rows)"},
     {"master_works", "true", "rank 0 runs tasks between scheduling duties"},
+    {"retries", "0", "extra attempts of a failing task, same random stream (0..254)"},
 };
 
 static void print_help(const shoal_app *app, FILE *out)
@@ -239,7 +240,7 @@ static int parse_cli(int argc, char **argv, cli *c)
 /* ---- configuration ------------------------------------------------------------------ */
 
 typedef struct {
-    uint64_t tasks, seed, max_range_tasks;
+    uint64_t tasks, seed, max_range_tasks, retries;
     const char *output, *rng;
     double target_range_seconds;
     int master_works;
@@ -320,6 +321,8 @@ static int read_settings(shoal_config *cfg, const shoal_app *app,
                               (uint64_t)1 << 30, &rs->max_range_tasks));
     KEEP(shoal_config_get_bool(cfg, "run", "master_works", 0, 1,
                                &rs->master_works));
+    KEEP(shoal_config_get_u64(cfg, "run", "retries", 0, 0, 0, 254,
+                              &rs->retries));
 
     rs->params = calloc(app->nparams + 1, sizeof *rs->params);
     if (!rs->params)
@@ -467,6 +470,26 @@ static int exit_for(int rc)
     default:
         return SHOAL_EXIT_ERROR;
     }
+}
+
+/* The first failed tasks (by index) with their messages, from the file. */
+static void print_failures(const char *name, const char *path, uint64_t failed)
+{
+    enum { SHOWN = 5 };
+    shoal_results *res = NULL;
+    shoal_store_failure f[SHOWN];
+    size_t n = 0;
+    if (shoal_results_open(path, &res) == 0 &&
+        shoal_results_read_failures(res, f, SHOWN, &n) == 0) {
+        printf("%s: %llu task%s failed; first:\n", name,
+               (unsigned long long)failed, failed == 1 ? "" : "s");
+        for (size_t i = 0; i < n; i++)
+            printf("  task %lld: error %d after %d attempt%s: %s\n",
+                   (long long)f[i].task, f[i].error, f[i].attempts,
+                   f[i].attempts == 1 ? "" : "s", f[i].message);
+        printf("  (all: /tasks/status == 2 in the file; messages in /failures)\n");
+    }
+    shoal_results_close(res);
 }
 
 /* --dry-run: what a run would do, on stdout; nothing is written. */
@@ -670,11 +693,12 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     if (max_rows * row_bytes > MAX_ROW_BUFFER)
         max_rows = MAX_ROW_BUFFER / row_bytes ? MAX_ROW_BUFFER / row_bytes : 1;
     rc = shoal__runner_init(&runner, app, store, rank, rs.seed, rs.rng_type,
-                            rs.params, app->nparams, rs.scan, max_rows);
+                            rs.params, app->nparams, rs.scan, (int)rs.retries,
+                            max_rows);
     rc = agree_min(comm, rc);
     if (rc < 0) {
         shoal_store_rank_stats none = {0, 0, 0};
-        shoal_store_close(store, &none, 0, 0, 0);
+        shoal_store_close(store, &none, 0, 0, 0, NULL, 0);
         store = NULL;
         status = SHOAL_EXIT_ERROR;
         goto done;
@@ -692,12 +716,13 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     int prc = shoal_pool_run(comm, &pc, shoal__runner_range, &runner, &ps);
     double wall = MPI_Wtime() - t0;
     uint64_t counts[2] = {runner.done, runner.failed}, totals[2];
-    shoal__runner_free(&runner);
     MPI_Allreduce(counts, totals, 2, MPI_UINT64_T, MPI_SUM, comm);
 
     shoal_store_rank_stats mine = {ps.tasks, ps.busy_seconds, ps.idle_seconds};
-    rc = shoal_store_close(store, &mine, totals[0], totals[1], wall);
+    rc = shoal_store_close(store, &mine, totals[0], totals[1], wall, runner.log,
+                           runner.nlog);
     store = NULL;
+    shoal__runner_free(&runner);
 
     if (prc < 0 || rc < 0) {
         status = SHOAL_EXIT_ERROR;
@@ -721,6 +746,8 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
                    nranks, nranks == 1 ? "" : "s", wall,
                    wall > 0 ? (double)rs.tasks / wall : 0.0);
             printf("%s: results in %s\n", app->name, abs_output);
+            if (totals[1] > 0)
+                print_failures(app->name, rs.output, totals[1]);
             fflush(stdout);
         }
         if (app->summary) {

@@ -16,7 +16,7 @@ typedef struct {
     const char *s; /* owned by the config */
 } shoal__param_value;
 
-#define SHOAL__FAILURES_SHOWN 3
+#define SHOAL__FAILURES_SHOWN 3 /* failures logged on stderr per rank */
 
 typedef struct {
     const shoal_app *app;
@@ -35,6 +35,10 @@ typedef struct {
     void **pbufs;              /* per scan dimension: max_rows values */
     size_t *pstrlen;           /* string dimensions: bytes per value */
     int64_t *point, *replicate;
+    uint8_t *attempts;
+    int retries;               /* extra attempts of a failing task */
+    shoal_store_failure log[SHOAL_FAILURE_SLOTS]; /* first failures */
+    size_t nlog;
     uint64_t max_rows;   /* rows the buffers hold */
     void **bufs;         /* per output field: max_rows * width elements */
     uint64_t *width;
@@ -52,7 +56,7 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
                        shoal_store *store, int rank, uint64_t seed,
                        const gsl_rng_type *rng_type,
                        const shoal__param_value *params, size_t nparams,
-                       shoal_scan *scan, uint64_t max_rows);
+                       shoal_scan *scan, int retries, uint64_t max_rows);
 /* Call worker_finalize and release everything; safe on a zeroed runner. */
 void shoal__runner_free(shoal__runner *r);
 /* shoal_range_fn: run tasks [start, start+count), write their rows. */

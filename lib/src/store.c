@@ -25,7 +25,7 @@
 
 #define HOST_LEN 64
 
-enum { COL_STATUS, COL_RANK, COL_SECONDS, COL_ERROR, NCOLS };
+enum { COL_STATUS, COL_RANK, COL_SECONDS, COL_ERROR, COL_ATTEMPTS, NCOLS };
 
 struct shoal_store {
     MPI_Comm comm;
@@ -54,12 +54,14 @@ static const struct {
     [COL_RANK] = {"rank", "MPI rank that ran the task"},
     [COL_SECONDS] = {"seconds", "wall time of the task"},
     [COL_ERROR] = {"error", "code returned by a failed task, 0 otherwise"},
+    [COL_ATTEMPTS] = {"attempts", "times the task ran (retries included)"},
 };
 
 static hid_t column_type(int c)
 {
     switch (c) {
     case COL_STATUS:
+    case COL_ATTEMPTS:
         return H5T_NATIVE_UINT8;
     case COL_SECONDS:
         return H5T_NATIVE_FLOAT;
@@ -173,6 +175,9 @@ static int agree(MPI_Comm comm, int rc)
     return worst;
 }
 
+/* Zero bytes for fill values of any type up to this size. */
+static const unsigned char zero_fill[SHOAL_FAILURE_MSG];
+
 static hid_t make_dataset(hid_t loc, const char *name, hid_t ftype, int ndims,
                           const hsize_t *dims, int fill_zero)
 {
@@ -180,14 +185,28 @@ static hid_t make_dataset(hid_t loc, const char *name, hid_t ftype, int ndims,
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_layout(dcpl, H5D_CONTIGUOUS);
     H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
-    if (fill_zero) {
+    if (fill_zero && H5Tget_size(ftype) <= sizeof zero_fill) {
         /* Pending must read as 0 even where no one wrote. */
-        unsigned char zero[16] = {0};
-        H5Pset_fill_value(dcpl, ftype, zero);
+        H5Pset_fill_value(dcpl, ftype, zero_fill);
         H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
     } else {
         H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
     }
+    hid_t d = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    return d;
+}
+
+/* A small 1-d integer dataset whose unwritten entries read as `fill`. */
+static hid_t make_dataset_fill(hid_t loc, const char *name, hid_t ftype,
+                               hsize_t n, long long fill)
+{
+    hid_t sp = H5Screate_simple(1, &n, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+    H5Pset_fill_value(dcpl, H5T_NATIVE_LLONG, &fill);
+    H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
     hid_t d = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     H5Pclose(dcpl);
     H5Sclose(sp);
@@ -358,9 +377,9 @@ int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
     }
     for (int c = 0; c < NCOLS && !bad; c++) {
         hsize_t n = spec->ntasks;
-        hid_t ft = c == COL_STATUS    ? H5T_STD_U8LE
-                   : c == COL_SECONDS ? H5T_IEEE_F32LE
-                                      : H5T_STD_I32LE;
+        hid_t ft = c == COL_STATUS || c == COL_ATTEMPTS ? H5T_STD_U8LE
+                   : c == COL_SECONDS                   ? H5T_IEEE_F32LE
+                                                        : H5T_STD_I32LE;
         s->cdset[c] = make_dataset(g_tasks, columns[c].name, ft, 1, &n,
                                    c == COL_STATUS);
         bad = s->cdset[c] < 0;
@@ -448,6 +467,30 @@ int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
         }
         H5Tclose(st);
     }
+    /* /failures: the first failures of each rank, with messages. */
+    if (!bad) {
+        hid_t g = H5Gcreate2(s->file, "failures", H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT);
+        hsize_t n = (hsize_t)s->nranks * SHOAL_FAILURE_SLOTS;
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, SHOAL_FAILURE_MSG);
+        H5Tset_strpad(mt, H5T_STR_NULLTERM);
+        hid_t d[5];
+        d[0] = make_dataset_fill(g, "task", H5T_STD_I64LE, n, -1);
+        d[1] = make_dataset_fill(g, "rank", H5T_STD_I32LE, n, -1);
+        d[2] = make_dataset_fill(g, "error", H5T_STD_I32LE, n, 0);
+        d[3] = make_dataset_fill(g, "attempts", H5T_STD_I32LE, n, 0);
+        d[4] = make_dataset(g, "message", mt, 1, &n, 1);
+        for (int k = 0; k < 5; k++) {
+            bad |= d[k] < 0;
+            if (d[k] >= 0)
+                H5Dclose(d[k]);
+        }
+        H5Tclose(mt);
+        if (g >= 0)
+            H5Gclose(g);
+        bad |= g < 0;
+    }
     if (!bad)
         bad = write_provenance(s, spec, hosts_all) < 0;
     free(hosts_all);
@@ -525,9 +568,9 @@ int shoal_store_write_rows(shoal_store *s, uint64_t start, uint64_t count,
         rc = write_block(s->rep_dset, s->rep_space, H5T_NATIVE_INT64, 1, &dim1,
                          start, count, s->dxpl, rows->replicate);
     const void *cols[NCOLS] = {rows->status, rows->rank, rows->seconds,
-                               rows->error};
+                               rows->error, rows->attempts};
     static const int order[NCOLS] = {COL_RANK, COL_SECONDS, COL_ERROR,
-                                     COL_STATUS};
+                                     COL_ATTEMPTS, COL_STATUS};
     for (int k = 0; k < NCOLS && rc == 0; k++) {
         int c = order[k];
         hsize_t dim = s->ntasks;
@@ -565,10 +608,63 @@ static int write_rank_stat(shoal_store *s, const char *name, hid_t mtype,
     return e < 0 ? SHOAL_EHDF5 : 0;
 }
 
-int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine,
-                      uint64_t done, uint64_t failed, double wall_seconds)
+/* Write this rank's failure log into its slots of /failures. */
+static int write_failures(shoal_store *s, const shoal_store_failure *log,
+                          size_t nlog)
 {
+    if (nlog == 0)
+        return 0;
+    if (nlog > SHOAL_FAILURE_SLOTS)
+        nlog = SHOAL_FAILURE_SLOTS;
+    int64_t task[SHOAL_FAILURE_SLOTS];
+    int32_t rank[SHOAL_FAILURE_SLOTS], err[SHOAL_FAILURE_SLOTS],
+        att[SHOAL_FAILURE_SLOTS];
+    static char msg[SHOAL_FAILURE_SLOTS][SHOAL_FAILURE_MSG];
+    for (size_t i = 0; i < nlog; i++) {
+        task[i] = log[i].task;
+        rank[i] = s->rank;
+        err[i] = log[i].error;
+        att[i] = log[i].attempts;
+        memcpy(msg[i], log[i].message, SHOAL_FAILURE_MSG);
+        msg[i][SHOAL_FAILURE_MSG - 1] = '\0';
+    }
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, SHOAL_FAILURE_MSG);
+    H5Tset_strpad(mt, H5T_STR_NULLTERM);
+    const struct {
+        const char *name;
+        hid_t type;
+        const void *buf;
+    } cols[] = {{"failures/task", H5T_NATIVE_INT64, task},
+                {"failures/rank", H5T_NATIVE_INT32, rank},
+                {"failures/error", H5T_NATIVE_INT32, err},
+                {"failures/attempts", H5T_NATIVE_INT32, att},
+                {"failures/message", mt, msg}};
     int bad = 0;
+    for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
+        hid_t d = H5Dopen2(s->file, cols[c].name, H5P_DEFAULT);
+        if (d < 0) {
+            bad = 1;
+            continue;
+        }
+        hid_t fs = H5Dget_space(d);
+        hsize_t off = (hsize_t)s->rank * SHOAL_FAILURE_SLOTS, cnt = nlog;
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+        hid_t ms = H5Screate_simple(1, &cnt, NULL);
+        bad |= H5Dwrite(d, cols[c].type, ms, fs, s->dxpl, cols[c].buf) < 0;
+        H5Sclose(ms);
+        H5Sclose(fs);
+        H5Dclose(d);
+    }
+    H5Tclose(mt);
+    return bad ? SHOAL_EHDF5 : 0;
+}
+
+int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine,
+                      uint64_t done, uint64_t failed, double wall_seconds,
+                      const shoal_store_failure *log, size_t nlog)
+{
+    int bad = write_failures(s, log, nlog) < 0;
     bad |= write_rank_stat(s, "ranks/tasks", H5T_NATIVE_UINT64, &mine->tasks);
     bad |= write_rank_stat(s, "ranks/busy_seconds", H5T_NATIVE_DOUBLE,
                            &mine->busy_seconds);

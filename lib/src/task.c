@@ -22,6 +22,7 @@ struct shoal_task {
     uint64_t index;  /* task index */
     uint64_t slot;   /* row within the range buffers */
     int rng_ready;
+    int attempt;     /* 1-based */
     int fail_code;   /* set by shoal_task_fail or API misuse */
     char fail_msg[256];
 };
@@ -48,6 +49,7 @@ void shoal__runner_free(shoal__runner *r)
     free(r->rankcol);
     free(r->seconds);
     free(r->error);
+    free(r->attempts);
     if (r->rng)
         gsl_rng_free(r->rng);
     if (r->pbufs)
@@ -67,7 +69,7 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
                        shoal_store *store, int rank, uint64_t seed,
                        const gsl_rng_type *rng_type,
                        const shoal__param_value *params, size_t nparams,
-                       shoal_scan *scan, uint64_t max_rows)
+                       shoal_scan *scan, int retries, uint64_t max_rows)
 {
     memset(r, 0, sizeof *r);
     r->app = app;
@@ -77,6 +79,7 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
     r->nparams = nparams;
     r->max_rows = max_rows;
     r->scan = scan;
+    r->retries = retries;
     r->nscan = scan ? shoal_scan_ndims(scan) : 0;
     r->params = malloc((nparams + 1) * sizeof *r->params);
     if (r->params && nparams)
@@ -88,9 +91,11 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
     r->rankcol = malloc(n * sizeof *r->rankcol);
     r->seconds = malloc(n * sizeof *r->seconds);
     r->error = malloc(n * sizeof *r->error);
+    r->attempts = malloc(n);
     r->rng = gsl_rng_alloc(rng_type);
     int bad = !r->bufs || !r->width || !r->status || !r->rankcol ||
-              !r->seconds || !r->error || !r->rng || !r->params;
+              !r->seconds || !r->error || !r->rng || !r->params ||
+              !r->attempts;
     if (!bad && scan) {
         r->scan_param = calloc(r->nscan + 1, sizeof *r->scan_param);
         r->vals = calloc(r->nscan + 1, sizeof *r->vals);
@@ -140,27 +145,39 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
     return 0;
 }
 
-static void prefill(shoal__runner *r, uint64_t count)
+/* Reset rows [first, first+count) of every field: 0 for int64, NaN for
+ * float64, so a field a task leaves unset never shows another task's value. */
+static void prefill(shoal__runner *r, uint64_t first, uint64_t count)
 {
     for (size_t i = 0; i < r->app->noutputs; i++) {
-        uint64_t n = count * r->width[i];
+        uint64_t w = r->width[i], n = count * w;
         if (r->app->outputs[i].type == SHOAL_INT64) {
-            memset(r->bufs[i], 0, (size_t)n * 8);
+            memset((int64_t *)r->bufs[i] + first * w, 0, (size_t)n * 8);
         } else {
-            double *d = r->bufs[i];
+            double *d = (double *)r->bufs[i] + first * w;
             for (uint64_t k = 0; k < n; k++)
                 d[k] = NAN;
         }
     }
 }
 
-static void note_failure(shoal__runner *r, const shoal_task *t, int code)
+static void note_failure(shoal__runner *r, const shoal_task *t, int code,
+                         int attempts)
 {
     r->failed++;
+    if (r->nlog < SHOAL_FAILURE_SLOTS) {
+        shoal_store_failure *f = &r->log[r->nlog++];
+        f->task = (int64_t)t->index;
+        f->error = code;
+        f->attempts = attempts;
+        snprintf(f->message, sizeof f->message, "%s",
+                 t->fail_msg[0] ? t->fail_msg : shoal_strerror(code));
+    }
     if (r->failures_shown < SHOAL__FAILURES_SHOWN) {
-        shoal_log_warn("task %llu failed (code %d)%s%s",
-                       (unsigned long long)t->index, code,
-                       t->fail_msg[0] ? ": " : "", t->fail_msg);
+        shoal_log_warn("task %llu failed (code %d, %d attempt%s)%s%s",
+                       (unsigned long long)t->index, code, attempts,
+                       attempts == 1 ? "" : "s", t->fail_msg[0] ? ": " : "",
+                       t->fail_msg);
     } else if (r->failures_shown == SHOAL__FAILURES_SHOWN) {
         shoal_log_warn("further task failures on this rank are not shown "
                        "(see /tasks/status and /tasks/error)");
@@ -207,18 +224,29 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     shoal_task t;
     memset(&t, 0, sizeof t);
     t.run = r;
-    prefill(r, count);
+    prefill(r, 0, count);
     double before = shoal_now();
     for (uint64_t k = 0; k < count; k++) {
         t.index = start + k;
         t.slot = k;
-        t.rng_ready = 0;
-        t.fail_code = 0;
-        t.fail_msg[0] = '\0';
         if (r->scan)
             set_scan_values(r, t.index, k);
-        int rc = app->run(&t, app->ctx);
+        int rc, attempt = 0;
+        /* A failing task runs again, up to `retries` times, from the same
+         * stream and a cleared row: a deterministic failure fails again, a
+         * transient one recovers with the result it would have had. */
+        for (;;) {
+            t.rng_ready = 0;
+            t.fail_code = 0;
+            t.fail_msg[0] = '\0';
+            t.attempt = ++attempt;
+            rc = app->run(&t, app->ctx);
+            if ((rc == 0 && t.fail_code == 0) || attempt > r->retries)
+                break;
+            prefill(r, k, 1);
+        }
         double after = shoal_now();
+        r->attempts[k] = (uint8_t)(attempt < 255 ? attempt : 255);
         if (rc == 0 && t.fail_code == 0) {
             r->status[k] = SHOAL_STATUS_DONE;
             r->error[k] = 0;
@@ -227,7 +255,7 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
             int code = t.fail_code ? t.fail_code : rc;
             r->status[k] = SHOAL_STATUS_FAILED;
             r->error[k] = code;
-            note_failure(r, &t, code);
+            note_failure(r, &t, code, attempt);
         }
         r->seconds[k] = (float)(after - before);
         before = after;
@@ -235,6 +263,7 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     }
     const shoal_store_rows rows = {(const void *const *)r->bufs, r->status,
                                    r->rankcol, r->seconds, r->error,
+                                   r->attempts,
                                    (const void *const *)r->pbufs, r->point,
                                    r->replicate};
     return shoal_store_write_rows(r->store, start, count, &rows);
@@ -243,6 +272,8 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
 /* ---- the task API ------------------------------------------------------------ */
 
 uint64_t shoal_task_index(const shoal_task *t) { return t->index; }
+
+int shoal_task_attempt(const shoal_task *t) { return t->attempt; }
 
 gsl_rng *shoal_task_rng(shoal_task *t)
 {

@@ -101,6 +101,45 @@ failures)
     grep -q "injected failure at task 8" "$work/stderr" || fail "first failure message not shown"
     ;;
 
+retries)
+    # Deterministic failures fail every attempt; transient ones recover, with
+    # the results a clean run gives (same random stream).
+    write_config "$work/c.ini" 200 "fail_every = 7"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/det.h5" --set run.retries=2 >"$work/det.txt" 2>/dev/null
+    rc=$?
+    [[ $rc -eq 1 ]] || fail "deterministic failures: exit $rc, expected 1"
+    "$check" failures "$work/det.h5" 7 7 || fail "statuses wrong with retries"
+    grep -q "task 6: error 7 after 3 attempts: injected failure at task 6" "$work/det.txt" ||
+        fail "summary lacks the first failure: $(cat "$work/det.txt")"
+    write_config "$work/clean.ini" 200
+    expect_rc 0 mpirun_n "$np" "$app" "$work/clean.ini" -o "$work/clean.h5" -q
+    write_config "$work/flaky.ini" 200 "flaky_every = 5"
+    mpirun_n "$np" "$app" "$work/flaky.ini" -o "$work/noretry.h5" -q 2>/dev/null
+    rc=$?
+    [[ $rc -eq 1 ]] || fail "flaky without retries: exit $rc, expected 1"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/flaky.ini" -o "$work/flaky.h5" -q --set run.retries=1
+    for obj in /results/u /results/g /results/k /results/v /tasks/status; do
+        h5diff "$work/clean.h5" "$work/flaky.h5" "$obj" || fail "retried tasks differ from a clean run in $obj"
+    done
+    if "$SHOAL_PYTHON" -c "import h5py" 2>/dev/null; then
+        "$SHOAL_PYTHON" - "$work/flaky.h5" "$work/det.h5" <<'PY' || fail "attempt counts wrong"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    a = f["tasks/attempts"][:]
+    want = np.where(np.arange(200) % 5 == 0, 2, 1)
+    assert np.array_equal(a, want), a[:12]
+with h5py.File(sys.argv[2], "r") as f:
+    a = f["tasks/attempts"][:]
+    assert np.array_equal(a, np.where(np.arange(200) % 7 == 6, 3, 1))
+    t = f["failures/task"][:]
+    assert sorted(t[t >= 0]) == list(range(6, 200, 7)), t
+    m = f["failures/message"][:]
+    assert all(s.startswith(b"injected failure at task") for s in m[t >= 0])
+print("attempts ok")
+PY
+    fi
+    ;;
+
 clobber)
     # An existing output is never replaced without --force.
     write_config "$work/c.ini" 50

@@ -76,6 +76,13 @@ static int test_task(shoal_task *t, void *ctx)
     shoal_set_double(t, X2, 2.0 * shoal_param_double(t, "x"));
     shoal_set_int64(t, LABEL_LEN, (int64_t)strlen(shoal_param_string(t, "label")));
 
+    /* A transient failure: only the first attempt of these tasks fails, after
+     * drawing numbers, so a retry must restart the stream to match. */
+    long flaky_every = shoal_param_long(t, "flaky_every");
+    if (flaky_every > 0 && i % (uint64_t)flaky_every == 0 && shoal_task_attempt(t) == 1)
+        return shoal_task_fail(t, 9, "transient failure at task %llu",
+                               (unsigned long long)i);
+
     long fail_every = shoal_param_long(t, "fail_every");
     if (fail_every > 0 && i % (uint64_t)fail_every == (uint64_t)fail_every - 1)
         return shoal_task_fail(t, 7, "injected failure at task %llu",
@@ -103,6 +110,9 @@ int main(int argc, char **argv)
          .max = 1e9},
         {.name = "sleep_us", .type = SHOAL_INT64, .dflt = "0",
          .doc = "busy time of task i: (i % 7) * sleep_us", .min = 0, .max = 1e7},
+        {.name = "flaky_every", .type = SHOAL_INT64, .dflt = "0",
+         .doc = "first attempt of tasks with index % n == 0 fails (0: none)",
+         .min = 0, .max = 1e9},
         {.name = "x", .type = SHOAL_FLOAT64, .dflt = "0", .doc = "echoed as x2"},
         {.name = "label", .type = SHOAL_STRING, .dflt = "none",
          .doc = "its length is echoed as label_len"},

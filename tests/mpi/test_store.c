@@ -48,6 +48,7 @@ static int write_range(shoal_store *s, uint64_t start, uint64_t count,
     int64_t n[16 * 6];
     uint8_t st[16];
     int32_t rk[16], er[16];
+    uint8_t att[16];
     float sec[16];
     for (uint64_t k = 0; k < count; k++) {
         x[k] = 2.385 * (double)(start + k);
@@ -57,10 +58,11 @@ static int write_range(shoal_store *s, uint64_t start, uint64_t count,
         rk[k] = 0;
         er[k] = status == SHOAL_STATUS_FAILED ? 7 : 0;
         sec[k] = 0.5f;
+        att[k] = 1;
     }
     const void *bufs[2] = {x, n};
     shoal_store_rows rows = {.fields = bufs, .status = st, .rank = rk,
-                             .seconds = sec, .error = er};
+                             .seconds = sec, .error = er, .attempts = att};
     return shoal_store_write_rows(s, start, count, &rows);
 }
 
@@ -79,7 +81,9 @@ START_TEST(round_trip)
     ck_assert_int_eq(write_range(s, 3, 4, SHOAL_STATUS_DONE), 0);
     ck_assert_int_eq(write_range(s, 0, 2, SHOAL_STATUS_FAILED), 0);
     shoal_store_rank_stats st = {6, 1.5, 0.25};
-    ck_assert_int_eq(shoal_store_close(s, &st, 4, 2, 3.75), 0);
+    shoal_store_failure log[2] = {{1, 7, 3, "second, with a message"},
+                                  {0, -11, 1, "first"}};
+    ck_assert_int_eq(shoal_store_close(s, &st, 4, 2, 3.75, log, 2), 0);
 
     shoal_results *r = NULL;
     ck_assert_int_eq(shoal_results_open(path, &r), 0);
@@ -109,6 +113,19 @@ START_TEST(round_trip)
     /* Errors: unknown field, rows beyond the end. */
     ck_assert_int_eq(shoal_results_read_double(r, "nope", 0, 1, x), SHOAL_ENOTFOUND);
     ck_assert_int_eq(shoal_results_read_double(r, "x", 8, 3, x), SHOAL_EINVAL);
+    /* The failure log comes back sorted by task. */
+    shoal_store_failure fl[4];
+    size_t nf = 9;
+    ck_assert_int_eq(shoal_results_read_failures(r, fl, 4, &nf), 0);
+    ck_assert_uint_eq(nf, 2);
+    ck_assert_int_eq(fl[0].task, 0);
+    ck_assert_int_eq(fl[0].error, -11);
+    ck_assert_str_eq(fl[0].message, "first");
+    ck_assert_int_eq(fl[1].task, 1);
+    ck_assert_int_eq(fl[1].attempts, 3);
+    ck_assert_str_eq(fl[1].message, "second, with a message");
+    ck_assert_int_eq(shoal_results_read_failures(r, fl, 1, &nf), 0);
+    ck_assert_uint_eq(nf, 1);
     shoal_results_close(r);
 
     /* Provenance, straight from HDF5. */
@@ -154,7 +171,7 @@ START_TEST(refuses_existing)
     sp.force = 1;
     ck_assert_int_eq(shoal_store_create(MPI_COMM_WORLD, &sp, &s), 0);
     shoal_store_rank_stats st = {0, 0, 0};
-    ck_assert_int_eq(shoal_store_close(s, &st, 0, 0, 0), 0);
+    ck_assert_int_eq(shoal_store_close(s, &st, 0, 0, 0, NULL, 0), 0);
     shoal_results *r = NULL;
     ck_assert_int_eq(shoal_results_open(path, &r), 0);
     ck_assert_uint_eq(shoal_results_ntasks(r), 5);
@@ -199,7 +216,7 @@ START_TEST(rows_out_of_range)
     ck_assert_int_eq(write_range(s, 0, 0, SHOAL_STATUS_DONE), 0);
     ck_assert_int_eq(write_range(s, 0, 4, SHOAL_STATUS_DONE), 0);
     shoal_store_rank_stats st = {4, 0, 0};
-    ck_assert_int_eq(shoal_store_close(s, &st, 4, 0, 0), 0);
+    ck_assert_int_eq(shoal_store_close(s, &st, 4, 0, 0, NULL, 0), 0);
 }
 END_TEST
 

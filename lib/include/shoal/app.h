@@ -70,6 +70,8 @@ SHOAL_API int shoal_main(const shoal_app *app, int argc, char **argv);
 
 /* Index of this task in 0..ntasks-1. */
 SHOAL_API uint64_t shoal_task_index(const shoal_task *t);
+/* 1 on a task's first run, 2 on its first retry, ... ([run] retries). */
+SHOAL_API int shoal_task_attempt(const shoal_task *t);
 /* This task's own generator, keyed by (seed, task index); owned by the
  * framework, valid during the task. */
 SHOAL_API gsl_rng *shoal_task_rng(shoal_task *t);

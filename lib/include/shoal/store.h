@@ -14,7 +14,11 @@
  *          attributes of /params), /tasks/point, /tasks/replicate (scans)
  *          /tasks/status uint8 (0 pending, 1 done, 2 failed), /tasks/rank
  *          int32, /tasks/seconds float32, /tasks/error int32
+ *          /tasks/attempts uint8 (runs of the task, retries included)
  *          /ranks/{host,tasks,busy_seconds,idle_seconds} [nranks]
+ *          /failures/{task,rank,error,attempts,message} [nranks * 64]: the
+ *          first 64 failed tasks of each rank with their messages (task -1:
+ *          unused slot); every failure is in /tasks/status and /tasks/error
  *          root attributes: shoal_version, app, config, config_source,
  *          overrides (the --set options, one per line), seed,
  *          rng, ntasks, nranks, hosts, started; at close: finished,
@@ -30,6 +34,16 @@
 typedef struct shoal_store shoal_store;
 
 enum { SHOAL_STATUS_PENDING = 0, SHOAL_STATUS_DONE = 1, SHOAL_STATUS_FAILED = 2 };
+
+#define SHOAL_FAILURE_SLOTS 64   /* failures kept with messages, per rank */
+#define SHOAL_FAILURE_MSG 128    /* bytes of a message, NUL included */
+
+typedef struct {
+    int64_t task;
+    int32_t error;
+    int32_t attempts;
+    char message[SHOAL_FAILURE_MSG];
+} shoal_store_failure;
 
 /* A per-task parameter column, /params/<name>. */
 typedef struct {
@@ -67,6 +81,7 @@ typedef struct {
     const int32_t *rank;
     const float *seconds;
     const int32_t *error;
+    const uint8_t *attempts;
     const void *const *params;  /* per column: count values (strings: count * strlen bytes) */
     const int64_t *point;       /* with_points only */
     const int64_t *replicate;
@@ -88,13 +103,14 @@ SHOAL_API int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
 SHOAL_API int shoal_store_write_rows(shoal_store *s, uint64_t start,
                                      uint64_t count,
                                      const shoal_store_rows *rows);
-/* Collective. Writes per-rank statistics and end attributes and closes.
- * done/failed are the run's totals (identical on all ranks). Frees s even on
- * failure. */
+/* Collective. Writes per-rank statistics, this rank's failure log (up to
+ * SHOAL_FAILURE_SLOTS entries) and end attributes, and closes. done/failed
+ * are the run's totals (identical on all ranks). Frees s even on failure. */
 SHOAL_API int shoal_store_close(shoal_store *s,
                                 const shoal_store_rank_stats *mine,
                                 uint64_t done, uint64_t failed,
-                                double wall_seconds);
+                                double wall_seconds,
+                                const shoal_store_failure *log, size_t nlog);
 
 /* ---- reading a finished file (serial, any single process) ---------------- */
 
@@ -113,5 +129,10 @@ SHOAL_API int shoal_results_read_double(const shoal_results *r,
                                         uint64_t count, double *buf);
 SHOAL_API int shoal_results_read_status(const shoal_results *r, uint64_t start,
                                         uint64_t count, uint8_t *buf);
+/* Up to max entries of /failures, lowest task index first; *n gets the
+ * number returned. */
+SHOAL_API int shoal_results_read_failures(const shoal_results *r,
+                                          shoal_store_failure *out, size_t max,
+                                          size_t *n);
 
 #endif
