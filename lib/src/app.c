@@ -17,12 +17,14 @@
 #include <shoal/version.h>
 
 #include "runner.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -75,6 +77,7 @@ static const struct {
     {"max_range_tasks", "65536", "most tasks in one range (also bounded by 32 MiB of rows)"},
     {"master_works", "true", "rank 0 runs tasks between scheduling duties"},
     {"retries", "0", "extra attempts of a failing task, same random stream (0..254)"},
+    {"grace_seconds", "30", "after SIGTERM/SIGINT/SIGUSR1, time to finish running tasks"},
 };
 
 static void print_help(const shoal_app *app, FILE *out)
@@ -126,7 +129,8 @@ static void print_help(const shoal_app *app, FILE *out)
                 app->outputs[i].doc ? app->outputs[i].doc : "");
     fprintf(out,
             "\nExit status: 0 all tasks done; 1 some tasks failed; 2 usage or "
-            "config error;\n4 I/O, MPI or internal error.\n");
+            "config error;\n3 interrupted by a signal, resumable; 4 I/O, MPI or "
+            "internal error.\n");
 }
 
 static int find_long(const char *name, size_t len)
@@ -242,7 +246,7 @@ static int parse_cli(int argc, char **argv, cli *c)
 typedef struct {
     uint64_t tasks, seed, max_range_tasks, retries;
     const char *output, *rng;
-    double target_range_seconds;
+    double target_range_seconds, grace_seconds;
     int master_works;
     const gsl_rng_type *rng_type;
     shoal__param_value *params;
@@ -323,6 +327,8 @@ static int read_settings(shoal_config *cfg, const shoal_app *app,
                                &rs->master_works));
     KEEP(shoal_config_get_u64(cfg, "run", "retries", 0, 0, 0, 254,
                               &rs->retries));
+    KEEP(shoal_config_get_double(cfg, "run", "grace_seconds", 0, 30, 1, 86400,
+                                 &rs->grace_seconds));
 
     rs->params = calloc(app->nparams + 1, sizeof *rs->params);
     if (!rs->params)
@@ -472,6 +478,37 @@ static int exit_for(int rc)
     }
 }
 
+/* After a graceful stop: what is left and the exact command to go on. */
+static void report_interrupted(const char *name, int sig, uint64_t done,
+                               uint64_t failed, uint64_t ntasks,
+                               const char *output, int argc, char **argv,
+                               int nranks)
+{
+    const char *sname = sig == SIGTERM ? "SIGTERM"
+                        : sig == SIGINT ? "SIGINT"
+                        : sig == SIGUSR1 ? "SIGUSR1"
+                                         : "a signal";
+    shoal_log_error("%s: interrupted by %s: %llu of %llu tasks done (%llu "
+                    "failed) in this run; '%s' is valid and holds every row "
+                    "written",
+                    name, sname, (unsigned long long)done,
+                    (unsigned long long)ntasks, (unsigned long long)failed,
+                    output);
+    /* The same command with --resume, without --force (which would start
+     * over) and without an earlier --resume. */
+    char cmd[8192];
+    size_t n = (size_t)snprintf(cmd, sizeof cmd, "mpirun -n %d", nranks);
+    for (int i = 0; i < argc && n < sizeof cmd - 16; i++) {
+        if (i > 0 && (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f") ||
+                      !strcmp(argv[i], "--resume")))
+            continue;
+        n += (size_t)snprintf(cmd + n, sizeof cmd - n, " %s", argv[i]);
+    }
+    if (n < sizeof cmd - 16)
+        snprintf(cmd + n, sizeof cmd - n, " --resume");
+    shoal_log_error("%s: to finish the run: %s", name, cmd);
+}
+
 /* The first failed tasks (by index) with their messages, from the file. */
 static void print_failures(const char *name, const char *path, uint64_t failed)
 {
@@ -576,6 +613,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     shoal_store_column *cols = NULL;
     const char **const_names = NULL, **const_values = NULL;
     char *const_text = NULL;
+    int signals_on = 0;
 
     /* Set-up errors are identical on every rank: only rank 0 prints them. */
     shoal_error_handler *prev = NULL;
@@ -657,6 +695,10 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         goto done;
     }
 
+    /* From here a signal stops the run gracefully (signals.h). */
+    shoal__signals_install(rs.grace_seconds);
+    signals_on = 1;
+
     shoal_store_spec spec = {
         .path = rs.output,
         .force = c.force,
@@ -698,7 +740,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     rc = agree_min(comm, rc);
     if (rc < 0) {
         shoal_store_rank_stats none = {0, 0, 0};
-        shoal_store_close(store, &none, 0, 0, 0, NULL, 0);
+        shoal_store_close(store, &none, 0, 0, 0, NULL, 0, "error");
         store = NULL;
         status = SHOAL_EXIT_ERROR;
         goto done;
@@ -719,11 +761,23 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     MPI_Allreduce(counts, totals, 2, MPI_UINT64_T, MPI_SUM, comm);
 
     shoal_store_rank_stats mine = {ps.tasks, ps.busy_seconds, ps.idle_seconds};
+    int interrupted = prc == SHOAL_EINTR;
     rc = shoal_store_close(store, &mine, totals[0], totals[1], wall, runner.log,
-                           runner.nlog);
+                           runner.nlog,
+                           prc == 0 ? "complete"
+                           : interrupted ? "interrupted"
+                                         : "error");
     store = NULL;
     shoal__runner_free(&runner);
 
+    if (interrupted && rc == 0) {
+        status = SHOAL_EXIT_INTERRUPTED;
+        int sig = shoal__stop_requested();
+        if (rank == 0)
+            report_interrupted(app->name, sig, totals[0], totals[1], rs.tasks,
+                               rs.output, argc, argv, nranks);
+        goto done;
+    }
     if (prc < 0 || rc < 0) {
         status = SHOAL_EXIT_ERROR;
         if (rank == 0)
@@ -763,6 +817,8 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     MPI_Bcast(&status, 1, MPI_INT, 0, comm);
 
 done:
+    if (signals_on)
+        shoal__signals_restore();
     if (prev || rank != 0)
         shoal_set_error_handler(prev);
     shoal__runner_free(&runner);

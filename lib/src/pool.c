@@ -11,12 +11,17 @@
  * The master runs ranges too (unless master_idle) and serves requests from
  * shoal_pool_yield() between its tasks, at most every POLL_INTERVAL seconds.
  * Waiting uses MPI_Test followed by nanosleep with exponential back-off, so
- * an idle rank sleeps instead of spinning on a core another rank needs. */
+ * an idle rank sleeps instead of spinning on a core another rank needs.
+ *
+ * A stop request (signals.h) on any rank ends the handing out: a worker
+ * that sees it runs no further range and says so in its next request, the
+ * master stops scheduling, and every rank returns SHOAL_EINTR. */
 #include <shoal/error.h>
 #include <shoal/log.h>
 #include <shoal/pool.h>
 
 #include "sched.h"
+#include "signals.h"
 #include "tags.h"
 
 #include <stdlib.h>
@@ -39,6 +44,7 @@ struct shoal_pool {
     int64_t (*send_bufs)[2];
     int stops_sent;
     int failed;                /* master: some rank reported failure */
+    int stopped;               /* a stop was requested (signal) */
     double last_poll;
     shoal_pool_stats st;
 };
@@ -89,6 +95,10 @@ static void answer(shoal_pool *p, int src)
                         (double)p->recv_buf[1] * 1e-9);
     if (p->recv_buf[2] & SHOAL__REQ_FAILED) {
         p->failed = 1;
+        shoal__sched_stop(&p->sched);
+    }
+    if (p->recv_buf[2] & SHOAL__REQ_STOPPED) {
+        p->stopped = 1;
         shoal__sched_stop(&p->sched);
     }
     uint64_t start;
@@ -155,6 +165,11 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
 
     for (;;) {
         uint64_t start, n = 0;
+        /* A signal here (or one a worker reported) ends the handing out. */
+        if (shoal__stop_requested() && !p->stopped) {
+            p->stopped = 1;
+            shoal__sched_stop(&p->sched);
+        }
         /* Answer waiting workers before starting a range of our own. */
         if (nworkers > 0 && p->stops_sent < nworkers)
             serve(p);
@@ -168,7 +183,10 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
             p->st.tasks += n;
             p->st.ranges++;
             shoal__sched_report(&p->sched, n, t1 - t0);
-            if (frc < 0) {
+            if (frc == SHOAL_EINTR) {
+                p->stopped = 1;
+                shoal__sched_stop(&p->sched);
+            } else if (frc < 0) {
                 rc = frc;
                 shoal__sched_stop(&p->sched);
             }
@@ -192,6 +210,8 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
     }
     if (rc == 0 && p->failed)
         rc = SHOAL_EINTERNAL; /* a worker failed; it reported why */
+    if (rc == 0 && p->stopped)
+        rc = SHOAL_EINTR;
     return rc;
 }
 
@@ -216,6 +236,10 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
         p->st.messages++;
         MPI_Irecv(next, 2, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
         req[0] = req[1] = 0;
+        if (rc == 0 && shoal__stop_requested()) {
+            rc = SHOAL_EINTR; /* leave this range pending */
+            req[2] |= SHOAL__REQ_STOPPED;
+        }
         if (rc == 0) {
             double t0 = shoal_now();
             int frc = fn(arg, p, (uint64_t)cur[0], (uint64_t)cur[1]);
@@ -227,7 +251,8 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
             req[1] = (int64_t)((t1 - t0) * 1e9);
             if (frc < 0) {
                 rc = frc;
-                req[2] |= SHOAL__REQ_FAILED;
+                req[2] |= frc == SHOAL_EINTR ? SHOAL__REQ_STOPPED
+                                             : SHOAL__REQ_FAILED;
             }
         }
         p->st.idle_seconds += wait_backoff(&r, MPI_STATUS_IGNORE);
@@ -252,11 +277,14 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
     int rc = p.is_master ? run_master(&p, cfg, fn, arg) : run_worker(&p, fn, arg);
     p.st.wall_seconds = shoal_now() - t0;
 
-    int mine = rc < 0 ? rc : 0, worst = 0;
-    MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MIN, comm);
+    /* Agree: a failure anywhere beats a stop anywhere. */
+    int mine[2] = {rc < 0 && rc != SHOAL_EINTR, rc == SHOAL_EINTR}, any[2];
+    MPI_Allreduce(mine, any, 2, MPI_INT, MPI_MAX, comm);
     if (stats)
         *stats = p.st;
-    if (rc < 0)
+    if (rc < 0 && rc != SHOAL_EINTR)
         return rc;
-    return worst < 0 ? SHOAL_EINTERNAL : 0;
+    if (any[0])
+        return SHOAL_EINTERNAL;
+    return any[1] ? SHOAL_EINTR : 0;
 }

@@ -662,7 +662,8 @@ static int write_failures(shoal_store *s, const shoal_store_failure *log,
 
 int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine,
                       uint64_t done, uint64_t failed, double wall_seconds,
-                      const shoal_store_failure *log, size_t nlog)
+                      const shoal_store_failure *log, size_t nlog,
+                      const char *state)
 {
     int bad = write_failures(s, log, nlog) < 0;
     bad |= write_rank_stat(s, "ranks/tasks", H5T_NATIVE_UINT64, &mine->tasks);
@@ -676,6 +677,7 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine,
     MPI_Bcast(finished, sizeof finished, MPI_CHAR, 0, s->comm);
     MPI_Bcast(&wall_seconds, 1, MPI_DOUBLE, 0, s->comm);
     bad |= attr_str(s->file, "finished", finished);
+    bad |= attr_str(s->file, "state", state ? state : "complete");
     bad |= attr_double(s->file, "wall_seconds", wall_seconds);
     bad |= attr_u64(s->file, "tasks_done", done);
     bad |= attr_u64(s->file, "tasks_failed", failed);

@@ -8,6 +8,9 @@ enum shoal__tag {
 };
 
 /* Flags in a request. */
-enum { SHOAL__REQ_FAILED = 1 };
+enum {
+    SHOAL__REQ_FAILED = 1,  /* this rank cannot go on: stop, run failed */
+    SHOAL__REQ_STOPPED = 2  /* this rank was asked to stop: stop, resumable */
+};
 
 #endif

@@ -10,6 +10,7 @@
 #include <shoal/rng.h>
 
 #include "runner.h"
+#include "signals.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -224,6 +225,7 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     shoal_task t;
     memset(&t, 0, sizeof t);
     t.run = r;
+    int stopped = 0;
     prefill(r, 0, count);
     double before = shoal_now();
     for (uint64_t k = 0; k < count; k++) {
@@ -260,13 +262,19 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
         r->seconds[k] = (float)(after - before);
         before = after;
         shoal_pool_yield(pool, after);
+        if (shoal__stop_requested() && k + 1 < count) {
+            /* Stop: keep the rows done so far; the rest stay pending. */
+            count = k + 1;
+            stopped = 1;
+        }
     }
     const shoal_store_rows rows = {(const void *const *)r->bufs, r->status,
                                    r->rankcol, r->seconds, r->error,
                                    r->attempts,
                                    (const void *const *)r->pbufs, r->point,
                                    r->replicate};
-    return shoal_store_write_rows(r->store, start, count, &rows);
+    int rc = shoal_store_write_rows(r->store, start, count, &rows);
+    return rc < 0 ? rc : stopped ? SHOAL_EINTR : 0;
 }
 
 /* ---- the task API ------------------------------------------------------------ */

@@ -83,7 +83,7 @@ START_TEST(round_trip)
     shoal_store_rank_stats st = {6, 1.5, 0.25};
     shoal_store_failure log[2] = {{1, 7, 3, "second, with a message"},
                                   {0, -11, 1, "first"}};
-    ck_assert_int_eq(shoal_store_close(s, &st, 4, 2, 3.75, log, 2), 0);
+    ck_assert_int_eq(shoal_store_close(s, &st, 4, 2, 3.75, log, 2, "complete"), 0);
 
     shoal_results *r = NULL;
     ck_assert_int_eq(shoal_results_open(path, &r), 0);
@@ -171,7 +171,7 @@ START_TEST(refuses_existing)
     sp.force = 1;
     ck_assert_int_eq(shoal_store_create(MPI_COMM_WORLD, &sp, &s), 0);
     shoal_store_rank_stats st = {0, 0, 0};
-    ck_assert_int_eq(shoal_store_close(s, &st, 0, 0, 0, NULL, 0), 0);
+    ck_assert_int_eq(shoal_store_close(s, &st, 0, 0, 0, NULL, 0, NULL), 0);
     shoal_results *r = NULL;
     ck_assert_int_eq(shoal_results_open(path, &r), 0);
     ck_assert_uint_eq(shoal_results_ntasks(r), 5);
@@ -216,7 +216,7 @@ START_TEST(rows_out_of_range)
     ck_assert_int_eq(write_range(s, 0, 0, SHOAL_STATUS_DONE), 0);
     ck_assert_int_eq(write_range(s, 0, 4, SHOAL_STATUS_DONE), 0);
     shoal_store_rank_stats st = {4, 0, 0};
-    ck_assert_int_eq(shoal_store_close(s, &st, 4, 0, 0, NULL, 0), 0);
+    ck_assert_int_eq(shoal_store_close(s, &st, 4, 0, 0, NULL, 0, NULL), 0);
 }
 END_TEST
 

@@ -24,14 +24,15 @@
     X(ETASK,   -11, "task failed")                                           \
     X(ENOTFOUND, -12, "no such name")                                        \
     X(ETYPE,   -13, "wrong type")                                            \
-    X(EINTERNAL, -14, "internal error")
+    X(EINTERNAL, -14, "internal error")                                      \
+    X(EINTR,   -15, "interrupted by a signal")
 
 typedef enum {
     SHOAL_OK = 0,
 #define SHOAL__ERR_ENUM(name, val, msg) SHOAL_##name = (val),
     SHOAL_ERRNO_MAP(SHOAL__ERR_ENUM)
 #undef SHOAL__ERR_ENUM
-    SHOAL_ERRNO_MIN = -15
+    SHOAL_ERRNO_MIN = -16
 } shoal_errno;
 
 /* Human-readable description of a code; never NULL ("unknown error" for

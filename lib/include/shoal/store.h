@@ -22,7 +22,8 @@
  *          root attributes: shoal_version, app, config, config_source,
  *          overrides (the --set options, one per line), seed,
  *          rng, ntasks, nranks, hosts, started; at close: finished,
- *          wall_seconds, tasks_done, tasks_failed. */
+ *          state ("complete", "interrupted", "error"), wall_seconds,
+ *          tasks_done, tasks_failed. */
 #ifndef SHOAL_STORE_H
 #define SHOAL_STORE_H
 
@@ -110,7 +111,8 @@ SHOAL_API int shoal_store_close(shoal_store *s,
                                 const shoal_store_rank_stats *mine,
                                 uint64_t done, uint64_t failed,
                                 double wall_seconds,
-                                const shoal_store_failure *log, size_t nlog);
+                                const shoal_store_failure *log, size_t nlog,
+                                const char *state);
 
 /* ---- reading a finished file (serial, any single process) ---------------- */
 

@@ -1,0 +1,23 @@
+/* signals.h (internal): graceful stop on SIGTERM, SIGINT and SIGUSR1.
+ *
+ * The first signal sets a flag that the pool and the runner poll between
+ * tasks: no new work is handed out, in-flight tasks finish, their rows are
+ * written and the file is closed collectively (exit status 3). If that takes
+ * longer than the grace period, or a second signal arrives more than a
+ * second after the first (a repeat within a second is the same request
+ * delivered twice, as SLURM does to mpirun and to each rank), the process
+ * stops at once with _exit(3): the file stays valid, since no metadata
+ * changes during a run, and the run is resumable. */
+#ifndef SHOAL_SIGNALS_H
+#define SHOAL_SIGNALS_H
+
+/* Install the handlers; grace_seconds > 0. */
+void shoal__signals_install(double grace_seconds);
+/* Restore the handlers that were there before. */
+void shoal__signals_restore(void);
+/* The signal that asked us to stop, or 0. */
+int shoal__stop_requested(void);
+/* Ask to stop as if signal sig had arrived (a rank told by the master). */
+void shoal__stop_request(int sig);
+
+#endif
