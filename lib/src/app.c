@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,12 +38,12 @@ typedef struct {
     const char *output;   /* --output */
     const char **sets;    /* --set values, in order */
     int nsets;
-    int force, help, version, dry_run;
+    int force, help, version, dry_run, resume, retry_failed;
     int verbosity;        /* -q: -1, -v: +1 each */
 } cli;
 
-enum { OPT_OUTPUT, OPT_SET, OPT_FORCE, OPT_DRY_RUN, OPT_QUIET, OPT_VERBOSE,
-       OPT_HELP, OPT_VERSION, NOPTS };
+enum { OPT_OUTPUT, OPT_SET, OPT_FORCE, OPT_RESUME, OPT_RETRY_FAILED,
+       OPT_DRY_RUN, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, NOPTS };
 
 static const struct {
     char shortname;
@@ -55,6 +56,11 @@ static const struct {
     [OPT_SET] = {'s', "set", "SECTION.KEY=VALUE",
                  "override a config value; repeatable"},
     [OPT_FORCE] = {'f', "force", NULL, "replace an existing output file"},
+    [OPT_RESUME] = {'r', "resume", NULL,
+                    "finish the run in an existing output file: only tasks not "
+                    "done run"},
+    [OPT_RETRY_FAILED] = {'R', "retry-failed", NULL,
+                          "with --resume: run again only the tasks that failed"},
     [OPT_DRY_RUN] = {'n', "dry-run", NULL,
                      "show the tasks, parameters and output size; write nothing"},
     [OPT_QUIET] = {'q', "quiet", NULL, "print errors only"},
@@ -165,6 +171,12 @@ static int apply_option(cli *c, int opt, const char *arg)
     case OPT_DRY_RUN:
         c->dry_run = 1;
         break;
+    case OPT_RESUME:
+        c->resume = 1;
+        break;
+    case OPT_RETRY_FAILED:
+        c->retry_failed = 1;
+        break;
     case OPT_QUIET:
         c->verbosity = -1;
         break;
@@ -238,6 +250,13 @@ static int parse_cli(int argc, char **argv, cli *c)
         }
         apply_option(c, opt, val);
     }
+    if (c->retry_failed && !c->resume)
+        return SHOAL_ERROR(SHOAL_EUSAGE, "--retry-failed needs --resume (it "
+                           "reruns the failed tasks of an existing file)");
+    if (c->resume && c->force)
+        return SHOAL_ERROR(SHOAL_EUSAGE, "--resume and --force contradict each "
+                           "other: --force starts over, --resume finishes the "
+                           "file; pick one");
     return 0;
 }
 
@@ -478,21 +497,93 @@ static int exit_for(int rc)
     }
 }
 
+/* Append printf output to a growing string; *buf stays NULL after a
+ * failed allocation (the caller reports it). */
+static void appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+    SHOAL_PRINTF(4, 5);
+static void appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    if (!*buf && *cap)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(*buf ? *buf + *len : NULL, *buf ? *cap - *len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if (*buf && *len + (size_t)n < *cap) {
+            *len += (size_t)n;
+            return;
+        }
+        size_t ncap = (*cap ? *cap * 2 : 1024) + (size_t)n;
+        char *nb = realloc(*buf, ncap);
+        if (!nb) {
+            free(*buf);
+            *buf = NULL;
+            *cap = 1;
+            return;
+        }
+        if (!*buf)
+            nb[0] = '\0';
+        *buf = nb;
+        *cap = ncap;
+    }
+}
+
+/* What makes a file "the same run" for --resume: readable "key = value"
+ * lines, so a refusal can list exactly what differs. */
+static char *make_fingerprint(const shoal_app *app, shoal_config *cfg,
+                              const run_settings *rs,
+                              const shoal_store_column *cols, size_t nscan,
+                              const char *const *cnames,
+                              const char *const *cvalues, size_t nconsts)
+{
+    char *b = NULL;
+    size_t len = 0, cap = 0;
+    (void)cols;
+    (void)nscan;
+    appendf(&b, &len, &cap, "app = %s\n", app->name);
+    appendf(&b, &len, &cap, "ntasks = %llu\n", (unsigned long long)rs->tasks);
+    appendf(&b, &len, &cap, "seed = %llu\n", (unsigned long long)rs->seed);
+    appendf(&b, &len, &cap, "rng = %s\n", rs->rng);
+    size_t n = shoal_config_section_size(cfg, "scan");
+    for (size_t i = 0; i < n; i++) {
+        const char *key, *value, *where;
+        if (shoal_config_section_entry(cfg, "scan", i, &key, &value, &where) == 0)
+            appendf(&b, &len, &cap, "scan.%s = %s\n", key, value);
+    }
+    for (size_t i = 0; i < nconsts; i++)
+        appendf(&b, &len, &cap, "param.%s = %s\n", cnames[i], cvalues[i]);
+    for (size_t i = 0; i < app->noutputs; i++) {
+        const shoal_field *f = &app->outputs[i];
+        appendf(&b, &len, &cap, "output.%s = %s", f->name,
+                f->type == SHOAL_INT64 ? "int64" : "float64");
+        for (int d = 0; d < f->ndims; d++)
+            appendf(&b, &len, &cap, "%s%llu", d ? "," : "[",
+                    (unsigned long long)f->dims[d]);
+        appendf(&b, &len, &cap, "%s\n", f->ndims ? "]" : "");
+    }
+    return b;
+}
+
 /* After a graceful stop: what is left and the exact command to go on. */
-static void report_interrupted(const char *name, int sig, uint64_t done,
-                               uint64_t failed, uint64_t ntasks,
-                               const char *output, int argc, char **argv,
-                               int nranks)
+static void report_interrupted(const char *name, int sig, const uint64_t file[4],
+                               uint64_t ntasks, const char *output, int argc,
+                               char **argv, int nranks)
 {
     const char *sname = sig == SIGTERM ? "SIGTERM"
                         : sig == SIGINT ? "SIGINT"
                         : sig == SIGUSR1 ? "SIGUSR1"
                                          : "a signal";
-    shoal_log_error("%s: interrupted by %s: %llu of %llu tasks done (%llu "
-                    "failed) in this run; '%s' is valid and holds every row "
+    shoal_log_error("%s: interrupted by %s: %llu of %llu tasks done, %llu "
+                    "failed, %llu left; '%s' is valid and holds every row "
                     "written",
-                    name, sname, (unsigned long long)done,
-                    (unsigned long long)ntasks, (unsigned long long)failed,
+                    name, sname, (unsigned long long)file[SHOAL_STATUS_DONE],
+                    (unsigned long long)ntasks,
+                    (unsigned long long)file[SHOAL_STATUS_FAILED],
+                    (unsigned long long)(file[SHOAL_STATUS_PENDING] +
+                                         file[SHOAL_STATUS_RUNNING]),
                     output);
     /* The same command with --resume, without --force (which would start
      * over) and without an earlier --resume. */
@@ -500,7 +591,8 @@ static void report_interrupted(const char *name, int sig, uint64_t done,
     size_t n = (size_t)snprintf(cmd, sizeof cmd, "mpirun -n %d", nranks);
     for (int i = 0; i < argc && n < sizeof cmd - 16; i++) {
         if (i > 0 && (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f") ||
-                      !strcmp(argv[i], "--resume")))
+                      !strcmp(argv[i], "--resume") || !strcmp(argv[i], "-r") ||
+                      !strcmp(argv[i], "--retry-failed")))
             continue;
         n += (size_t)snprintf(cmd + n, sizeof cmd - n, " %s", argv[i]);
     }
@@ -614,6 +706,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     const char **const_names = NULL, **const_values = NULL;
     char *const_text = NULL;
     int signals_on = 0;
+    char *fingerprint = NULL;
 
     /* Set-up errors are identical on every rank: only rank 0 prints them. */
     shoal_error_handler *prev = NULL;
@@ -719,7 +812,14 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         .scan = rs.scan ? shoal_scan_describe(rs.scan) : NULL,
         .overrides = shoal_config_overrides(cfg),
     };
-    rc = shoal_store_create(comm, &spec, &store);
+    fingerprint = make_fingerprint(app, cfg, &rs, cols, nscan, const_names,
+                                   const_values, nconsts);
+    spec.fingerprint = fingerprint ? fingerprint : "";
+    spec.drop_failures = c.retry_failed;
+    if (c.resume)
+        rc = shoal_store_open(comm, &spec, &store);
+    else
+        rc = shoal_store_create(comm, &spec, &store);
     if (rc < 0) {
         status = exit_for(rc);
         goto done;
@@ -728,7 +828,45 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         shoal_set_error_handler(prev);
     prev = NULL;
 
-    uint64_t row_bytes = shoal__row_bytes(app) + 13 + (rs.has_scan ? 16 : 0);
+    /* What to run: everything, or (resume) what the file says is left. */
+    uint64_t (*todo)[2] = NULL;
+    size_t ntodo = 0;
+    uint64_t before[4] = {0, 0, 0, 0}, todo_tasks = rs.tasks;
+    if (c.resume) {
+        int src = 0;
+        if (rank == 0) {
+            unsigned want = c.retry_failed ? 1u << SHOAL_STATUS_FAILED
+                                           : (1u << SHOAL_STATUS_PENDING) |
+                                                 (1u << SHOAL_STATUS_RUNNING);
+            src = shoal_store_scan_status(store, want, &todo, &ntodo, before);
+            todo_tasks = 0;
+            for (size_t i = 0; i < ntodo; i++)
+                todo_tasks += todo[i][1];
+            if (src == 0)
+                shoal_log_info("%s: resuming '%s': %llu done, %llu failed, %llu "
+                               "interrupted while running, %llu pending; running "
+                               "%llu task%s",
+                               app->name, rs.output,
+                               (unsigned long long)before[SHOAL_STATUS_DONE],
+                               (unsigned long long)before[SHOAL_STATUS_FAILED],
+                               (unsigned long long)before[SHOAL_STATUS_RUNNING],
+                               (unsigned long long)before[SHOAL_STATUS_PENDING],
+                               (unsigned long long)todo_tasks,
+                               todo_tasks == 1 ? "" : "s");
+        }
+        src = agree_min(comm, src);
+        MPI_Bcast(&todo_tasks, 1, MPI_UINT64_T, 0, comm);
+        if (src < 0) {
+            shoal_store_rank_stats none = {0, 0, 0};
+            shoal_store_close(store, &none, 0, 0, 0, NULL, 0, "error");
+            store = NULL;
+            status = SHOAL_EXIT_ERROR;
+            free(todo);
+            goto done;
+        }
+    }
+
+    uint64_t row_bytes = shoal__row_bytes(app) + 14 + (rs.has_scan ? 16 : 0);
     for (size_t d = 0; d < nscan; d++)
         row_bytes += cols[d].type == SHOAL_STRING ? cols[d].strlen : 8;
     uint64_t max_rows = rs.max_range_tasks;
@@ -743,6 +881,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         shoal_store_close(store, &none, 0, 0, 0, NULL, 0, "error");
         store = NULL;
         status = SHOAL_EXIT_ERROR;
+        free(todo);
         goto done;
     }
 
@@ -752,56 +891,86 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         .max_range_tasks = max_rows,
         .first_range_tasks = 1,
         .master_idle = !rs.master_works,
+        .ranges = (const uint64_t(*)[2])todo,
+        .nranges = ntodo,
     };
+    if (c.resume && rank == 0 && ntodo == 0)
+        pc.ntasks = 0; /* nothing left */
     shoal_pool_stats ps;
     double t0 = MPI_Wtime();
     int prc = shoal_pool_run(comm, &pc, shoal__runner_range, &runner, &ps);
     double wall = MPI_Wtime() - t0;
-    uint64_t counts[2] = {runner.done, runner.failed}, totals[2];
-    MPI_Allreduce(counts, totals, 2, MPI_UINT64_T, MPI_SUM, comm);
+    free(todo);
+    uint64_t counts[2] = {runner.done, runner.failed}, run_totals[2];
+    MPI_Allreduce(counts, run_totals, 2, MPI_UINT64_T, MPI_SUM, comm);
+
+    /* The file's own totals: the truth after resumes and interruptions. */
+    uint64_t file[4] = {0, 0, 0, 0};
+    int frc = 0;
+    if (rank == 0) {
+        uint64_t (*none)[2] = NULL;
+        size_t nnone = 0;
+        frc = shoal_store_scan_status(store, 0, &none, &nnone, file);
+        free(none);
+    }
+    MPI_Bcast(file, 4, MPI_UINT64_T, 0, comm);
 
     shoal_store_rank_stats mine = {ps.tasks, ps.busy_seconds, ps.idle_seconds};
     int interrupted = prc == SHOAL_EINTR;
-    rc = shoal_store_close(store, &mine, totals[0], totals[1], wall, runner.log,
-                           runner.nlog,
-                           prc == 0 ? "complete"
-                           : interrupted ? "interrupted"
-                                         : "error");
+    uint64_t left = file[SHOAL_STATUS_PENDING] + file[SHOAL_STATUS_RUNNING];
+    rc = shoal_store_close(store, &mine, file[SHOAL_STATUS_DONE],
+                           file[SHOAL_STATUS_FAILED], wall, runner.log, runner.nlog,
+                           prc == 0 && left == 0 ? "complete"
+                           : interrupted         ? "interrupted"
+                           : prc == 0            ? "incomplete"
+                                                 : "error");
     store = NULL;
     shoal__runner_free(&runner);
+    if (frc < 0 && rc == 0)
+        rc = frc;
 
     if (interrupted && rc == 0) {
         status = SHOAL_EXIT_INTERRUPTED;
         int sig = shoal__stop_requested();
         if (rank == 0)
-            report_interrupted(app->name, sig, totals[0], totals[1], rs.tasks,
-                               rs.output, argc, argv, nranks);
+            report_interrupted(app->name, sig, file, rs.tasks, rs.output, argc,
+                               argv, nranks);
         goto done;
     }
     if (prc < 0 || rc < 0) {
         status = SHOAL_EXIT_ERROR;
         if (rank == 0)
             shoal_log_error("run did not complete: %llu of %llu tasks done; "
-                            "see the messages above",
-                            (unsigned long long)totals[0],
+                            "see the messages above; the file can be resumed "
+                            "with --resume once the cause is fixed",
+                            (unsigned long long)file[SHOAL_STATUS_DONE],
                             (unsigned long long)rs.tasks);
         goto done;
     }
-    if (totals[1] > 0)
+    if (file[SHOAL_STATUS_FAILED] > 0)
         status = SHOAL_EXIT_TASKS_FAILED;
     if (rank == 0) {
         if (!realpath(rs.output, abs_output))
             snprintf(abs_output, sizeof abs_output, "%s", rs.output);
         if (shoal_log_get_level() >= SHOAL_LOG_INFO) {
+            uint64_t ran = run_totals[0] + run_totals[1];
             printf("%s: %llu tasks (%llu done, %llu failed) on %d rank%s in "
                    "%.3f s (%.0f tasks/s)\n",
-                   app->name, (unsigned long long)rs.tasks,
-                   (unsigned long long)totals[0], (unsigned long long)totals[1],
-                   nranks, nranks == 1 ? "" : "s", wall,
-                   wall > 0 ? (double)rs.tasks / wall : 0.0);
+                   app->name, (unsigned long long)ran,
+                   (unsigned long long)run_totals[0],
+                   (unsigned long long)run_totals[1], nranks,
+                   nranks == 1 ? "" : "s", wall,
+                   wall > 0 ? (double)ran / wall : 0.0);
+            if (c.resume || file[SHOAL_STATUS_DONE] != run_totals[0] || left)
+                printf("%s: the file now has %llu of %llu tasks done, %llu "
+                       "failed, %llu left\n",
+                       app->name, (unsigned long long)file[SHOAL_STATUS_DONE],
+                       (unsigned long long)rs.tasks,
+                       (unsigned long long)file[SHOAL_STATUS_FAILED],
+                       (unsigned long long)left);
             printf("%s: results in %s\n", app->name, abs_output);
-            if (totals[1] > 0)
-                print_failures(app->name, rs.output, totals[1]);
+            if (file[SHOAL_STATUS_FAILED] > 0)
+                print_failures(app->name, rs.output, file[SHOAL_STATUS_FAILED]);
             fflush(stdout);
         }
         if (app->summary) {
@@ -827,6 +996,7 @@ done:
     free(const_names);
     free(const_values);
     free(const_text);
+    free(fingerprint);
     free(rs.params);
     shoal_config_free(cfg);
     free(text);

@@ -148,6 +148,8 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
     shoal__sched_init(&p->sched, cfg->ntasks, nworkers + works,
                       cfg->target_range_seconds, cfg->max_range_tasks,
                       cfg->first_range_tasks);
+    if (cfg->ranges)
+        shoal__sched_set_list(&p->sched, cfg->ranges, cfg->nranges);
     if (nworkers > 0) {
         p->send_reqs = malloc((size_t)p->size * sizeof *p->send_reqs);
         p->send_bufs = malloc((size_t)p->size * sizeof *p->send_bufs);

@@ -191,3 +191,71 @@ int shoal_results_read_failures(const shoal_results *r, shoal_store_failure *out
     free(all);
     return rc;
 }
+
+int shoal_results_read_column_double(const shoal_results *r, const char *path,
+                                     uint64_t start, uint64_t count, double *buf)
+{
+    return read_rows(r, path, H5T_NATIVE_DOUBLE, start, count, buf);
+}
+
+int shoal_results_read_column_int64(const shoal_results *r, const char *path,
+                                    uint64_t start, uint64_t count, int64_t *buf)
+{
+    return read_rows(r, path, H5T_NATIVE_INT64, start, count, buf);
+}
+
+int shoal_results_attr_double(const shoal_results *r, const char *name,
+                              double *out)
+{
+    hid_t a = H5Aexists(r->file, name) > 0 ? H5Aopen(r->file, name, H5P_DEFAULT)
+                                            : -1;
+    if (a < 0)
+        return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no attribute %s", r->path,
+                           name);
+    herr_t e = H5Aread(a, H5T_NATIVE_DOUBLE, out);
+    H5Aclose(a);
+    return e < 0 ? SHOAL_ERROR(SHOAL_ETYPE, "attribute %s of '%s' is not a number",
+                               name, r->path)
+                 : 0;
+}
+
+int shoal_results_attr_string(const shoal_results *r, const char *name,
+                              char *buf, size_t n)
+{
+    if (n == 0)
+        return SHOAL_EINVAL;
+    buf[0] = '\0';
+    hid_t a = H5Aexists(r->file, name) > 0 ? H5Aopen(r->file, name, H5P_DEFAULT)
+                                            : -1;
+    if (a < 0)
+        return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no attribute %s", r->path,
+                           name);
+    hid_t t = H5Aget_type(a);
+    int rc = 0;
+    if (H5Tget_class(t) != H5T_STRING) {
+        rc = SHOAL_ERROR(SHOAL_ETYPE, "attribute %s of '%s' is not a string", name,
+                         r->path);
+    } else if (H5Tis_variable_str(t) > 0) {
+        char *v = NULL;
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        if (H5Aread(a, mt, &v) < 0) {
+            rc = SHOAL_EHDF5;
+        } else {
+            snprintf(buf, n, "%s", v ? v : "");
+            H5free_memory(v);
+        }
+        H5Tclose(mt);
+    } else {
+        size_t sz = H5Tget_size(t);
+        char *tmp = calloc(sz + 1, 1);
+        if (!tmp || H5Aread(a, t, tmp) < 0)
+            rc = tmp ? SHOAL_EHDF5 : SHOAL_ENOMEM;
+        else
+            snprintf(buf, n, "%s", tmp);
+        free(tmp);
+    }
+    H5Tclose(t);
+    H5Aclose(a);
+    return rc;
+}

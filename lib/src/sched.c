@@ -9,7 +9,10 @@ void shoal__sched_init(shoal__sched *s, uint64_t ntasks, int nranks,
                        uint64_t first_tasks)
 {
     s->ntasks = ntasks;
+    s->handed = 0;
     s->next = 0;
+    s->list = NULL;
+    s->nlist = s->cur = 0;
     s->nranks = nranks > 0 ? nranks : 1;
     s->target_seconds = target_seconds > 0 ? target_seconds : 0.05;
     s->max_tasks = max_tasks > 0 ? max_tasks : 65536;
@@ -19,12 +22,32 @@ void shoal__sched_init(shoal__sched *s, uint64_t ntasks, int nranks,
     s->stopped = 0;
 }
 
+void shoal__sched_set_list(shoal__sched *s, const uint64_t (*list)[2],
+                           size_t n)
+{
+    s->list = list;
+    s->nlist = n;
+    s->cur = 0;
+    s->ntasks = 0;
+    for (size_t i = 0; i < n; i++)
+        s->ntasks += list[i][1];
+    s->next = n ? list[0][0] : 0;
+}
+
 uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
 {
+    if (s->list) {
+        /* Skip to the first listed range with tasks left. */
+        while (s->cur < s->nlist &&
+               s->next >= s->list[s->cur][0] + s->list[s->cur][1]) {
+            if (++s->cur < s->nlist)
+                s->next = s->list[s->cur][0];
+        }
+    }
     *start = s->next;
-    if (s->stopped || s->next >= s->ntasks)
+    if (s->stopped || s->handed >= s->ntasks)
         return 0;
-    uint64_t remaining = s->ntasks - s->next;
+    uint64_t remaining = s->ntasks - s->handed;
     uint64_t div = 2 * (uint64_t)s->nranks;
     uint64_t n = remaining / div + (remaining % div != 0);
     uint64_t by_time;
@@ -49,7 +72,13 @@ uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
         n = 1;
     if (n > remaining)
         n = remaining;
+    if (s->list) {
+        uint64_t end = s->list[s->cur][0] + s->list[s->cur][1];
+        if (n > end - s->next)
+            n = end - s->next;
+    }
     s->next += n;
+    s->handed += n;
     return n;
 }
 

@@ -9,15 +9,23 @@
  *
  * and at least 1; before any timing is known it is first_tasks. Big ranges
  * early keep per-task overhead near zero; short ones at the end balance the
- * last tasks across ranks. Timing comes from the reports of finished ranges. */
+ * last tasks across ranks. Timing comes from the reports of finished ranges.
+ *
+ * The work is 0..ntasks-1, or (resume) a sorted list of disjoint index
+ * ranges; "remaining" then counts the tasks of the list not handed out, and
+ * no range handed out crosses the end of a listed one. */
 #ifndef SHOAL_SCHED_H
 #define SHOAL_SCHED_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
-    uint64_t ntasks;
-    uint64_t next;          /* first index not handed out */
+    uint64_t ntasks;        /* tasks to hand out in all */
+    uint64_t handed;        /* tasks handed out so far */
+    uint64_t next;          /* first index not handed out in the current list range */
+    const uint64_t (*list)[2]; /* NULL, or {start, count} ranges */
+    size_t nlist, cur;      /* the list and the range being handed out */
     int nranks;             /* ranks that run tasks */
     double target_seconds;  /* wanted run time of one range */
     uint64_t max_tasks;
@@ -30,6 +38,10 @@ typedef struct {
 void shoal__sched_init(shoal__sched *s, uint64_t ntasks, int nranks,
                        double target_seconds, uint64_t max_tasks,
                        uint64_t first_tasks);
+/* Hand out only these ranges (sorted, disjoint, {start, count}); the list
+ * must outlive s. Call after init. */
+void shoal__sched_set_list(shoal__sched *s, const uint64_t (*list)[2],
+                           size_t n);
 /* Next range; returns its length (0: nothing left) and sets *start. */
 uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start);
 /* Account a finished range of `tasks` tasks that took `seconds`. */

@@ -43,6 +43,7 @@ struct shoal_store {
     hid_t *pdset, *pspace, *ptype; /* /params/<name> */
     int with_points;
     hid_t point_dset, point_space, rep_dset, rep_space;
+    uint64_t fail_base;            /* /failures slots kept from earlier runs */
     char path[4096];
 };
 
@@ -82,8 +83,11 @@ static hid_t field_file_type(shoal_type t)
 
 /* ---- attributes ---------------------------------------------------------------- */
 
+/* Create or replace a scalar attribute (collective). */
 static int attr_write(hid_t loc, const char *name, hid_t type, const void *v)
 {
+    if (H5Aexists(loc, name) > 0 && H5Adelete(loc, name) < 0)
+        return SHOAL_EHDF5;
     hid_t sp = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
     herr_t e = a < 0 ? -1 : H5Awrite(a, type, v);
@@ -138,8 +142,9 @@ static int precheck(const shoal_store_spec *spec)
         if (!spec->force)
             return SHOAL_ERROR(SHOAL_EEXIST,
                                "output file '%s' already exists; not touching "
-                               "it. Pass --force to replace it, or --output "
-                               "to write elsewhere",
+                               "it. Pass --resume to finish the run in it, "
+                               "--force to replace it, or --output to write "
+                               "elsewhere",
                                spec->path);
         if (access(spec->path, W_OK) != 0)
             return SHOAL_ERROR(SHOAL_EIO,
@@ -260,6 +265,121 @@ static void store_free(shoal_store *s)
     free(s);
 }
 
+/* The store object for spec, its per-dataset arrays allocated (NULL on
+ * failure). */
+static shoal_store *store_alloc(MPI_Comm comm, const shoal_store_spec *spec)
+{
+    shoal_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->comm = comm;
+    MPI_Comm_rank(comm, &s->rank);
+    MPI_Comm_size(comm, &s->nranks);
+    s->ntasks = spec->ntasks;
+    s->nfields = spec->nfields;
+    snprintf(s->path, sizeof s->path, "%s", spec->path);
+    s->fdset = calloc(spec->nfields + 1, sizeof *s->fdset);
+    s->fspace = calloc(spec->nfields + 1, sizeof *s->fspace);
+    s->ftype = calloc(spec->nfields + 1, sizeof *s->ftype);
+    s->fndims = calloc(spec->nfields + 1, sizeof *s->fndims);
+    s->fdims = calloc(spec->nfields + 1, sizeof *s->fdims);
+    s->nparams = spec->nparams;
+    s->with_points = spec->with_points;
+    s->pdset = calloc(spec->nparams + 1, sizeof *s->pdset);
+    s->pspace = calloc(spec->nparams + 1, sizeof *s->pspace);
+    s->ptype = calloc(spec->nparams + 1, sizeof *s->ptype);
+    if (!s->fdset || !s->fspace || !s->ftype || !s->fndims || !s->fdims ||
+        !s->pdset || !s->pspace || !s->ptype) {
+        store_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Every rank's host name, HOST_LEN bytes each, on every rank. */
+static char *gather_hosts(shoal_store *s)
+{
+    char host[HOST_LEN] = {0};
+    int hlen = 0;
+    char pname[MPI_MAX_PROCESSOR_NAME];
+    MPI_Get_processor_name(pname, &hlen);
+    memcpy(host, pname, (size_t)hlen < HOST_LEN - 1 ? (size_t)hlen : HOST_LEN - 1);
+    char *all = malloc((size_t)s->nranks * HOST_LEN);
+    if (!all)
+        MPI_Abort(s->comm, 4); /* a few bytes per rank: cannot continue */
+    MPI_Allgather(host, HOST_LEN, MPI_CHAR, all, HOST_LEN, MPI_CHAR, s->comm);
+    return all;
+}
+
+/* Collective: /ranks for this run's ranks (replacing an earlier run's):
+ * host names now (rank 0 writes them all), statistics at close. */
+static int make_ranks(shoal_store *s, const char *hosts_all)
+{
+    if (H5Lexists(s->file, "ranks", H5P_DEFAULT) > 0 &&
+        H5Ldelete(s->file, "ranks", H5P_DEFAULT) < 0)
+        return SHOAL_EHDF5;
+    hid_t g = H5Gcreate2(s->file, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return SHOAL_EHDF5;
+    int bad = 0;
+    hsize_t n = (hsize_t)s->nranks;
+    hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, HOST_LEN);
+    H5Tset_strpad(st, H5T_STR_NULLPAD);
+    hid_t d = make_dataset(g, "host", st, 1, &n, 0);
+    static const char *const stat_names[] = {"tasks", "busy_seconds", "idle_seconds"};
+    for (int k = 0; k < 3 && d >= 0; k++) {
+        hid_t ds = make_dataset(g, stat_names[k], k == 0 ? H5T_STD_U64LE : H5T_IEEE_F64LE,
+                                1, &n, 0);
+        if (ds < 0)
+            bad = 1;
+        else
+            H5Dclose(ds);
+    }
+    if (d < 0) {
+        bad = 1;
+    } else {
+        if (s->rank == 0)
+            bad |= H5Dwrite(d, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, hosts_all) < 0;
+        H5Dclose(d);
+    }
+    H5Tclose(st);
+    H5Gclose(g);
+    return bad ? SHOAL_EHDF5 : 0;
+}
+
+/* Collective: /failures with `keep` slots for earlier runs' entries followed
+ * by SHOAL_FAILURE_SLOTS per rank of this run. */
+static int make_failures(shoal_store *s, uint64_t keep)
+{
+    if (H5Lexists(s->file, "failures", H5P_DEFAULT) > 0 &&
+        H5Ldelete(s->file, "failures", H5P_DEFAULT) < 0)
+        return SHOAL_EHDF5;
+    s->fail_base = keep;
+    hid_t g = H5Gcreate2(s->file, "failures", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return SHOAL_EHDF5;
+    hsize_t n = keep + (hsize_t)s->nranks * SHOAL_FAILURE_SLOTS;
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, SHOAL_FAILURE_MSG);
+    H5Tset_strpad(mt, H5T_STR_NULLTERM);
+    hid_t d[5];
+    d[0] = make_dataset_fill(g, "task", H5T_STD_I64LE, n, -1);
+    d[1] = make_dataset_fill(g, "rank", H5T_STD_I32LE, n, -1);
+    d[2] = make_dataset_fill(g, "error", H5T_STD_I32LE, n, 0);
+    d[3] = make_dataset_fill(g, "attempts", H5T_STD_I32LE, n, 0);
+    d[4] = make_dataset(g, "message", mt, 1, &n, 1);
+    int bad = 0;
+    for (int k = 0; k < 5; k++) {
+        bad |= d[k] < 0;
+        if (d[k] >= 0)
+            H5Dclose(d[k]);
+    }
+    H5Tclose(mt);
+    H5Gclose(g);
+    return bad ? SHOAL_EHDF5 : 0;
+}
+
 static int write_provenance(shoal_store *s, const shoal_store_spec *spec,
                             const char *hosts_all)
 {
@@ -305,29 +425,8 @@ int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
 {
     *out = NULL;
     shoal__h5_quiet();
-    shoal_store *s = calloc(1, sizeof *s);
+    shoal_store *s = store_alloc(comm, spec);
     int rc = s ? 0 : SHOAL_ENOMEM;
-    if (s) {
-        s->comm = comm;
-        MPI_Comm_rank(comm, &s->rank);
-        MPI_Comm_size(comm, &s->nranks);
-        s->ntasks = spec->ntasks;
-        s->nfields = spec->nfields;
-        snprintf(s->path, sizeof s->path, "%s", spec->path);
-        s->fdset = calloc(spec->nfields + 1, sizeof *s->fdset);
-        s->fspace = calloc(spec->nfields + 1, sizeof *s->fspace);
-        s->ftype = calloc(spec->nfields + 1, sizeof *s->ftype);
-        s->fndims = calloc(spec->nfields + 1, sizeof *s->fndims);
-        s->fdims = calloc(spec->nfields + 1, sizeof *s->fdims);
-        s->nparams = spec->nparams;
-        s->with_points = spec->with_points;
-        s->pdset = calloc(spec->nparams + 1, sizeof *s->pdset);
-        s->pspace = calloc(spec->nparams + 1, sizeof *s->pspace);
-        s->ptype = calloc(spec->nparams + 1, sizeof *s->ptype);
-        if (!s->fdset || !s->fspace || !s->ftype || !s->fndims || !s->fdims ||
-            !s->pdset || !s->pspace || !s->ptype)
-            rc = SHOAL_ENOMEM;
-    }
     int mine = rc;
     if (s && rc == 0 && s->rank == 0)
         mine = precheck(spec);
@@ -430,69 +529,17 @@ int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
         }
     }
 
-    /* /ranks: host names now (rank 0 writes them all), statistics at close. */
-    char host[HOST_LEN] = {0};
-    int hlen = 0;
-    char pname[MPI_MAX_PROCESSOR_NAME];
-    MPI_Get_processor_name(pname, &hlen);
-    memcpy(host, pname, (size_t)hlen < HOST_LEN - 1 ? (size_t)hlen : HOST_LEN - 1);
-    char *hosts_all = malloc((size_t)s->nranks * HOST_LEN);
-    if (!hosts_all)
-        MPI_Abort(comm, 4); /* a few bytes per rank: cannot continue */
-    MPI_Allgather(host, HOST_LEN, MPI_CHAR, hosts_all, HOST_LEN, MPI_CHAR, comm);
-    if (!bad) {
-        hsize_t n = (hsize_t)s->nranks;
-        hid_t st = H5Tcopy(H5T_C_S1);
-        H5Tset_size(st, HOST_LEN);
-        H5Tset_strpad(st, H5T_STR_NULLPAD);
-        hid_t d = make_dataset(g_ranks, "host", st, 1, &n, 0);
-        static const char *const stat_names[] = {"tasks", "busy_seconds",
-                                                 "idle_seconds"};
-        for (int k = 0; k < 3 && d >= 0; k++) {
-            hid_t ds = make_dataset(g_ranks, stat_names[k],
-                                    k == 0 ? H5T_STD_U64LE : H5T_IEEE_F64LE, 1,
-                                    &n, 0);
-            if (ds < 0)
-                bad = 1;
-            else
-                H5Dclose(ds);
-        }
-        if (d < 0) {
-            bad = 1;
-        } else {
-            if (s->rank == 0)
-                bad = H5Dwrite(d, st, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                               hosts_all) < 0;
-            H5Dclose(d);
-        }
-        H5Tclose(st);
-    }
-    /* /failures: the first failures of each rank, with messages. */
-    if (!bad) {
-        hid_t g = H5Gcreate2(s->file, "failures", H5P_DEFAULT, H5P_DEFAULT,
-                             H5P_DEFAULT);
-        hsize_t n = (hsize_t)s->nranks * SHOAL_FAILURE_SLOTS;
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, SHOAL_FAILURE_MSG);
-        H5Tset_strpad(mt, H5T_STR_NULLTERM);
-        hid_t d[5];
-        d[0] = make_dataset_fill(g, "task", H5T_STD_I64LE, n, -1);
-        d[1] = make_dataset_fill(g, "rank", H5T_STD_I32LE, n, -1);
-        d[2] = make_dataset_fill(g, "error", H5T_STD_I32LE, n, 0);
-        d[3] = make_dataset_fill(g, "attempts", H5T_STD_I32LE, n, 0);
-        d[4] = make_dataset(g, "message", mt, 1, &n, 1);
-        for (int k = 0; k < 5; k++) {
-            bad |= d[k] < 0;
-            if (d[k] >= 0)
-                H5Dclose(d[k]);
-        }
-        H5Tclose(mt);
-        if (g >= 0)
-            H5Gclose(g);
-        bad |= g < 0;
-    }
+    char *hosts_all = gather_hosts(s);
+    if (!bad)
+        bad = make_ranks(s, hosts_all) < 0;
+    if (!bad)
+        bad = make_failures(s, 0) < 0;
     if (!bad)
         bad = write_provenance(s, spec, hosts_all) < 0;
+    if (!bad)
+        bad = attr_str(s->file, "fingerprint", spec->fingerprint) < 0 ||
+              attr_str(s->file, "state", "running") < 0 ||
+              attr_u64(s->file, "resumed", 0) < 0;
     free(hosts_all);
     if (g_res >= 0)
         H5Gclose(g_res);
@@ -608,25 +655,26 @@ static int write_rank_stat(shoal_store *s, const char *name, hid_t mtype,
     return e < 0 ? SHOAL_EHDF5 : 0;
 }
 
-/* Write this rank's failure log into its slots of /failures. */
-static int write_failures(shoal_store *s, const shoal_store_failure *log,
-                          size_t nlog)
+/* Write n failure entries into /failures starting at slot `off`. With
+ * active = 0 this rank opens the datasets like the others but writes an
+ * empty selection, so every rank touches the same metadata. */
+static int write_failures_at(shoal_store *s, const shoal_store_failure *log,
+                             size_t n, uint64_t off, int active)
 {
-    if (nlog == 0)
+    if (n == 0)
         return 0;
-    if (nlog > SHOAL_FAILURE_SLOTS)
-        nlog = SHOAL_FAILURE_SLOTS;
-    int64_t task[SHOAL_FAILURE_SLOTS];
-    int32_t rank[SHOAL_FAILURE_SLOTS], err[SHOAL_FAILURE_SLOTS],
-        att[SHOAL_FAILURE_SLOTS];
-    static char msg[SHOAL_FAILURE_SLOTS][SHOAL_FAILURE_MSG];
-    for (size_t i = 0; i < nlog; i++) {
+    int64_t *task = malloc(n * sizeof *task);
+    int32_t *rank = malloc(n * sizeof *rank), *err = malloc(n * sizeof *err),
+            *att = malloc(n * sizeof *att);
+    char *msg = malloc(n * SHOAL_FAILURE_MSG);
+    int bad = !task || !rank || !err || !att || !msg;
+    for (size_t i = 0; i < n && !bad; i++) {
         task[i] = log[i].task;
-        rank[i] = s->rank;
+        rank[i] = log[i].rank;
         err[i] = log[i].error;
         att[i] = log[i].attempts;
-        memcpy(msg[i], log[i].message, SHOAL_FAILURE_MSG);
-        msg[i][SHOAL_FAILURE_MSG - 1] = '\0';
+        memcpy(msg + i * SHOAL_FAILURE_MSG, log[i].message, SHOAL_FAILURE_MSG);
+        msg[i * SHOAL_FAILURE_MSG + SHOAL_FAILURE_MSG - 1] = '\0';
     }
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, SHOAL_FAILURE_MSG);
@@ -640,24 +688,108 @@ static int write_failures(shoal_store *s, const shoal_store_failure *log,
                 {"failures/error", H5T_NATIVE_INT32, err},
                 {"failures/attempts", H5T_NATIVE_INT32, att},
                 {"failures/message", mt, msg}};
-    int bad = 0;
-    for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
+    for (size_t c = 0; c < sizeof cols / sizeof cols[0] && !bad; c++) {
         hid_t d = H5Dopen2(s->file, cols[c].name, H5P_DEFAULT);
         if (d < 0) {
             bad = 1;
             continue;
         }
         hid_t fs = H5Dget_space(d);
-        hsize_t off = (hsize_t)s->rank * SHOAL_FAILURE_SLOTS, cnt = nlog;
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+        hsize_t o = off, cnt = n;
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, &o, NULL, &cnt, NULL);
         hid_t ms = H5Screate_simple(1, &cnt, NULL);
+        if (!active) {
+            H5Sselect_none(fs);
+            H5Sselect_none(ms);
+        }
         bad |= H5Dwrite(d, cols[c].type, ms, fs, s->dxpl, cols[c].buf) < 0;
         H5Sclose(ms);
         H5Sclose(fs);
         H5Dclose(d);
     }
     H5Tclose(mt);
+    free(task);
+    free(rank);
+    free(err);
+    free(att);
+    free(msg);
     return bad ? SHOAL_EHDF5 : 0;
+}
+
+/* This rank's failure log into its own slots of /failures. */
+static int write_failures(shoal_store *s, const shoal_store_failure *log,
+                          size_t nlog)
+{
+    if (nlog > SHOAL_FAILURE_SLOTS)
+        nlog = SHOAL_FAILURE_SLOTS;
+    return write_failures_at(s, log, nlog,
+                             s->fail_base + (uint64_t)s->rank * SHOAL_FAILURE_SLOTS, 1);
+}
+
+/* On resume, every rank: the used entries of the file's /failures
+ * (malloc'd). All ranks read, so their metadata caches stay alike before
+ * the collective rebuild of the group. */
+static int64_t read_old_failures(shoal_store *s, shoal_store_failure **out)
+{
+    *out = NULL;
+    hid_t d = H5Dopen2(s->file, "failures/task", H5P_DEFAULT);
+    if (d < 0)
+        return 0;
+    hid_t fs = H5Dget_space(d);
+    hssize_t total = H5Sget_simple_extent_npoints(fs);
+    H5Sclose(fs);
+    H5Dclose(d);
+    if (total <= 0)
+        return 0;
+    size_t n = (size_t)total;
+    int64_t *task = malloc(n * sizeof *task);
+    int32_t *rank = malloc(n * sizeof *rank), *err = malloc(n * sizeof *err),
+            *att = malloc(n * sizeof *att);
+    char *msg = malloc(n * SHOAL_FAILURE_MSG);
+    shoal_store_failure *f = calloc(n, sizeof *f);
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, SHOAL_FAILURE_MSG);
+    const struct {
+        const char *name;
+        hid_t type;
+        void *buf;
+    } cols[] = {{"failures/task", H5T_NATIVE_INT64, task},
+                {"failures/rank", H5T_NATIVE_INT32, rank},
+                {"failures/error", H5T_NATIVE_INT32, err},
+                {"failures/attempts", H5T_NATIVE_INT32, att},
+                {"failures/message", mt, msg}};
+    int bad = !task || !rank || !err || !att || !msg || !f;
+    for (size_t c = 0; c < 5 && !bad; c++) {
+        hid_t ds = H5Dopen2(s->file, cols[c].name, H5P_DEFAULT);
+        bad = ds < 0 || H5Dread(ds, cols[c].type, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                cols[c].buf) < 0;
+        if (ds >= 0)
+            H5Dclose(ds);
+    }
+    H5Tclose(mt);
+    int64_t used = 0;
+    for (size_t i = 0; i < n && !bad; i++) {
+        if (task[i] < 0)
+            continue;
+        f[used].task = task[i];
+        f[used].rank = rank[i];
+        f[used].error = err[i];
+        f[used].attempts = att[i];
+        memcpy(f[used].message, msg + i * SHOAL_FAILURE_MSG, SHOAL_FAILURE_MSG);
+        f[used].message[SHOAL_FAILURE_MSG - 1] = '\0';
+        used++;
+    }
+    free(task);
+    free(rank);
+    free(err);
+    free(att);
+    free(msg);
+    if (bad || used == 0) {
+        free(f);
+        return 0;
+    }
+    *out = f;
+    return used;
 }
 
 int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine,
@@ -714,4 +846,326 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine,
         SHOAL_ERROR(rc, "closing output file '%s' failed", s->path);
     store_free(s);
     return rc;
+}
+
+/* ---- resume ------------------------------------------------------------------------ */
+
+/* Read a variable-length string attribute (collective reads are fine). */
+static char *attr_read_str(hid_t loc, const char *name)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return NULL;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    char *v = NULL, *copy = NULL;
+    if (a >= 0 && H5Aread(a, t, &v) >= 0 && v) {
+        copy = malloc(strlen(v) + 1);
+        if (copy)
+            strcpy(copy, v);
+        H5free_memory(v);
+    }
+    H5Tclose(t);
+    if (a >= 0)
+        H5Aclose(a);
+    return copy;
+}
+
+/* Value of "key = value" line `key` in a fingerprint, into buf. */
+static int fp_value(const char *fp, const char *key, char *buf, size_t n)
+{
+    size_t kl = strlen(key);
+    for (const char *p = fp; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len > kl + 3 && !strncmp(p, key, kl) && !strncmp(p + kl, " = ", 3)) {
+            size_t vl = len - kl - 3 < n - 1 ? len - kl - 3 : n - 1;
+            memcpy(buf, p + kl + 3, vl);
+            buf[vl] = '\0';
+            return 1;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return 0;
+}
+
+/* Rank 0: report every key whose value differs; returns the count. */
+static int fp_diff(const char *path, const char *have, const char *want)
+{
+    int ndiff = 0;
+    const char *both[2] = {want, have};
+    for (int pass = 0; pass < 2; pass++) {
+        for (const char *p = both[pass]; p && *p;) {
+            const char *nl = strchr(p, '\n');
+            size_t len = nl ? (size_t)(nl - p) : strlen(p);
+            const char *eq = memchr(p, '=', len);
+            if (eq && eq > p) {
+                char key[256], a[1024] = "", b[1024] = "";
+                size_t kl = (size_t)(eq - p - 1) < sizeof key - 1 ? (size_t)(eq - p - 1)
+                                                                  : sizeof key - 1;
+                memcpy(key, p, kl);
+                key[kl] = '\0';
+                int in_have = fp_value(have, key, a, sizeof a);
+                int in_want = fp_value(want, key, b, sizeof b);
+                /* Each differing key once: from `want`, or from `have` if
+                 * only there. */
+                if ((pass == 0 || !in_want) && (!in_have || !in_want || strcmp(a, b))) {
+                    if (ndiff == 0)
+                        shoal_log_error("cannot resume '%s': it holds a different run "
+                                        "(file vs. this config):",
+                                        path);
+                    shoal_log_error("  %s: %s vs. %s", key, in_have ? a : "(absent)",
+                                    in_want ? b : "(absent)");
+                    ndiff++;
+                }
+            }
+            p = nl ? nl + 1 : NULL;
+        }
+    }
+    return ndiff;
+}
+
+static hid_t open_dset(shoal_store *s, const char *path, hid_t *space)
+{
+    hid_t d = H5Dopen2(s->file, path, H5P_DEFAULT);
+    *space = d >= 0 ? H5Dget_space(d) : -1;
+    return d;
+}
+
+int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **out)
+{
+    *out = NULL;
+    shoal__h5_quiet();
+    shoal_store *s = store_alloc(comm, spec);
+    int rc = s ? 0 : SHOAL_ENOMEM;
+    int mine = rc;
+    if (rc == 0 && s->rank == 0) {
+        struct stat sb;
+        if (stat(spec->path, &sb) != 0)
+            mine = SHOAL_ERROR(SHOAL_ENOENT,
+                               "nothing to resume: '%s' does not exist; run without "
+                               "--resume to start",
+                               spec->path);
+        else if (!S_ISREG(sb.st_mode) || access(spec->path, R_OK | W_OK) != 0)
+            mine = SHOAL_ERROR(SHOAL_EIO, "cannot resume '%s': not a writable file",
+                               spec->path);
+    }
+    rc = agree(comm, mine);
+    if (rc < 0)
+        goto fail;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+    H5Pset_coll_metadata_write(fapl, 1);
+    s->file = H5Fopen(spec->path, H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
+    if (s->file < 0) {
+        char msg[256];
+        shoal__h5_message(msg, sizeof msg);
+        if (s->rank == 0)
+            SHOAL_ERROR(SHOAL_EHDF5, "cannot resume '%s': not an HDF5 file Shoal can "
+                        "open (%s)", spec->path, msg);
+        rc = SHOAL_EHDF5;
+        goto fail;
+    }
+    char *fp = attr_read_str(s->file, "fingerprint");
+    mine = 0;
+    if (s->rank == 0) {
+        if (!fp)
+            mine = SHOAL_ERROR(SHOAL_ECONFIG,
+                               "cannot resume '%s': it has no fingerprint (not made "
+                               "by this version of Shoal)",
+                               spec->path);
+        else if (fp_diff(spec->path, fp, spec->fingerprint) > 0)
+            mine = SHOAL_ECONFIG;
+    }
+    free(fp);
+    rc = agree(comm, mine);
+    if (rc < 0)
+        goto fail;
+
+    int bad = 0;
+    char path[600];
+    for (size_t i = 0; i < spec->nfields && !bad; i++) {
+        const shoal_field *f = &spec->fields[i];
+        s->fndims[i] = 1 + f->ndims;
+        s->fdims[i][0] = spec->ntasks;
+        for (int d = 0; d < f->ndims; d++)
+            s->fdims[i][d + 1] = f->dims[d];
+        s->ftype[i] = field_mem_type(f->type);
+        snprintf(path, sizeof path, "results/%s", f->name);
+        s->fdset[i] = open_dset(s, path, &s->fspace[i]);
+        bad = s->fdset[i] < 0;
+    }
+    for (int c = 0; c < NCOLS && !bad; c++) {
+        snprintf(path, sizeof path, "tasks/%s", columns[c].name);
+        s->cdset[c] = open_dset(s, path, &s->cspace[c]);
+        bad = s->cdset[c] < 0;
+    }
+    for (size_t i = 0; i < spec->nparams && !bad; i++) {
+        const shoal_store_column *c = &spec->params[i];
+        snprintf(path, sizeof path, "params/%s", c->name);
+        s->pdset[i] = open_dset(s, path, &s->pspace[i]);
+        bad = s->pdset[i] < 0;
+        if (c->type == SHOAL_STRING) {
+            s->ptype[i] = H5Tcopy(H5T_C_S1);
+            H5Tset_size(s->ptype[i], c->strlen > 0 ? c->strlen : 1);
+            H5Tset_strpad(s->ptype[i], H5T_STR_NULLPAD);
+        } else {
+            s->ptype[i] = H5Tcopy(c->type == SHOAL_INT64 ? H5T_NATIVE_INT64
+                                                         : H5T_NATIVE_DOUBLE);
+        }
+    }
+    if (!bad && s->with_points) {
+        s->point_dset = open_dset(s, "tasks/point", &s->point_space);
+        s->rep_dset = open_dset(s, "tasks/replicate", &s->rep_space);
+        bad = s->point_dset < 0 || s->rep_dset < 0;
+    }
+    if (bad) {
+        if (s->rank == 0)
+            SHOAL_ERROR(SHOAL_EHDF5, "cannot resume '%s': dataset %s is missing", spec->path,
+                        path);
+        rc = agree(comm, SHOAL_EHDF5);
+        goto fail;
+    }
+
+    /* Earlier failure entries, read by rank 0 and written back by it into the
+     * first slots of the rebuilt /failures. */
+    shoal_store_failure *old = NULL;
+    int64_t nold = spec->drop_failures ? 0 : read_old_failures(s, &old), nmin = 0;
+    MPI_Allreduce(&nold, &nmin, 1, MPI_INT64_T, MPI_MIN, comm);
+    if (nmin != nold)
+        MPI_Abort(comm, 4); /* ranks read the same file differently */
+    char *hosts_all = gather_hosts(s);
+    bad = make_ranks(s, hosts_all) < 0;
+    if (!bad)
+        bad = make_failures(s, (uint64_t)(nold > 0 ? nold : 0)) < 0;
+    s->dxpl = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(s->dxpl, H5FD_MPIO_INDEPENDENT);
+    if (!bad && nold > 0) {
+        bad = write_failures_at(s, old, (size_t)nold, 0, s->rank == 0) < 0;
+    }
+    free(old);
+    /* Attributes of this run (collective, identical on every rank). */
+    uint64_t resumed = 0;
+    if (!bad) {
+        hid_t a = H5Aexists(s->file, "resumed") > 0 ? H5Aopen(s->file, "resumed", H5P_DEFAULT)
+                                                    : -1;
+        if (a >= 0) {
+            H5Aread(a, H5T_NATIVE_UINT64, &resumed);
+            H5Aclose(a);
+        }
+        char started[32];
+        if (s->rank == 0)
+            iso_time(started, sizeof started);
+        MPI_Bcast(started, sizeof started, MPI_CHAR, 0, comm);
+        bad |= attr_u64(s->file, "resumed", resumed + 1) < 0;
+        bad |= attr_str(s->file, "resumed_at", started) < 0;
+        bad |= attr_u64(s->file, "nranks", (uint64_t)s->nranks) < 0;
+        bad |= attr_str(s->file, "state", "running") < 0;
+        bad |= attr_str(s->file, "overrides", spec->overrides ? spec->overrides : "") < 0;
+    }
+    free(hosts_all);
+    if (!bad)
+        bad = H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0;
+    rc = agree(comm, bad ? SHOAL_EHDF5 : 0);
+    if (rc < 0) {
+        if (s->rank == 0)
+            SHOAL_ERROR(rc, "cannot reopen '%s' for resuming", spec->path);
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    store_free(s);
+    return rc;
+}
+
+int shoal_store_scan_status(shoal_store *s, unsigned want, uint64_t (**ranges)[2],
+                            size_t *nranges, uint64_t counts[4])
+{
+    enum { BLOCK = 1 << 20 };
+    *ranges = NULL;
+    *nranges = 0;
+    for (int k = 0; k < 4; k++)
+        counts[k] = 0;
+    uint8_t *st = malloc(BLOCK);
+    if (!st)
+        return SHOAL_ENOMEM;
+    size_t cap = 0, n = 0;
+    uint64_t (*list)[2] = NULL;
+    int rc = 0;
+    hsize_t dim = s->ntasks;
+    for (uint64_t start = 0; start < s->ntasks && rc == 0; start += BLOCK) {
+        uint64_t count = s->ntasks - start < BLOCK ? s->ntasks - start : BLOCK;
+        hsize_t off = start, cnt = count;
+        H5Sselect_hyperslab(s->cspace[COL_STATUS], H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+        hid_t ms = H5Screate_simple(1, &cnt, NULL);
+        if (H5Dread(s->cdset[COL_STATUS], H5T_NATIVE_UINT8, ms, s->cspace[COL_STATUS],
+                    s->dxpl, st) < 0)
+            rc = SHOAL_ERROR(SHOAL_EHDF5, "reading /tasks/status of '%s' failed", s->path);
+        H5Sclose(ms);
+        for (uint64_t k = 0; k < count && rc == 0; k++) {
+            uint8_t v = st[k] < 4 ? st[k] : SHOAL_STATUS_PENDING;
+            counts[v]++;
+            if (!(want & (1u << v)))
+                continue;
+            uint64_t idx = start + k;
+            if (n > 0 && list[n - 1][0] + list[n - 1][1] == idx) {
+                list[n - 1][1]++;
+                continue;
+            }
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                void *p = realloc(list, ncap * sizeof *list);
+                if (!p) {
+                    rc = SHOAL_ENOMEM;
+                    break;
+                }
+                list = p;
+                cap = ncap;
+            }
+            list[n][0] = idx;
+            list[n][1] = 1;
+            n++;
+        }
+    }
+    (void)dim;
+    free(st);
+    if (rc < 0) {
+        free(list);
+        return rc;
+    }
+    *ranges = list;
+    *nranges = n;
+    return 0;
+}
+
+int shoal_store_mark(shoal_store *s, uint64_t start, uint64_t count, uint8_t status)
+{
+    if (count == 0)
+        return 0;
+    enum { CHUNK = 65536 };
+    static uint8_t buf[CHUNK];
+    memset(buf, status, sizeof buf);
+    hsize_t dim = s->ntasks;
+    for (uint64_t off = 0; off < count; off += CHUNK) {
+        uint64_t n = count - off < CHUNK ? count - off : CHUNK;
+        if (write_block(s->cdset[COL_STATUS], s->cspace[COL_STATUS], H5T_NATIVE_UINT8, 1,
+                        &dim, start + off, n, s->dxpl, buf) < 0)
+            return SHOAL_ERROR(SHOAL_EIO, "marking rows %llu.. of '%s' failed",
+                               (unsigned long long)(start + off), s->path);
+    }
+    return 0;
+}
+
+int shoal_store_fail_rows(shoal_store *s, uint64_t start, uint64_t count, int32_t error)
+{
+    hsize_t dim = s->ntasks;
+    for (uint64_t k = 0; k < count; k++) {
+        if (write_block(s->cdset[COL_ERROR], s->cspace[COL_ERROR], H5T_NATIVE_INT32, 1, &dim,
+                        start + k, 1, s->dxpl, &error) < 0)
+            return SHOAL_EIO;
+    }
+    return shoal_store_mark(s, start, count, SHOAL_STATUS_FAILED);
 }

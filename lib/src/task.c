@@ -25,7 +25,7 @@ struct shoal_task {
     int rng_ready;
     int attempt;     /* 1-based */
     int fail_code;   /* set by shoal_task_fail or API misuse */
-    char fail_msg[256];
+    char fail_msg[SHOAL_FAILURE_MSG];
 };
 
 uint64_t shoal__row_bytes(const shoal_app *app)
@@ -171,8 +171,11 @@ static void note_failure(shoal__runner *r, const shoal_task *t, int code,
         f->task = (int64_t)t->index;
         f->error = code;
         f->attempts = attempts;
-        snprintf(f->message, sizeof f->message, "%s",
-                 t->fail_msg[0] ? t->fail_msg : shoal_strerror(code));
+        f->rank = r->rank;
+        const char *m = t->fail_msg[0] ? t->fail_msg : shoal_strerror(code);
+        size_t len = strnlen(m, sizeof f->message - 1);
+        memcpy(f->message, m, len);
+        f->message[len] = '\0';
     }
     if (r->failures_shown < SHOAL__FAILURES_SHOWN) {
         shoal_log_warn("task %llu failed (code %d, %d attempt%s)%s%s",
@@ -226,6 +229,11 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     memset(&t, 0, sizeof t);
     t.run = r;
     int stopped = 0;
+    /* The file shows which tasks are in flight: if this process dies, a
+     * resumed run knows they were running (and reruns them). */
+    int mrc = shoal_store_mark(r->store, start, count, SHOAL_STATUS_RUNNING);
+    if (mrc < 0)
+        return mrc;
     prefill(r, 0, count);
     double before = shoal_now();
     for (uint64_t k = 0; k < count; k++) {

@@ -32,6 +32,11 @@ typedef struct {
     uint64_t max_range_tasks;    /* cap on a range's length (0: 65536) */
     uint64_t first_range_tasks;  /* length before any timing is known (0: 1) */
     int master_idle;             /* 1: rank 0 only schedules (default 0: it also works) */
+    /* Optional, read on rank 0 only: run just these ranges {start, count}
+     * (sorted, disjoint, within 0..ntasks-1), e.g. the tasks a resumed run
+     * still has to do. NULL: all of 0..ntasks-1. */
+    const uint64_t (*ranges)[2];
+    size_t nranges;
 } shoal_pool_config;
 
 typedef struct {

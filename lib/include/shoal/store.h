@@ -34,7 +34,13 @@
 
 typedef struct shoal_store shoal_store;
 
-enum { SHOAL_STATUS_PENDING = 0, SHOAL_STATUS_DONE = 1, SHOAL_STATUS_FAILED = 2 };
+enum {
+    SHOAL_STATUS_PENDING = 0,
+    SHOAL_STATUS_DONE = 1,
+    SHOAL_STATUS_FAILED = 2,
+    SHOAL_STATUS_RUNNING = 3 /* in a range that had started when the file was
+                                last written: the run died or was stopped */
+};
 
 #define SHOAL_FAILURE_SLOTS 64   /* failures kept with messages, per rank */
 #define SHOAL_FAILURE_MSG 128    /* bytes of a message, NUL included */
@@ -44,6 +50,7 @@ typedef struct {
     int32_t error;
     int32_t attempts;
     char message[SHOAL_FAILURE_MSG];
+    int32_t rank;
 } shoal_store_failure;
 
 /* A per-task parameter column, /params/<name>. */
@@ -72,6 +79,11 @@ typedef struct {
     size_t nconsts;
     const char *scan;           /* description of the scan, or NULL */
     const char *overrides;      /* --set lines, or NULL */
+    /* What makes two runs the same run: "key = value" lines (app, seed,
+     * rng, ntasks, scan, constants, outputs). A resumed file must match. */
+    const char *fingerprint;
+    int drop_failures;          /* open: forget earlier /failures entries
+                                   (their tasks run again: --retry-failed) */
 } shoal_store_spec;
 
 /* One range's rows, as buffers of `count` rows each (field i: count *
@@ -99,6 +111,28 @@ typedef struct {
  * reports collective failures. On success *out owns the open store. */
 SHOAL_API int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
                                  shoal_store **out);
+/* Collective. Reopen an existing file to finish its run (--resume). Refuses
+ * with SHOAL_ECONFIG and the list of differences if spec->fingerprint does
+ * not match the file's. /ranks is rebuilt for this run's ranks and /failures
+ * keeps the entries of earlier runs. */
+SHOAL_API int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec,
+                               shoal_store **out);
+/* Any single rank, independent: read /tasks/status in blocks and list the
+ * ranges {start, count} of tasks whose status bit (1 << status) is in
+ * `want`; *ranges is malloc'd (NULL when none). counts[status] gets the
+ * number of tasks of each status 0..3. Memory: one entry per range. */
+SHOAL_API int shoal_store_scan_status(shoal_store *s, unsigned want,
+                                      uint64_t (**ranges)[2], size_t *nranges,
+                                      uint64_t counts[4]);
+/* Independent: set the status of rows [start, start+count) to one value
+ * (SHOAL_STATUS_RUNNING before a range starts). */
+SHOAL_API int shoal_store_mark(shoal_store *s, uint64_t start, uint64_t count,
+                               uint8_t status);
+/* Independent: record tasks as failed with an error code (e.g. tasks that
+ * crashed the worker too often). */
+SHOAL_API int shoal_store_fail_rows(shoal_store *s, uint64_t start,
+                                    uint64_t count, int32_t error);
+
 /* Independent. Writes rows [start, start+count): results, then the task
  * columns. Safe to call from any rank at any time between create and close. */
 SHOAL_API int shoal_store_write_rows(shoal_store *s, uint64_t start,
@@ -131,6 +165,20 @@ SHOAL_API int shoal_results_read_double(const shoal_results *r,
                                         uint64_t count, double *buf);
 SHOAL_API int shoal_results_read_status(const shoal_results *r, uint64_t start,
                                         uint64_t count, uint8_t *buf);
+/* Rows [start, start+count) of any per-task dataset by path, e.g.
+ * "params/T", "tasks/point", "tasks/seconds", "results/pi". */
+SHOAL_API int shoal_results_read_column_double(const shoal_results *r,
+                                               const char *path, uint64_t start,
+                                               uint64_t count, double *buf);
+SHOAL_API int shoal_results_read_column_int64(const shoal_results *r,
+                                              const char *path, uint64_t start,
+                                              uint64_t count, int64_t *buf);
+/* A numeric or string root attribute (seed, ntasks, app, state, ...):
+ * numbers as double, strings copied into buf (NUL-terminated, cut to n). */
+SHOAL_API int shoal_results_attr_double(const shoal_results *r,
+                                        const char *name, double *out);
+SHOAL_API int shoal_results_attr_string(const shoal_results *r,
+                                        const char *name, char *buf, size_t n);
 /* Up to max entries of /failures, lowest task index first; *n gets the
  * number returned. */
 SHOAL_API int shoal_results_read_failures(const shoal_results *r,
