@@ -22,6 +22,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,9 +199,14 @@ static int parse_call(dim *d, const char *v, size_t open, size_t len)
         trim(&a, &al);
         if (al == 0 && !comma && nargs == 0)
             break; /* f() */
-        if (nargs == 4 || parse_num(a, al, &args[nargs]) < 0) {
-            if (nargs == 4)
+        if (nargs >= 4) { /* too many for any function: just count them */
+            nargs++;
+            if (!comma)
                 break;
+            p = comma + 1;
+            continue;
+        }
+        if (parse_num(a, al, &args[nargs]) < 0) {
             return SHOAL_ERROR(SHOAL_ECONFIG,
                                "%s: [scan] %s: argument %d of %s, '%.*s', is not a finite number",
                                d->where, d->name, nargs + 1, functions[f].name, (int)al, a);
@@ -263,11 +269,12 @@ static int parse_call(dim *d, const char *v, size_t open, size_t len)
         if (span > 1e15)
             return SHOAL_ERROR(SHOAL_ECONFIG, "%s: [scan] %s: range(%g, %g, %g) has too many values",
                                d->where, d->name, d->a, d->b, d->c);
-        uint64_t n = (uint64_t)ceil(span);
-        /* Stop is excluded: drop a last value that rounding put on or past it. */
-        while (n > 1 && (d->c > 0 ? d->a + (double)(n - 1) * d->c >= d->b
-                                  : d->a + (double)(n - 1) * d->c <= d->b))
-            n--;
+        /* Stop is excluded, also when rounding puts the last value a hair
+         * below it: range(0.3, 0.9, 0.3) is 0.3, 0.6 as written in decimal
+         * (numpy's arange would add 0.8999999999999999). */
+        uint64_t n = (uint64_t)ceil(span - 1e-9);
+        if (n < 1)
+            n = 1;
         d->n = n;
         break;
     }
@@ -362,6 +369,8 @@ static int parse_dim(dim *d, const char *value)
 static double finite_value(const dim *d, uint64_t i)
 {
     double t = d->n > 1 ? (double)i / (double)(d->n - 1) : 0.0;
+    if (i == 0 && d->kind != GEN_LIST && d->kind != GEN_LOGSPACE)
+        return d->a; /* exactly the start, not exp(log(a)) */
     switch (d->kind) {
     case GEN_LINSPACE:
         return i + 1 == d->n && d->n > 1 ? d->b : d->a + (d->b - d->a) * t;
@@ -378,18 +387,27 @@ static double finite_value(const dim *d, uint64_t i)
     }
 }
 
+/* Clamp v into the interval spanned by a and b (rounding in exp/log must
+ * not step outside the bounds a user gave). */
+static double clamp_ab(double v, double a, double b)
+{
+    double lo = a < b ? a : b, hi = a < b ? b : a;
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
 /* Value of a design dimension at coordinate u in (0,1). */
 static double design_value(const dim *d, double u)
 {
     switch (d->kind) {
     case GEN_LINSPACE:
     case GEN_UNIFORM:
-        return d->a + u * (d->b - d->a);
+        return clamp_ab(d->a + u * (d->b - d->a), d->a, d->b);
     case GEN_LOGSPACE:
-        return pow(10.0, d->a + u * (d->b - d->a));
+        return clamp_ab(pow(10.0, d->a + u * (d->b - d->a)), pow(10.0, d->a),
+                        pow(10.0, d->b));
     case GEN_GEOMSPACE:
     case GEN_LOGUNIFORM:
-        return exp(log(d->a) + u * (log(d->b) - log(d->a)));
+        return clamp_ab(exp(log(d->a) + u * (log(d->b) - log(d->a))), d->a, d->b);
     case GEN_RANGE: {
         uint64_t i = (uint64_t)(u * (double)d->n);
         return finite_value(d, i < d->n ? i : d->n - 1);
@@ -412,6 +430,8 @@ static void set_value(const dim *d, double v, shoal_scan_value *out)
 static void design_point(shoal_scan *s, uint64_t j)
 {
     if (s->design == DESIGN_SOBOL || s->design == DESIGN_HALTON) {
+        if (j + 1 == s->q_next)
+            return; /* the current point again: replicates are adjacent */
         if (j < s->q_next) {
             gsl_qrng_init(s->q);
             s->q_next = 0;
@@ -522,7 +542,8 @@ static int check_integer(const dim *d)
     if (d->type != SHOAL_INT64)
         return 0;
     if (d->ddim >= 0) {
-        if (d->kind == GEN_RANGE && is_integral(d->a) && is_integral(d->c))
+        if (d->kind == GEN_RANGE && is_integral(d->a) && is_integral(d->c) &&
+            is_integral(d->a + (double)(d->n - 1) * d->c))
             return 0;
         return SHOAL_ERROR(SHOAL_ECONFIG,
                            "%s: [scan] %s is an integer parameter, but this design samples it "
@@ -533,7 +554,8 @@ static int check_integer(const dim *d)
     case GEN_LIST:
         return 0;
     case GEN_RANGE:
-        if (is_integral(d->a) && is_integral(d->c))
+        if (is_integral(d->a) && is_integral(d->c) &&
+            is_integral(d->a + (double)(d->n - 1) * d->c))
             return 0;
         break;
     case GEN_LINSPACE:
@@ -568,7 +590,8 @@ static const shoal_param *find_param(const shoal_param *params, size_t n, const 
 
 /* Read the option keys of [scan]; 1 if key is an option. */
 static int read_option(shoal_scan *s, const char *key, const char *value, const char *where,
-                       int *rc, const char **design_where, const char **samples_where)
+                       int *rc, const char **design_where, const char **samples_where,
+                       const char **replicates_where)
 {
     double v;
     if (!strcmp(key, "design")) {
@@ -593,15 +616,25 @@ static int read_option(shoal_scan *s, const char *key, const char *value, const 
         else if (key[0] == 's') {
             s->samples = (uint64_t)v;
             *samples_where = where;
-        } else
+        } else {
             s->replicates = (uint64_t)v;
+            *replicates_where = where;
+        }
         return 1;
     }
     return 0;
 }
 
-static int build_axes(shoal_scan *s, const char *design_where, const char *samples_where,
-                      const char *source)
+/* Where the first random parameter was given. */
+static const char *first_random(const shoal_scan *s)
+{
+    for (size_t i = 0; i < s->ndims; i++)
+        if (s->dims[i].random)
+            return s->dims[i].where;
+    return s->ndims ? s->dims[0].where : "";
+}
+
+static int build_axes(shoal_scan *s, const char *design_where, const char *samples_where)
 {
     size_t nrandom = 0, nlists = 0;
     for (size_t i = 0; i < s->ndims; i++) {
@@ -647,8 +680,10 @@ static int build_axes(shoal_scan *s, const char *design_where, const char *sampl
             }
         }
         if (!first && s->samples == 0)
-            return SHOAL_ERROR(SHOAL_ECONFIG, "%s: [scan] random parameters need samples = N",
-                               source);
+            return SHOAL_ERROR(SHOAL_ECONFIG,
+                               "%s: [scan] random parameters need 'samples = N' (the "
+                               "number of points to draw)",
+                               first_random(s));
         if (first && nrandom && s->samples && s->samples != n)
             return SHOAL_ERROR(SHOAL_ECONFIG,
                                "%s: [scan] samples = %llu, but zipped lists have %llu values",
@@ -677,7 +712,7 @@ static int build_axes(shoal_scan *s, const char *design_where, const char *sampl
     if (sample_axis && s->samples == 0)
         return SHOAL_ERROR(SHOAL_ECONFIG,
                            "%s: [scan] %s needs 'samples = N' (the number of points to draw)",
-                           space_filling ? design_where : s->dims[0].where,
+                           space_filling ? design_where : first_random(s),
                            space_filling ? "this design" : "random parameters");
     if (!sample_axis && s->samples)
         return SHOAL_ERROR(SHOAL_ECONFIG,
@@ -751,29 +786,45 @@ static int init_design(shoal_scan *s, uint64_t seed, const char *design_where)
     return 0;
 }
 
+/* Append to s->desc; keeps the position inside the buffer. */
+static void desc_add(shoal_scan *s, size_t *n, const char *fmt, ...) SHOAL_PRINTF(3, 4);
+static void desc_add(shoal_scan *s, size_t *n, const char *fmt, ...)
+{
+    if (*n >= sizeof s->desc - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(s->desc + *n, sizeof s->desc - *n, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        *n = *n + (size_t)k < sizeof s->desc - 1 ? *n + (size_t)k : sizeof s->desc - 1;
+}
+
 static void describe(shoal_scan *s)
 {
     size_t n = 0;
-    char *b = s->desc;
-    size_t cap = sizeof s->desc;
     if (s->ndims == 0) {
-        n += (size_t)snprintf(b + n, cap - n, "1 point");
+        desc_add(s, &n, "1 point");
     } else if (s->design == DESIGN_ZIP) {
-        n += (size_t)snprintf(b + n, cap - n, "zip of %zu parameters, %llu points", s->ndims,
-                              (unsigned long long)s->points);
+        desc_add(s, &n, "zip of %zu parameters, %llu points", s->ndims,
+                 (unsigned long long)s->points);
     } else {
-        for (size_t a = 0; a < s->naxes && n < cap - 40; a++)
-            n += (size_t)snprintf(b + n, cap - n, "%s%llu", a ? " x " : "",
-                                  (unsigned long long)s->axis_size[a]);
+        /* Totals first, so a long list of axes cannot push them out. */
+        desc_add(s, &n, "%llu points: ", (unsigned long long)s->points);
+        if (s->naxes <= 8) {
+            for (size_t a = 0; a < s->naxes; a++)
+                desc_add(s, &n, "%s%llu", a ? " x " : "",
+                         (unsigned long long)s->axis_size[a]);
+        } else {
+            desc_add(s, &n, "%zu axes", s->naxes);
+        }
         if (s->nddims)
-            n += (size_t)snprintf(b + n, cap - n, " (%llu %s samples of %zu dimension%s)",
-                                  (unsigned long long)s->samples,
-                                  designs[s->design].name, s->nddims, s->nddims == 1 ? "" : "s");
-        n += (size_t)snprintf(b + n, cap - n, " = %llu points", (unsigned long long)s->points);
+            desc_add(s, &n, " (%llu %s samples of %zu dimension%s)",
+                     (unsigned long long)s->samples, designs[s->design].name, s->nddims,
+                     s->nddims == 1 ? "" : "s");
     }
-    if (n < cap)
-        snprintf(b + n, cap - n, ", %llu replicate%s", (unsigned long long)s->replicates,
-                 s->replicates == 1 ? "" : "s");
+    desc_add(s, &n, ", %llu replicate%s", (unsigned long long)s->replicates,
+             s->replicates == 1 ? "" : "s");
 }
 
 int shoal_scan_create(shoal_config *cfg, const char *section, const shoal_param *params,
@@ -792,12 +843,14 @@ int shoal_scan_create(shoal_config *cfg, const char *section, const shoal_param 
         return SHOAL_ENOMEM;
     }
     const char *source = shoal_config_source(cfg);
-    const char *design_where = source, *samples_where = source;
+    const char *design_where = source, *samples_where = source,
+               *replicates_where = source;
     int rc = 0;
     for (size_t i = 0; i < nentries && rc == 0; i++) {
         const char *key, *value, *where;
         shoal_config_section_entry(cfg, section, i, &key, &value, &where);
-        if (read_option(s, key, value, where, &rc, &design_where, &samples_where))
+        if (read_option(s, key, value, where, &rc, &design_where, &samples_where,
+                        &replicates_where))
             continue;
         const shoal_param *p = find_param(params, nparams, key);
         if (!p) {
@@ -825,7 +878,7 @@ int shoal_scan_create(shoal_config *cfg, const char *section, const shoal_param 
         rc = parse_dim(d, value);
     }
     if (rc == 0)
-        rc = build_axes(s, design_where, samples_where, source);
+        rc = build_axes(s, design_where, samples_where);
     for (size_t i = 0; i < s->ndims && rc == 0; i++)
         rc = check_integer(&s->dims[i]);
     /* Bounds of the app's parameters, on every value a finite axis takes and
@@ -863,8 +916,10 @@ int shoal_scan_create(shoal_config *cfg, const char *section, const shoal_param 
                              d->where, d->name, lo, hi, p->min, p->max);
     }
     if (rc == 0 && s->points > MAX_POINTS / s->replicates)
-        rc = SHOAL_ERROR(SHOAL_ECONFIG, "%s: [scan] points x replicates is more than 2^62 tasks",
-                         source);
+        rc = SHOAL_ERROR(SHOAL_ECONFIG,
+                         "%s: [scan] %llu points x %llu replicates is more than 2^62 tasks",
+                         replicates_where, (unsigned long long)s->points,
+                         (unsigned long long)s->replicates);
     if (rc == 0) {
         s->tasks = s->points * s->replicates;
         rc = init_design(s, seed, design_where);

@@ -300,7 +300,7 @@ PY
     out=$("$app" "$work/grid.ini" -o "$work/dry.h5" --dry-run) || fail "dry run failed"
     [[ ! -e $work/dry.h5 ]] || fail "--dry-run wrote a file"
     grep -q "tasks:    189" <<<"$out" || fail "dry run does not show 189 tasks: $out"
-    grep -q "7 x 3 x 3 = 63 points, 3 replicates" <<<"$out" || fail "dry run scan description: $out"
+    grep -q "63 points: 7 x 3 x 3, 3 replicates" <<<"$out" || fail "dry run scan description: $out"
     ;;
 
 help)
