@@ -17,6 +17,8 @@
 #include <shoal/version.h>
 
 #include "runner.h"
+
+#include <gsl/gsl_errno.h>
 #include "signals.h"
 
 #include <errno.h>
@@ -688,6 +690,10 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
     shoal_log_set_rank(rank, nranks);
+
+    /* GSL's default error handler calls abort(); a task must get error
+     * codes from GSL instead, and the run must go on. */
+    gsl_set_error_handler_off();
 
     int status = SHOAL_EXIT_OK;
     cli c;

@@ -291,6 +291,8 @@ uint64_t shoal_task_index(const shoal_task *t) { return t->index; }
 
 int shoal_task_attempt(const shoal_task *t) { return t->attempt; }
 
+int shoal_task_failed(const shoal_task *t) { return t->fail_code; }
+
 gsl_rng *shoal_task_rng(shoal_task *t)
 {
     if (!t->rng_ready) {

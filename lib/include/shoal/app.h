@@ -14,7 +14,9 @@
  * runs every task once over all ranks, writes each task's row, prints a
  * summary, finalises MPI and returns the process exit status:
  *   0 all tasks done, 1 some tasks failed, 2 usage or config error,
- *   4 I/O, MPI or internal error. */
+ *   3 interrupted by a signal (resumable), 4 I/O, MPI or internal error.
+ * It turns GSL's abort-on-error handler off (gsl_set_error_handler_off):
+ * GSL functions return error codes to the task instead. */
 #ifndef SHOAL_APP_H
 #define SHOAL_APP_H
 
@@ -92,6 +94,10 @@ SHOAL_API void shoal_set_double(shoal_task *t, int field, double v);
  * NULL (and the task fails) on a bad index or type. */
 SHOAL_API int64_t *shoal_out_int64(shoal_task *t, int field);
 SHOAL_API double *shoal_out_double(shoal_task *t, int field);
+
+/* The code this task has failed with so far (shoal_task_fail, or a bad
+ * shoal_param_* / output call), 0 if none. */
+SHOAL_API int shoal_task_failed(const shoal_task *t);
 
 /* Mark the task failed with a code and a message (logged at verbose level);
  * returns code, so `return shoal_task_fail(t, 7, "diverged at step %d", s);`.
