@@ -16,6 +16,7 @@
 #include <shoal/scan.h>
 #include <shoal/version.h>
 
+#include "lock.h"
 #include "runner.h"
 
 #include <gsl/gsl_errno.h>
@@ -713,6 +714,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     char *const_text = NULL;
     int signals_on = 0;
     char *fingerprint = NULL;
+    char *lock_path = NULL; /* rank 0, while it holds the output's lock */
 
     /* Set-up errors are identical on every rank: only rank 0 prints them. */
     shoal_error_handler *prev = NULL;
@@ -818,6 +820,16 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         .scan = rs.scan ? shoal_scan_describe(rs.scan) : NULL,
         .overrides = shoal_config_overrides(cfg),
     };
+    /* One run per output file: rank 0 takes the lock first. */
+    int lrc = 0;
+    if (rank == 0)
+        lrc = shoal__lock_acquire(rs.output, &lock_path);
+    rc = agree_min(comm, lrc);
+    if (rc < 0) {
+        status = exit_for(rc);
+        goto done;
+    }
+
     fingerprint = make_fingerprint(app, cfg, &rs, cols, nscan, const_names,
                                    const_values, nconsts);
     spec.fingerprint = fingerprint ? fingerprint : "";
@@ -953,6 +965,17 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
                             (unsigned long long)rs.tasks);
         goto done;
     }
+    if (left > 0) {
+        /* Every listed task was handed out and none failed to write: tasks
+         * left now mean someone else wrote to the file. */
+        status = SHOAL_EXIT_ERROR;
+        if (rank == 0)
+            shoal_log_error("%llu tasks are still not done after the run; was "
+                            "another process writing to '%s'? Run again with "
+                            "--resume to finish them",
+                            (unsigned long long)left, rs.output);
+        goto done;
+    }
     if (file[SHOAL_STATUS_FAILED] > 0)
         status = SHOAL_EXIT_TASKS_FAILED;
     if (rank == 0) {
@@ -992,6 +1015,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     MPI_Bcast(&status, 1, MPI_INT, 0, comm);
 
 done:
+    shoal__lock_release(lock_path);
     if (signals_on)
         shoal__signals_restore();
     if (prev || rank != 0)

@@ -9,6 +9,7 @@
  *   h5check subset PART FULL            every done row of PART equals
  *                                       FULL's row in every /results field
  *   h5check varied FILE FIELD           a float64 field is not constant
+ *   h5check done FILE                   print the indices of done tasks
  * Exit 0 when the assertion holds, 1 (with a message) when not, 2 on usage. */
 #include <hdf5.h>
 
@@ -61,6 +62,8 @@ static int cmd_counts(const char *path)
     for (size_t i = 0; i < n; i++) {
         if (st[i] < 3)
             c[st[i]]++;
+        else if (st[i] == 3)
+            c[0]++; /* running when the file was last written: not done */
         else
             other++;
     }
@@ -203,6 +206,19 @@ static int cmd_varied(const char *path, const char *field)
     return 0;
 }
 
+static int cmd_done(const char *path)
+{
+    hid_t f = open_file(path);
+    uint8_t *st;
+    size_t n = read_all(f, "/tasks/status", H5T_NATIVE_UINT8, 1, (void **)&st, NULL);
+    for (size_t i = 0; i < n; i++)
+        if (st[i] == 1)
+            printf("%zu\n", i);
+    free(st);
+    H5Fclose(f);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -214,6 +230,8 @@ int main(int argc, char **argv)
         return cmd_failures(argv[2], strtoull(argv[3], NULL, 10), atoi(argv[4]));
     if (argc == 4 && !strcmp(argv[1], "subset"))
         return cmd_subset(argv[2], argv[3]);
+    if (argc == 3 && !strcmp(argv[1], "done"))
+        return cmd_done(argv[2]);
     if (argc == 4 && !strcmp(argv[1], "varied"))
         return cmd_varied(argv[2], argv[3]);
     fprintf(stderr, "usage: h5check counts|ranks|failures|subset|varied ...\n");

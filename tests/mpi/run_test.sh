@@ -172,8 +172,9 @@ killed)
         done_rows=${done_rows%% *}
         [[ ${done_rows:-0} -ge 400 ]] && break
     done
-    kill -KILL -- "-$pid" 2>/dev/null
+    pkill -KILL -s "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
+    while pgrep -s "$pid" >/dev/null; do sleep 0.05; done
     out=$("$check" counts "$work/part.h5") || fail "killed run's file unreadable"
     echo "after kill: $out"
     [[ $out != *"done=0 "* ]] || fail "no row was done before the kill"
@@ -190,6 +191,122 @@ with h5py.File(sys.argv[1], "r") as f:
     print("h5py reads the killed file:", (st == 1).sum(), "rows done")
 PY
     fi
+    ;;
+
+resume)
+    # SIGKILL the whole launcher at three moments, resume each time (with a
+    # different rank count), then compare with an uninterrupted run. Tasks
+    # done before a kill must never run again (execution trace).
+    write_config "$work/c.ini" 3000 "sleep_us = 250"
+    expect_rc 0 mpirun_n 2 "$app" "$work/c.ini" -o "$work/ref.h5" -q --set test_app.sleep_us=0
+    mkdir -p "$work/trace0"
+    counts=(200 900 1700)
+    for k in 0 1 2; do
+        n=$(( k == 1 ? np : 2 ))
+        resume=()
+        [[ $k -gt 0 ]] && resume=(--resume)
+        mkdir -p "$work/trace$((k + 1))"
+        SHOAL_TEST_TRACE_DIR=$work/trace$k setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$n" "${preflags[@]}" "$app" \
+            "${postflags[@]}" "$work/c.ini" -o "$work/run.h5" -q "${resume[@]}" &
+        pid=$!
+        for _ in $(seq 1 200); do
+            sleep 0.05
+            out=$("$check" counts "$work/run.h5" 2>/dev/null) || continue
+            d=${out#*done=}
+            d=${d%% *}
+            [[ ${d:-0} -ge ${counts[$k]} ]] && break
+        done
+        # The whole session: Open MPI puts every rank in a process group of
+        # its own, so killing mpirun's group would leave them running.
+        pkill -KILL -s "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        while pgrep -s "$pid" >/dev/null; do sleep 0.05; done
+        out=$("$check" counts "$work/run.h5") || fail "file unreadable after kill $k"
+        echo "kill $((k + 1)) on $n ranks: $out"
+        [[ $out != "pending=0 "* ]] || fail "run $k finished before its kill: make it longer"
+        "$check" done "$work/run.h5" | sort >"$work/done$k.txt"
+        "$check" subset "$work/run.h5" "$work/ref.h5" || fail "after kill $k a done row differs from the reference"
+    done
+    SHOAL_TEST_TRACE_DIR=$work/trace3 expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/run.h5" --resume
+    for obj in /results /tasks/status; do
+        h5diff "$work/ref.h5" "$work/run.h5" "$obj" || fail "resumed file differs from the reference in $obj"
+    done
+    # Nothing done before kill k ran in a later segment.
+    for k in 0 1 2; do
+        for j in $(seq $((k + 1)) 3); do cat "$work"/trace$j/trace.* 2>/dev/null; done | sort -u >"$work/later.txt"
+        [[ -s $work/later.txt ]] || fail "no executions traced after kill $((k + 1))"
+        again=$(comm -12 "$work/done$k.txt" "$work/later.txt" | head -3)
+        [[ -z $again ]] || fail "tasks done before kill $((k + 1)) ran again: $again"
+    done
+    echo "resume: 3 kills, identical to the reference"
+    ;;
+
+signals)
+    # SIGUSR1 (forwarded by mpirun) and SIGTERM (straight to a lone rank)
+    # stop gracefully with status 3; --resume finishes; identical result.
+    write_config "$work/c.ini" 3000 "sleep_us = 250"
+    expect_rc 0 mpirun_n 1 "$app" "$work/c.ini" -o "$work/ref.h5" -q --set test_app.sleep_us=0
+    for sig in USR1 TERM; do
+        if [[ $sig == USR1 ]]; then
+            "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+                "$work/c.ini" -o "$work/$sig.h5" 2>"$work/$sig.err" &
+        else
+            "$app" "$work/c.ini" -o "$work/$sig.h5" 2>"$work/$sig.err" &
+        fi
+        pid=$!
+        for _ in $(seq 1 200); do
+            sleep 0.05
+            out=$("$check" counts "$work/$sig.h5" 2>/dev/null) || continue
+            d=${out#*done=}
+            d=${d%% *}
+            [[ ${d:-0} -ge 300 ]] && break
+        done
+        kill -"$sig" "$pid"
+        wait "$pid"
+        rc=$?
+        [[ $rc -eq 3 ]] || fail "SIG$sig: exit $rc, expected 3: $(cat "$work/$sig.err")"
+        grep -q "interrupted by SIG$sig" "$work/$sig.err" || fail "SIG$sig: no interrupted message"
+        grep -q -- "--resume" "$work/$sig.err" || fail "SIG$sig: no resume command"
+        out=$("$check" counts "$work/$sig.h5")
+        [[ $out != "pending=0 "* ]] || fail "SIG$sig came after the end"
+        "$check" subset "$work/$sig.h5" "$work/ref.h5" || fail "SIG$sig: a done row differs"
+        expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/$sig.h5" --resume -q
+        h5diff "$work/ref.h5" "$work/$sig.h5" /results || fail "SIG$sig: resumed file differs"
+        echo "SIG$sig: stopped with 3 at $out, resumed, identical"
+    done
+    ;;
+
+fingerprint)
+    # Resuming with a different run refuses, lists differences, changes nothing.
+    write_config "$work/c.ini" 100
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q
+    before=$(sum_of "$work/out.h5")
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" --resume --set run.seed=12 \
+        --set test_app.x=2.5 2>"$work/err"
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "mismatched resume: exit $rc, expected 2"
+    grep -q "seed: 987654321 vs. 12" "$work/err" || fail "no seed difference listed: $(cat "$work/err")"
+    grep -q "param.x: 0 vs. 2.5" "$work/err" || fail "no x difference listed: $(cat "$work/err")"
+    [[ $(sum_of "$work/out.h5") == "$before" ]] || fail "refused resume modified the file"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/none.h5" --resume 2>"$work/err2"
+    [[ $? -eq 2 ]] || fail "resume of a missing file: wrong exit"
+    grep -q "nothing to resume" "$work/err2" || fail "missing-file resume message: $(cat "$work/err2")"
+    "$app" "$work/c.ini" -o "$work/out.h5" --resume --force 2>"$work/err3"
+    [[ $? -eq 2 ]] || fail "--resume --force accepted"
+    ;;
+
+retry_failed)
+    # Tasks that failed for an outside reason rerun alone once it is fixed.
+    write_config "$work/c.ini" 400
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/ref.h5" -q
+    SHOAL_TEST_ENV_FAIL_EVERY=9 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q
+    [[ $? -eq 1 ]] || fail "environment failures: expected exit 1"
+    [[ $("$check" counts "$work/out.h5") == "pending=0 done=355 failed=45" ]] || fail "counts: $("$check" counts "$work/out.h5")"
+    mkdir "$work/trace"
+    SHOAL_TEST_TRACE_DIR=$work/trace expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" --resume --retry-failed -q
+    [[ $(cat "$work"/trace/* | wc -l) -eq 45 ]] || fail "retry-failed ran $(cat "$work"/trace/* | wc -l) tasks, expected the 45 failed"
+    h5diff "$work/ref.h5" "$work/out.h5" /results || fail "retried file differs from a clean run"
+    h5diff "$work/ref.h5" "$work/out.h5" /tasks/status || fail "statuses differ after retry"
     ;;
 
 mc_pi)

@@ -31,6 +31,8 @@ static int trace_init(void *ctx, void **workspace)
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
+    /* Line-buffered: a SIGKILLed rank must not lose executions it made. */
+    setvbuf(f, NULL, _IOLBF, 0);
     *workspace = f;
     return 0;
 }
@@ -81,6 +83,14 @@ static int test_task(shoal_task *t, void *ctx)
     long flaky_every = shoal_param_long(t, "flaky_every");
     if (flaky_every > 0 && i % (uint64_t)flaky_every == 0 && shoal_task_attempt(t) == 1)
         return shoal_task_fail(t, 9, "transient failure at task %llu",
+                               (unsigned long long)i);
+
+    /* A failure caused by the environment (a missing input, say): fixed by
+     * the user, then rerun with --resume --retry-failed. */
+    const char *env = getenv("SHOAL_TEST_ENV_FAIL_EVERY");
+    long env_every = env ? atol(env) : 0;
+    if (env_every > 0 && i % (uint64_t)env_every == 0)
+        return shoal_task_fail(t, 11, "environment not ready for task %llu",
                                (unsigned long long)i);
 
     long fail_every = shoal_param_long(t, "fail_every");

@@ -81,8 +81,8 @@ START_TEST(round_trip)
     ck_assert_int_eq(write_range(s, 3, 4, SHOAL_STATUS_DONE), 0);
     ck_assert_int_eq(write_range(s, 0, 2, SHOAL_STATUS_FAILED), 0);
     shoal_store_rank_stats st = {6, 1.5, 0.25};
-    shoal_store_failure log[2] = {{1, 7, 3, "second, with a message"},
-                                  {0, -11, 1, "first"}};
+    shoal_store_failure log[2] = {{1, 7, 3, "second, with a message", 0},
+                                  {0, -11, 1, "first", 0}};
     ck_assert_int_eq(shoal_store_close(s, &st, 4, 2, 3.75, log, 2, "complete"), 0);
 
     shoal_results *r = NULL;
