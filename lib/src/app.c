@@ -16,6 +16,7 @@
 #include <shoal/scan.h>
 #include <shoal/version.h>
 
+#include "crash.h"
 #include "lock.h"
 #include "runner.h"
 
@@ -87,6 +88,7 @@ static const struct {
     {"master_works", "true", "rank 0 runs tasks between scheduling duties"},
     {"retries", "0", "extra attempts of a failing task, same random stream (0..254)"},
     {"grace_seconds", "30", "after SIGTERM/SIGINT/SIGUSR1, time to finish running tasks"},
+    {"max_crashes", "2", "a task that crashed its process this often is marked failed on --resume"},
 };
 
 static void print_help(const shoal_app *app, FILE *out)
@@ -266,7 +268,7 @@ static int parse_cli(int argc, char **argv, cli *c)
 /* ---- configuration ------------------------------------------------------------------ */
 
 typedef struct {
-    uint64_t tasks, seed, max_range_tasks, retries;
+    uint64_t tasks, seed, max_range_tasks, retries, max_crashes;
     const char *output, *rng;
     double target_range_seconds, grace_seconds;
     int master_works;
@@ -351,6 +353,8 @@ static int read_settings(shoal_config *cfg, const shoal_app *app,
                               &rs->retries));
     KEEP(shoal_config_get_double(cfg, "run", "grace_seconds", 0, 30, 1, 86400,
                                  &rs->grace_seconds));
+    KEEP(shoal_config_get_u64(cfg, "run", "max_crashes", 0, 2, 1, 255,
+                              &rs->max_crashes));
 
     rs->params = calloc(app->nparams + 1, sizeof *rs->params);
     if (!rs->params)
@@ -604,6 +608,44 @@ static void report_interrupted(const char *name, int sig, const uint64_t file[4]
     shoal_log_error("%s: to finish the run: %s", name, cmd);
 }
 
+/* Resume, rank 0: tasks the crash log names max_crashes times or more and
+ * that are not done are marked failed (status 2, error SHOAL_ECRASH) rather
+ * than run again. Up to SHOAL_FAILURE_SLOTS of them are returned in out for
+ * the failure log. */
+static int fail_poison_tasks(shoal_store *store, const char *output,
+                             uint64_t max_crashes, shoal_store_failure *out,
+                             size_t *nout)
+{
+    uint64_t *tasks;
+    uint32_t *counts;
+    size_t n;
+    *nout = 0;
+    int rc = shoal__crash_read(output, &tasks, &counts, &n);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        uint8_t st;
+        if (counts[i] < max_crashes ||
+            shoal_store_read_status(store, tasks[i], 1, &st) < 0 ||
+            st == SHOAL_STATUS_DONE || st == SHOAL_STATUS_FAILED)
+            continue;
+        rc = shoal_store_fail_rows(store, tasks[i], 1, SHOAL_ECRASH);
+        shoal_log_warn("task %llu crashed its process %u times: marked failed, "
+                       "not run again",
+                       (unsigned long long)tasks[i], counts[i]);
+        if (*nout < SHOAL_FAILURE_SLOTS) {
+            shoal_store_failure *f = &out[(*nout)++];
+            memset(f, 0, sizeof *f);
+            f->task = (int64_t)tasks[i];
+            f->error = SHOAL_ECRASH;
+            f->attempts = (int32_t)counts[i];
+            snprintf(f->message, sizeof f->message,
+                     "crashed its process %u times; not run again", counts[i]);
+        }
+    }
+    free(tasks);
+    free(counts);
+    return rc;
+}
+
 /* The first failed tasks (by index) with their messages, from the file. */
 static void print_failures(const char *name, const char *path, uint64_t failed)
 {
@@ -712,7 +754,9 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     shoal_store_column *cols = NULL;
     const char **const_names = NULL, **const_values = NULL;
     char *const_text = NULL;
-    int signals_on = 0;
+    int signals_on = 0, crash_on = 0;
+    shoal_store_failure poison[SHOAL_FAILURE_SLOTS];
+    size_t npoison = 0;
     char *fingerprint = NULL;
     char *lock_path = NULL; /* rank 0, while it holds the output's lock */
 
@@ -845,6 +889,16 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     if (rank != 0)
         shoal_set_error_handler(prev);
     prev = NULL;
+    /* From here a crashing task is recorded in <output>.crashes. */
+    rc = agree_min(comm, shoal__crash_install(rs.output));
+    if (rc < 0) {
+        shoal_store_rank_stats none = {0, 0, 0};
+        shoal_store_close(store, &none, 0, 0, 0, NULL, 0, "error");
+        store = NULL;
+        status = SHOAL_EXIT_ERROR;
+        goto done;
+    }
+    crash_on = 1;
 
     /* What to run: everything, or (resume) what the file says is left. */
     uint64_t (*todo)[2] = NULL;
@@ -856,7 +910,10 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
             unsigned want = c.retry_failed ? 1u << SHOAL_STATUS_FAILED
                                            : (1u << SHOAL_STATUS_PENDING) |
                                                  (1u << SHOAL_STATUS_RUNNING);
-            src = shoal_store_scan_status(store, want, &todo, &ntodo, before);
+            src = fail_poison_tasks(store, rs.output, rs.max_crashes, poison,
+                                    &npoison);
+            if (src == 0)
+                src = shoal_store_scan_status(store, want, &todo, &ntodo, before);
             todo_tasks = 0;
             for (size_t i = 0; i < ntodo; i++)
                 todo_tasks += todo[i][1];
@@ -902,6 +959,10 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         free(todo);
         goto done;
     }
+
+    /* Rank 0 reports the tasks it just failed for crashing, in /failures. */
+    for (size_t i = 0; i < npoison && runner.nlog < SHOAL_FAILURE_SLOTS; i++)
+        runner.log[runner.nlog++] = poison[i];
 
     shoal_pool_config pc = {
         .ntasks = rs.tasks,
@@ -1015,6 +1076,8 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     MPI_Bcast(&status, 1, MPI_INT, 0, comm);
 
 done:
+    if (crash_on)
+        shoal__crash_restore();
     shoal__lock_release(lock_path);
     if (signals_on)
         shoal__signals_restore();

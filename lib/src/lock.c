@@ -62,6 +62,24 @@ static int read_lock(const char *path, owner *o)
     return o->pid > 0 ? 0 : -1;
 }
 
+/* Is pid a live process? A zombie is not: it has exited and only waits to
+ * be reaped (which can take a while for orphaned MPI ranks). */
+static int alive(long pid)
+{
+    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+        return 0;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1; /* no /proc: trust kill() */
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close = strrchr(buf, ')'); /* "pid (comm) S ..." */
+    return !(close && close[1] == ' ' && close[2] == 'Z');
+}
+
 int shoal__lock_acquire(const char *output, char **lock_path)
 {
     *lock_path = NULL;
@@ -88,7 +106,7 @@ int shoal__lock_acquire(const char *output, char **lock_path)
         gethostname(host, sizeof host - 1);
         int readable = read_lock(path, &o) == 0;
         int stale = readable && !strcmp(o.host, host) && o.pid != getpid() &&
-                    kill((pid_t)o.pid, 0) != 0 && errno == ESRCH;
+                    !alive(o.pid);
         if (!stale) {
             int rc;
             if (readable)

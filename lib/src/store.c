@@ -1169,3 +1169,17 @@ int shoal_store_fail_rows(shoal_store *s, uint64_t start, uint64_t count, int32_
     }
     return shoal_store_mark(s, start, count, SHOAL_STATUS_FAILED);
 }
+
+int shoal_store_read_status(shoal_store *s, uint64_t start, uint64_t count,
+                            uint8_t *buf)
+{
+    if (start > s->ntasks || count > s->ntasks - start)
+        return SHOAL_EINVAL;
+    hsize_t off = start, cnt = count;
+    H5Sselect_hyperslab(s->cspace[COL_STATUS], H5S_SELECT_SET, &off, NULL, &cnt, NULL);
+    hid_t ms = H5Screate_simple(1, &cnt, NULL);
+    herr_t e = H5Dread(s->cdset[COL_STATUS], H5T_NATIVE_UINT8, ms,
+                       s->cspace[COL_STATUS], s->dxpl, buf);
+    H5Sclose(ms);
+    return e < 0 ? SHOAL_EHDF5 : 0;
+}

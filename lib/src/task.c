@@ -9,6 +9,7 @@
 #include <shoal/log.h>
 #include <shoal/rng.h>
 
+#include "crash.h"
 #include "runner.h"
 #include "signals.h"
 
@@ -250,7 +251,9 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
             t.fail_code = 0;
             t.fail_msg[0] = '\0';
             t.attempt = ++attempt;
+            shoal__crash_task(t.index);
             rc = app->run(&t, app->ctx);
+            shoal__crash_task(UINT64_MAX);
             if ((rc == 0 && t.fail_code == 0) || attempt > r->retries)
                 break;
             prefill(r, k, 1);

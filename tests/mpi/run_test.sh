@@ -309,6 +309,30 @@ retry_failed)
     h5diff "$work/ref.h5" "$work/out.h5" /tasks/status || fail "statuses differ after retry"
     ;;
 
+poison)
+    # A task that segfaults brings its run down; the crash log names it; after
+    # max_crashes (2) crashes a resume marks it failed and finishes the rest.
+    write_config "$work/ref.ini" 600 "sleep_us = 20"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/ref.ini" -o "$work/ref.h5" -q
+    write_config "$work/c.ini" 600 "sleep_us = 20" "crash_at = 137"
+    for k in 1 2; do
+        resume=()
+        [[ $k -gt 1 ]] && resume=(--resume)
+        mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q "${resume[@]}" >/dev/null 2>&1
+        rc=$?
+        [[ $rc -ne 0 && $rc -ne 1 && $rc -ne 2 && $rc -ne 3 ]] || fail "crash $k: exit $rc, expected a crash status"
+        [[ $(grep -c "^task 137 signal 11$" "$work/out.h5.crashes") -eq $k ]] ||
+            fail "crash log after crash $k: $(cat "$work/out.h5.crashes")"
+    done
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" --resume >"$work/out.txt" 2>&1
+    rc=$?
+    [[ $rc -eq 1 ]] || fail "after the poison task: exit $rc, expected 1: $(tail -5 "$work/out.txt")"
+    [[ $("$check" counts "$work/out.h5") == "pending=0 done=599 failed=1" ]] || fail "counts: $("$check" counts "$work/out.h5")"
+    grep -q "task 137: error -16 after 2 attempts: crashed its process 2 times" "$work/out.txt" ||
+        fail "summary does not name the poison task: $(cat "$work/out.txt")"
+    "$check" subset "$work/out.h5" "$work/ref.h5" || fail "done rows differ from a run without the poison task"
+    ;;
+
 mc_pi)
     # The demo app: identical files and estimate at 1 and N ranks.
     printf '[run]\ntasks = 24\nseed = 42\n[mc_pi]\nsamples = 20000\n' >"$work/pi.ini"

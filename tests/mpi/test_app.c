@@ -11,6 +11,7 @@
 
 #include <gsl/gsl_randist.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,10 @@ static int test_task(shoal_task *t, void *ctx)
     FILE *trace = shoal_task_workspace(t);
     if (trace)
         fprintf(trace, "%llu\n", (unsigned long long)i);
+
+    /* A poison task: brings its process down, every time. */
+    if ((long)i == shoal_param_long(t, "crash_at"))
+        raise(SIGSEGV);
 
     long sleep_us = shoal_param_long(t, "sleep_us");
     if (sleep_us > 0)
@@ -120,6 +125,9 @@ int main(int argc, char **argv)
          .max = 1e9},
         {.name = "sleep_us", .type = SHOAL_INT64, .dflt = "0",
          .doc = "busy time of task i: (i % 7) * sleep_us", .min = 0, .max = 1e7},
+        {.name = "crash_at", .type = SHOAL_INT64, .dflt = "-1",
+         .doc = "task that crashes its process with SIGSEGV (-1: none)", .min = -1,
+         .max = 1e15},
         {.name = "flaky_every", .type = SHOAL_INT64, .dflt = "0",
          .doc = "first attempt of tasks with index % n == 0 fails (0: none)",
          .min = 0, .max = 1e9},

@@ -25,14 +25,15 @@
     X(ENOTFOUND, -12, "no such name")                                        \
     X(ETYPE,   -13, "wrong type")                                            \
     X(EINTERNAL, -14, "internal error")                                      \
-    X(EINTR,   -15, "interrupted by a signal")
+    X(EINTR,   -15, "interrupted by a signal")                                \
+    X(ECRASH,  -16, "the task crashed its process")
 
 typedef enum {
     SHOAL_OK = 0,
 #define SHOAL__ERR_ENUM(name, val, msg) SHOAL_##name = (val),
     SHOAL_ERRNO_MAP(SHOAL__ERR_ENUM)
 #undef SHOAL__ERR_ENUM
-    SHOAL_ERRNO_MIN = -16
+    SHOAL_ERRNO_MIN = -17
 } shoal_errno;
 
 /* Human-readable description of a code; never NULL ("unknown error" for

@@ -124,6 +124,9 @@ SHOAL_API int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec,
 SHOAL_API int shoal_store_scan_status(shoal_store *s, unsigned want,
                                       uint64_t (**ranges)[2], size_t *nranges,
                                       uint64_t counts[4]);
+/* Independent: read the status of rows [start, start+count). */
+SHOAL_API int shoal_store_read_status(shoal_store *s, uint64_t start,
+                                      uint64_t count, uint8_t *buf);
 /* Independent: set the status of rows [start, start+count) to one value
  * (SHOAL_STATUS_RUNNING before a range starts). */
 SHOAL_API int shoal_store_mark(shoal_store *s, uint64_t start, uint64_t count,

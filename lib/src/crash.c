@@ -1,0 +1,142 @@
+/* crash.c: the crash log (see crash.h). The handler touches only a file
+ * descriptor, a preformatted buffer and async-signal-safe calls. */
+#include <shoal/error.h>
+
+#include "crash.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+#define NCRASH (sizeof crash_signals / sizeof crash_signals[0])
+static struct sigaction saved[NCRASH];
+static int log_fd = -1;
+static volatile uint64_t current = UINT64_MAX;
+static char altstack[1 << 16]; /* the handler must run even on stack overflow */
+
+/* Decimal digits of v into p (backwards from the end); returns the start. */
+static char *put_u64(char *end, uint64_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+static void on_crash(int sig)
+{
+    uint64_t t = current;
+    if (log_fd >= 0 && t != UINT64_MAX) {
+        char buf[64], *end = buf + sizeof buf;
+        *--end = '\n';
+        end = put_u64(end, (uint64_t)sig);
+        memcpy(end -= 8, " signal ", 8);
+        end = put_u64(end, t);
+        memcpy(end -= 5, "task ", 5);
+        (void)!write(log_fd, end, (size_t)(buf + sizeof buf - end));
+    }
+    /* SA_RESETHAND restored the default action: die of the same signal. */
+    raise(sig);
+}
+
+int shoal__crash_install(const char *output)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s.crashes", output);
+    log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (log_fd < 0)
+        return SHOAL_ERROR(SHOAL_EIO, "cannot open crash log '%s': %s", path,
+                           strerror(errno));
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
+    sigaltstack(&ss, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
+    for (size_t i = 0; i < NCRASH; i++)
+        sigaction(crash_signals[i], &sa, &saved[i]);
+    return 0;
+}
+
+void shoal__crash_restore(void)
+{
+    if (log_fd < 0)
+        return;
+    for (size_t i = 0; i < NCRASH; i++)
+        sigaction(crash_signals[i], &saved[i], NULL);
+    close(log_fd);
+    log_fd = -1;
+    current = UINT64_MAX;
+}
+
+void shoal__crash_task(uint64_t task) { current = task; }
+
+static int by_value(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int shoal__crash_read(const char *output, uint64_t **tasks, uint32_t **counts,
+                      size_t *n)
+{
+    *tasks = NULL;
+    *counts = NULL;
+    *n = 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s.crashes", output);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0; /* no crash so far */
+    size_t cap = 0, len = 0;
+    uint64_t *all = NULL;
+    char line[128];
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long t;
+        if (sscanf(line, "task %llu", &t) != 1)
+            continue;
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            uint64_t *p = realloc(all, ncap * sizeof *p);
+            if (!p) {
+                free(all);
+                fclose(f);
+                return SHOAL_ENOMEM;
+            }
+            all = p;
+            cap = ncap;
+        }
+        all[len++] = t;
+    }
+    fclose(f);
+    if (len == 0) {
+        free(all);
+        return 0;
+    }
+    qsort(all, len, sizeof *all, by_value);
+    uint32_t *c = calloc(len, sizeof *c);
+    if (!c) {
+        free(all);
+        return SHOAL_ENOMEM;
+    }
+    size_t u = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (u > 0 && all[u - 1] == all[i]) {
+            c[u - 1]++;
+            continue;
+        }
+        all[u] = all[i];
+        c[u++] = 1;
+    }
+    *tasks = all;
+    *counts = c;
+    *n = u;
+    return 0;
+}

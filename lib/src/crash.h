@@ -1,0 +1,27 @@
+/* crash.h (internal): which task brought a process down.
+ *
+ * A task that segfaults or aborts kills its rank, and with it the run; MPI
+ * offers no way around that. So that one bad parameter point cannot block a
+ * scan forever, each rank installs handlers for SIGSEGV, SIGBUS, SIGFPE,
+ * SIGILL and SIGABRT that append "task <index> signal <n>" to
+ * "<output>.crashes" (one write(2), async-signal-safe) and re-raise the
+ * signal. A resumed run counts the records per task and marks a task that
+ * crashed max_crashes times as failed instead of running it again. */
+#ifndef SHOAL_CRASH_H
+#define SHOAL_CRASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Open the crash log of `output` for appending and install the handlers. */
+int shoal__crash_install(const char *output);
+/* Restore the handlers and close the log. */
+void shoal__crash_restore(void);
+/* The task this rank is running (UINT64_MAX: none). */
+void shoal__crash_task(uint64_t task);
+
+/* Read the crash log of `output`: *tasks (malloc'd, sorted) with *counts. */
+int shoal__crash_read(const char *output, uint64_t **tasks, uint32_t **counts,
+                      size_t *n);
+
+#endif
