@@ -95,9 +95,28 @@ int shoal__lock_acquire(const char *output, char **lock_path)
             return 0;
         }
         if (err != EEXIST) {
-            int rc = SHOAL_ERROR(err == ENOENT ? SHOAL_ENOENT : SHOAL_EIO,
-                                 "cannot create lock file '%s': %s", path,
-                                 strerror(err));
+            /* Usually the output's directory: say so in the output's terms. */
+            char dir[4096];
+            snprintf(dir, sizeof dir, "%s", output);
+            char *slash = strrchr(dir, '/');
+            if (slash)
+                *slash = '\0';
+            else
+                snprintf(dir, sizeof dir, ".");
+            int rc;
+            if (err == ENOENT)
+                rc = SHOAL_ERROR(SHOAL_ENOENT,
+                                 "cannot create output '%s': directory '%s' does "
+                                 "not exist; create it first (mkdir -p '%s')",
+                                 output, dir, dir);
+            else if (err == EACCES || err == EROFS || err == EPERM)
+                rc = SHOAL_ERROR(SHOAL_EIO,
+                                 "cannot create output '%s': directory '%s' is not "
+                                 "writable (%s)",
+                                 output, dir, strerror(err));
+            else
+                rc = SHOAL_ERROR(SHOAL_EIO, "cannot create lock file '%s': %s",
+                                 path, strerror(err));
             free(path);
             return rc;
         }

@@ -154,8 +154,8 @@ END_TEST
 
 START_TEST(test_unknown_negative)
 {
-    static const int bad[] = {SHOAL_ERRNO_MIN, -15, -16, -385, -100000,
-                              INT_MIN + 1, INT_MIN};
+    static const int bad[] = {SHOAL_ERRNO_MIN, SHOAL_ERRNO_MIN - 1, -385,
+                              -100000, INT_MIN + 1, INT_MIN};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *s = shoal_strerror(bad[i]);
         const char *n = shoal_err_name(bad[i]);
