@@ -18,6 +18,8 @@ PACKAGES=(
     libinih-dev
     python3-h5py
     python3-numpy
+    clang
+    libclang-rt-14-dev
 )
 
 missing=()

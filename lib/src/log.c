@@ -21,6 +21,7 @@ void shoal_log_set_level(shoal_log_level level) { log_level = level; }
 
 shoal_log_level shoal_log_get_level(void) { return log_level; }
 
+static void vlog(const char *kind, const char *fmt, va_list ap) SHOAL_PRINTF(2, 0);
 static void vlog(const char *kind, const char *fmt, va_list ap)
 {
     char buf[4096];

@@ -386,6 +386,16 @@ badinput)
     check_bad '[scan]\nx = 1, 2\n[test_app]\nx = 3\n' "bad$((i + 1)).ini:4: x is set both here and in [scan]; keep one"
     mkdir adir
     check_bad '[run]\ntasks = 10\n' "output 'adir' is a directory" -o adir
+    check_bad '[run]\ntasks = inf\n' "tasks = 'inf' is not a whole number"
+    check_bad '[run]\ntasks = 5\ngrace_seconds = nan\n' "grace_seconds = 'nan' is not finite"
+    check_bad '[run]\ntasks = 5\nretries = 99999999999999999999999\n' "retries = '99999999999999999999999' is out of range"
+    check_bad '[run]\ntasks = 5\n[test_app\n' "bad$((i + 1)).ini:3: cannot parse this line"
+    # A 1 MB line.
+    { printf '[run]\ntasks = 5\nseed = '; head -c 1048576 /dev/zero | tr '\0' 7; printf '\n'; } >big.ini
+    mpirun_n "$np" "$app" big.ini -o big.h5 2>stderr_big
+    [[ $? -eq 2 ]] || fail "1 MB line: wrong exit"
+    grep -q "big.ini:3: line longer than 65533 characters" stderr_big || fail "1 MB line message: $(head -c 300 stderr_big)"
+    [[ ! -e big.h5 ]] || fail "1 MB line: output created"
     # A directory as the config file; a missing config file.
     mpirun_n "$np" "$app" adir -o out.h5 2>stderr_dir
     rc=$?
@@ -395,7 +405,7 @@ badinput)
     rc=$?
     [[ $rc -eq 2 ]] || fail "missing config: exit $rc"
     grep -q "cannot read config file 'missing.ini'" stderr_missing || fail "missing config message: $(cat stderr_missing)"
-    echo "badinput: $((i + 2)) bad inputs checked"
+    echo "badinput: $((i + 3)) bad inputs checked"
     ;;
 
 scan)
