@@ -15,7 +15,8 @@
 static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 #define NCRASH (sizeof crash_signals / sizeof crash_signals[0])
 static struct sigaction saved[NCRASH];
-static int log_fd = -1;
+static int installed = 0;
+static char log_path[4200]; /* opened only by a crash: no file otherwise */
 static volatile uint64_t current = UINT64_MAX;
 static char altstack[1 << 16]; /* the handler must run even on stack overflow */
 
@@ -32,7 +33,10 @@ static char *put_u64(char *end, uint64_t v)
 static void on_crash(int sig)
 {
     uint64_t t = current;
-    if (log_fd >= 0 && t != UINT64_MAX) {
+    int log_fd = t != UINT64_MAX
+                     ? open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)
+                     : -1;
+    if (log_fd >= 0) {
         char buf[64], *end = buf + sizeof buf;
         *--end = '\n';
         end = put_u64(end, (uint64_t)sig);
@@ -40,6 +44,7 @@ static void on_crash(int sig)
         end = put_u64(end, t);
         memcpy(end -= 5, "task ", 5);
         (void)!write(log_fd, end, (size_t)(buf + sizeof buf - end));
+        close(log_fd);
     }
     /* SA_RESETHAND restored the default action: die of the same signal. */
     raise(sig);
@@ -47,12 +52,9 @@ static void on_crash(int sig)
 
 int shoal__crash_install(const char *output)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s.crashes", output);
-    log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (log_fd < 0)
-        return SHOAL_ERROR(SHOAL_EIO, "cannot open crash log '%s': %s", path,
-                           strerror(errno));
+    if ((size_t)snprintf(log_path, sizeof log_path, "%s.crashes", output) >=
+        sizeof log_path)
+        return SHOAL_ERROR(SHOAL_EINVAL, "output path too long");
     stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
     sigaltstack(&ss, NULL);
     struct sigaction sa;
@@ -62,17 +64,17 @@ int shoal__crash_install(const char *output)
     sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
     for (size_t i = 0; i < NCRASH; i++)
         sigaction(crash_signals[i], &sa, &saved[i]);
+    installed = 1;
     return 0;
 }
 
 void shoal__crash_restore(void)
 {
-    if (log_fd < 0)
+    if (!installed)
         return;
     for (size_t i = 0; i < NCRASH; i++)
         sigaction(crash_signals[i], &saved[i], NULL);
-    close(log_fd);
-    log_fd = -1;
+    installed = 0;
     current = UINT64_MAX;
 }
 

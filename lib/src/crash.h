@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Open the crash log of `output` for appending and install the handlers. */
+/* Install the handlers; the log "<output>.crashes" is created by the first
+ * crash (open(2) is async-signal-safe), so a run without one leaves none. */
 int shoal__crash_install(const char *output);
 /* Restore the handlers and close the log. */
 void shoal__crash_restore(void);

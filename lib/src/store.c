@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -627,6 +628,26 @@ int shoal_store_write_rows(shoal_store *s, uint64_t start, uint64_t count,
     if (rc < 0) {
         char msg[256];
         shoal__h5_message(msg, sizeof msg);
+        /* HDF5's MPI-IO layer loses errno; the usual cause is a full disk,
+         * which statvfs can tell. */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", s->path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            snprintf(dir, sizeof dir, ".");
+        struct statvfs fs;
+        if (statvfs(dir, &fs) == 0 &&
+            (unsigned long long)fs.f_bavail * fs.f_frsize < (64ull << 20))
+            return SHOAL_ERROR(SHOAL_EIO,
+                               "writing rows %llu..%llu of '%s' failed: the disk "
+                               "is full (%llu KiB free in '%s'); free space, then "
+                               "--resume finishes the run",
+                               (unsigned long long)start,
+                               (unsigned long long)(start + count - 1), s->path,
+                               (unsigned long long)fs.f_bavail * fs.f_frsize >> 10,
+                               dir);
         return SHOAL_ERROR(SHOAL_EIO,
                            "writing rows %llu..%llu of '%s' failed: %s",
                            (unsigned long long)start,
