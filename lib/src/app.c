@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -892,7 +893,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     /* From here a crashing task is recorded in <output>.crashes. */
     rc = agree_min(comm, shoal__crash_install(rs.output));
     if (rc < 0) {
-        shoal_store_rank_stats none = {0, 0, 0};
+        shoal_store_rank_stats none = {0, 0, 0, 0, 0};
         shoal_store_close(store, &none, 0, 0, 0, NULL, 0, "error");
         store = NULL;
         status = SHOAL_EXIT_ERROR;
@@ -932,7 +933,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         src = agree_min(comm, src);
         MPI_Bcast(&todo_tasks, 1, MPI_UINT64_T, 0, comm);
         if (src < 0) {
-            shoal_store_rank_stats none = {0, 0, 0};
+            shoal_store_rank_stats none = {0, 0, 0, 0, 0};
             shoal_store_close(store, &none, 0, 0, 0, NULL, 0, "error");
             store = NULL;
             status = SHOAL_EXIT_ERROR;
@@ -952,7 +953,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
                             max_rows);
     rc = agree_min(comm, rc);
     if (rc < 0) {
-        shoal_store_rank_stats none = {0, 0, 0};
+        shoal_store_rank_stats none = {0, 0, 0, 0, 0};
         shoal_store_close(store, &none, 0, 0, 0, NULL, 0, "error");
         store = NULL;
         status = SHOAL_EXIT_ERROR;
@@ -994,7 +995,13 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
     }
     MPI_Bcast(file, 4, MPI_UINT64_T, 0, comm);
 
-    shoal_store_rank_stats mine = {ps.tasks, ps.busy_seconds, ps.idle_seconds};
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    shoal_store_rank_stats mine = {
+        ps.tasks, ps.busy_seconds, ps.idle_seconds,
+        (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+            (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec,
+        (uint64_t)ru.ru_maxrss};
     int interrupted = prc == SHOAL_EINTR;
     uint64_t left = file[SHOAL_STATUS_PENDING] + file[SHOAL_STATUS_RUNNING];
     rc = shoal_store_close(store, &mine, file[SHOAL_STATUS_DONE],

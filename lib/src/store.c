@@ -328,10 +328,12 @@ static int make_ranks(shoal_store *s, const char *hosts_all)
     H5Tset_size(st, HOST_LEN);
     H5Tset_strpad(st, H5T_STR_NULLPAD);
     hid_t d = make_dataset(g, "host", st, 1, &n, 0);
-    static const char *const stat_names[] = {"tasks", "busy_seconds", "idle_seconds"};
-    for (int k = 0; k < 3 && d >= 0; k++) {
-        hid_t ds = make_dataset(g, stat_names[k], k == 0 ? H5T_STD_U64LE : H5T_IEEE_F64LE,
-                                1, &n, 0);
+    static const char *const stat_names[] = {"tasks", "busy_seconds", "idle_seconds",
+                                             "cpu_seconds", "max_rss_kib"};
+    for (int k = 0; k < 5 && d >= 0; k++) {
+        hid_t ds = make_dataset(g, stat_names[k],
+                                k == 0 || k == 4 ? H5T_STD_U64LE : H5T_IEEE_F64LE, 1, &n,
+                                0);
         if (ds < 0)
             bad = 1;
         else
@@ -824,6 +826,10 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine,
                            &mine->busy_seconds);
     bad |= write_rank_stat(s, "ranks/idle_seconds", H5T_NATIVE_DOUBLE,
                            &mine->idle_seconds);
+    bad |= write_rank_stat(s, "ranks/cpu_seconds", H5T_NATIVE_DOUBLE,
+                           &mine->cpu_seconds);
+    bad |= write_rank_stat(s, "ranks/max_rss_kib", H5T_NATIVE_UINT64,
+                           &mine->max_rss_kib);
     char finished[32];
     if (s->rank == 0)
         iso_time(finished, sizeof finished);

@@ -80,7 +80,7 @@ START_TEST(round_trip)
     ck_assert_int_eq(shoal_store_create(MPI_COMM_WORLD, &sp, &s), 0);
     ck_assert_int_eq(write_range(s, 3, 4, SHOAL_STATUS_DONE), 0);
     ck_assert_int_eq(write_range(s, 0, 2, SHOAL_STATUS_FAILED), 0);
-    shoal_store_rank_stats st = {6, 1.5, 0.25};
+    shoal_store_rank_stats st = {6, 1.5, 0.25, 2.0, 1024};
     shoal_store_failure log[2] = {{1, 7, 3, "second, with a message", 0},
                                   {0, -11, 1, "first", 0}};
     ck_assert_int_eq(shoal_store_close(s, &st, 4, 2, 3.75, log, 2, "complete"), 0);
@@ -170,7 +170,7 @@ START_TEST(refuses_existing)
     /* With force it is replaced by a valid store. */
     sp.force = 1;
     ck_assert_int_eq(shoal_store_create(MPI_COMM_WORLD, &sp, &s), 0);
-    shoal_store_rank_stats st = {0, 0, 0};
+    shoal_store_rank_stats st = {0, 0, 0, 0, 0};
     ck_assert_int_eq(shoal_store_close(s, &st, 0, 0, 0, NULL, 0, NULL), 0);
     shoal_results *r = NULL;
     ck_assert_int_eq(shoal_results_open(path, &r), 0);
@@ -215,7 +215,7 @@ START_TEST(rows_out_of_range)
     ck_assert_int_eq(write_range(s, 5, 1, SHOAL_STATUS_DONE), SHOAL_EINVAL);
     ck_assert_int_eq(write_range(s, 0, 0, SHOAL_STATUS_DONE), 0);
     ck_assert_int_eq(write_range(s, 0, 4, SHOAL_STATUS_DONE), 0);
-    shoal_store_rank_stats st = {4, 0, 0};
+    shoal_store_rank_stats st = {4, 0, 0, 0, 0};
     ck_assert_int_eq(shoal_store_close(s, &st, 4, 0, 0, NULL, 0, NULL), 0);
 }
 END_TEST

@@ -15,7 +15,8 @@
  *          /tasks/status uint8 (0 pending, 1 done, 2 failed), /tasks/rank
  *          int32, /tasks/seconds float32, /tasks/error int32
  *          /tasks/attempts uint8 (runs of the task, retries included)
- *          /ranks/{host,tasks,busy_seconds,idle_seconds} [nranks]
+ *          /ranks/{host,tasks,busy_seconds,idle_seconds,cpu_seconds,
+ *          max_rss_kib} [nranks]
  *          /failures/{task,rank,error,attempts,message} [nranks * 64]: the
  *          first 64 failed tasks of each rank with their messages (task -1:
  *          unused slot); every failure is in /tasks/status and /tasks/error
@@ -102,8 +103,10 @@ typedef struct {
 
 typedef struct {
     uint64_t tasks;
-    double busy_seconds;
-    double idle_seconds;
+    double busy_seconds;  /* inside task ranges */
+    double idle_seconds;  /* waiting for work or for requests */
+    double cpu_seconds;   /* user + system CPU time of the process */
+    uint64_t max_rss_kib; /* peak resident memory of the process */
 } shoal_store_rank_stats;
 
 /* Collective. Refuses (SHOAL_EEXIST, on every rank) an existing path unless
