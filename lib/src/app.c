@@ -16,6 +16,7 @@
 #include <shoal/scan.h>
 #include <shoal/version.h>
 
+#include "choices.h"
 #include "crash.h"
 #include "lock.h"
 #include "runner.h"
@@ -119,8 +120,9 @@ static void print_help(const shoal_app *app, FILE *out)
             const char *type = p->type == SHOAL_INT64     ? "integer"
                                : p->type == SHOAL_FLOAT64 ? "number"
                                                           : "string";
-            fprintf(out, "  %-22s (%s) %s%s%s%s\n", p->name, type,
-                    p->doc ? p->doc : "", p->dflt ? "; default " : "",
+            fprintf(out, "  %-22s (%s) %s%s%s%s%s%s\n", p->name, type,
+                    p->doc ? p->doc : "", p->choices ? "; one of " : "",
+                    p->choices ? p->choices : "", p->dflt ? "; default " : "",
                     p->dflt ? p->dflt : "", p->dflt ? "" : "; required");
         }
     }
@@ -397,9 +399,17 @@ static int read_settings(shoal_config *cfg, const shoal_app *app,
             KEEP(shoal_config_get_double(cfg, app->name, p->name, required,
                                          v->d, bounded ? p->min : -HUGE_VAL,
                                          bounded ? p->max : HUGE_VAL, &v->d));
-        else
+        else {
             KEEP(shoal_config_get_string(cfg, app->name, p->name, required,
                                          v->s ? v->s : "", &v->s));
+            if (r == 0 && p->choices && !shoal__choice_ok(p->choices, v->s))
+                KEEP(SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s: [%s] %s = '%s' is not one of %s",
+                                 shoal_config_where(cfg, app->name, p->name)
+                                     ? shoal_config_where(cfg, app->name, p->name)
+                                     : shoal_config_source(cfg),
+                                 app->name, p->name, v->s, p->choices));
+        }
     }
 #undef KEEP
     const char *sections[] = {"run", app->name, "scan", NULL};

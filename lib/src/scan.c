@@ -15,6 +15,8 @@
 #include <shoal/rng.h>
 #include <shoal/scan.h>
 
+#include "choices.h"
+
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_qrng.h>
 #include <gsl/gsl_randist.h>
@@ -340,6 +342,19 @@ static int parse_list(dim *d, const char *v, size_t len)
                                d->where, d->name, (int)al, a, d->name);
         }
         p = stop + 1;
+    }
+    return 0;
+}
+
+int shoal__choice_ok(const char *choices, const char *word)
+{
+    size_t wl = strlen(word);
+    for (const char *p = choices; p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == wl && !strncmp(p, word, wl))
+            return 1;
+        p = bar ? bar + 1 : NULL;
     }
     return 0;
 }
@@ -881,6 +896,15 @@ int shoal_scan_create(shoal_config *cfg, const char *section, const shoal_param 
         rc = build_axes(s, design_where, samples_where);
     for (size_t i = 0; i < s->ndims && rc == 0; i++)
         rc = check_integer(&s->dims[i]);
+    /* Words of a string parameter with a fixed set of choices. */
+    for (size_t i = 0; i < s->ndims && rc == 0; i++) {
+        const dim *d = &s->dims[i];
+        const shoal_param *p = find_param(params, nparams, d->name);
+        for (uint64_t k = 0; d->strs && p->choices && k < d->n && rc == 0; k++)
+            if (!shoal__choice_ok(p->choices, d->strs[k]))
+                rc = SHOAL_ERROR(SHOAL_ECONFIG, "%s: [scan] %s: '%s' is not one of %s",
+                                 d->where, d->name, d->strs[k], p->choices);
+    }
     /* Bounds of the app's parameters, on every value a finite axis takes and
      * on the ends of design intervals. */
     for (size_t i = 0; i < s->ndims && rc == 0; i++) {

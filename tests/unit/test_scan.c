@@ -98,16 +98,17 @@ static char sentinel_byte;
 /* ---- the app's parameters ------------------------------------------------------------ */
 
 static const shoal_param params[] = {
-    {"T", SHOAL_FLOAT64, "2.385", "temperature", 0, 0},
-    {"h", SHOAL_FLOAT64, "0.01", "step, 0.001 .. 1", 1e-3, 1},
-    {"g", SHOAL_FLOAT64, "0.5", "coupling, 0.03 .. 3", 0.03, 3},
-    {"x", SHOAL_FLOAT64, "0", "x", 0, 0},
-    {"y", SHOAL_FLOAT64, "0", "y", 0, 0},
-    {"z", SHOAL_FLOAT64, "0", "z", 0, 0},
-    {"L", SHOAL_INT64, "16", "lattice size, 2 .. 4096", 2, 4096},
-    {"n", SHOAL_INT64, "10", "count, 1 .. 100", 1, 100},
-    {"k", SHOAL_INT64, "0", "unbounded integer", 0, 0},
-    {"model", SHOAL_STRING, "ising", "model name", 0, 0},
+    {"T", SHOAL_FLOAT64, "2.385", "temperature", 0, 0, NULL},
+    {"h", SHOAL_FLOAT64, "0.01", "step, 0.001 .. 1", 1e-3, 1, NULL},
+    {"g", SHOAL_FLOAT64, "0.5", "coupling, 0.03 .. 3", 0.03, 3, NULL},
+    {"x", SHOAL_FLOAT64, "0", "x", 0, 0, NULL},
+    {"y", SHOAL_FLOAT64, "0", "y", 0, 0, NULL},
+    {"z", SHOAL_FLOAT64, "0", "z", 0, 0, NULL},
+    {"L", SHOAL_INT64, "16", "lattice size, 2 .. 4096", 2, 4096, NULL},
+    {"n", SHOAL_INT64, "10", "count, 1 .. 100", 1, 100, NULL},
+    {"k", SHOAL_INT64, "0", "unbounded integer", 0, 0, NULL},
+    {"model", SHOAL_STRING, "ising", "model name", 0, 0, NULL},
+    {"algo", SHOAL_STRING, "wolff", "algorithm", 0, 0, "wolff|metropolis"},
 };
 #define NPARAMS (sizeof params / sizeof params[0])
 
@@ -1606,6 +1607,28 @@ START_TEST(test_regression_arity_count_capped_at_4)
 }
 END_TEST
 
+
+START_TEST(test_string_choices)
+{
+    shoal_scan *scan = NULL;
+    shoal_config *cfg = NULL;
+    const char *text = "[scan]\nalgo = wolff, metro\n";
+    ck_assert_int_eq(shoal_config_parse(text, strlen(text), "scan.ini", &cfg), 0);
+    last_msg[0] = '\0';
+    ck_assert_int_eq(shoal_scan_create(cfg, "scan", params, NPARAMS, 5, &scan), SHOAL_ECONFIG);
+    ck_assert_ptr_null(scan);
+    ck_assert_msg(strstr(last_msg, "scan.ini:2: [scan] algo: 'metro' is not one of wolff|metropolis"),
+                  "message: %s", last_msg);
+    shoal_config_free(cfg);
+    text = "[scan]\nalgo = metropolis, wolff\n";
+    ck_assert_int_eq(shoal_config_parse(text, strlen(text), "scan.ini", &cfg), 0);
+    ck_assert_int_eq(shoal_scan_create(cfg, "scan", params, NPARAMS, 5, &scan), 0);
+    ck_assert_uint_eq(shoal_scan_points(scan), 2);
+    shoal_scan_free(scan);
+    shoal_config_free(cfg);
+}
+END_TEST
+
 static Suite *scan_suite(void)
 {
     Suite *s = suite_create("scan");
@@ -1613,6 +1636,7 @@ static Suite *scan_suite(void)
     TCase *tc = tcase_create("grammar");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_list_numbers);
+    tcase_add_test(tc, test_string_choices);
     tcase_add_test(tc, test_list_integers);
     tcase_add_test(tc, test_list_words);
     tcase_add_test(tc, test_linspace);

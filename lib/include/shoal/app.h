@@ -43,6 +43,7 @@ typedef struct {
     const char *dflt; /* default value as text; NULL: the key is required */
     const char *doc;  /* one line for --help */
     double min, max;  /* inclusive bounds, enforced when min < max */
+    const char *choices; /* strings: allowed values "a|b|c" (NULL: any) */
 } shoal_param;
 
 typedef struct {
