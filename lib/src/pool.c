@@ -139,6 +139,42 @@ void shoal_pool_yield(shoal_pool *p, double now)
         serve(p);
 }
 
+/* Before the master starts a task of its own, answer every worker's first
+ * request: a master busy in one long task would otherwise keep the workers
+ * waiting for their first work for that long. Only the first: answering the
+ * prefetch too would hand a small run's every task to the workers. Bounded
+ * by HANDSHAKE_SECONDS in case a worker is slow to arrive. */
+#define HANDSHAKE_SECONDS 0.1
+static void handshake(shoal_pool *p, int nworkers)
+{
+    int *answers = calloc((size_t)p->size, sizeof *answers);
+    if (!answers)
+        return; /* only an optimisation */
+    int settled = 0;
+    double t0 = shoal_now();
+    while (settled < nworkers && p->stops_sent < nworkers &&
+           shoal_now() - t0 < HANDSHAKE_SECONDS) {
+        int flag = 0;
+        MPI_Status status;
+        MPI_Test(&p->recv_req, &flag, &status);
+        if (!flag) {
+            struct timespec ts = {0, WAIT_SLEEP_MIN_NS};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        int src = status.MPI_SOURCE;
+        int stops_before = p->stops_sent;
+        answer(p, src);
+        /* Settled: a range in hand, or stopped. */
+        if (++answers[src] == 1 || p->stops_sent > stops_before)
+            settled++;
+        if (p->stops_sent < nworkers)
+            post_recv(p);
+    }
+    p->st.idle_seconds += shoal_now() - t0;
+    free(answers);
+}
+
 static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
                       shoal_range_fn *fn, void *arg)
 {
@@ -162,6 +198,8 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
         for (int i = 0; i < p->size; i++)
             p->send_reqs[i] = MPI_REQUEST_NULL;
         post_recv(p);
+        if (works)
+            handshake(p, nworkers);
     }
     p->last_poll = shoal_now();
 
@@ -279,9 +317,14 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
     int rc = p.is_master ? run_master(&p, cfg, fn, arg) : run_worker(&p, fn, arg);
     p.st.wall_seconds = shoal_now() - t0;
 
-    /* Agree: a failure anywhere beats a stop anywhere. */
+    /* Agree: a failure anywhere beats a stop anywhere. Ranks that finish
+     * early wait here for the last tasks elsewhere: wait with the back-off,
+     * not in a blocking collective that polls a core for as long. */
     int mine[2] = {rc < 0 && rc != SHOAL_EINTR, rc == SHOAL_EINTR}, any[2];
-    MPI_Allreduce(mine, any, 2, MPI_INT, MPI_MAX, comm);
+    MPI_Request done;
+    MPI_Iallreduce(mine, any, 2, MPI_INT, MPI_MAX, comm, &done);
+    p.st.idle_seconds += wait_backoff(&done, MPI_STATUS_IGNORE);
+    p.st.wall_seconds = shoal_now() - t0;
     if (stats)
         *stats = p.st;
     if (rc < 0 && rc != SHOAL_EINTR)
