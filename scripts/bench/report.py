@@ -213,7 +213,7 @@ def plot(bench, s, outdir):
             ax.set_xscale("log")
         ax.set_xlabel(f"{metric} ({unit}), median with min–max" + (", log scale" if log else ""))
     fig.suptitle(bench)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.38, right=0.97, hspace=0.6)
     path = os.path.join(outdir, f"{bench}.png")
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -229,6 +229,11 @@ def main():
     ap.add_argument("--command", default="bash scripts/bench/run.sh")
     args = ap.parse_args()
     rows = load(args.results)
+    skipped = [r for r in rows if r.get("metric") == "skipped"]
+    rows = [r for r in rows if r.get("metric") != "skipped"]
+    for r in skipped:  # a case a script could not run, with its reason
+        r2 = dict(r, metric="skipped")
+        r2["note"] = f"{r.get('label', r['case'])}: skipped ({r.get('unit', '')} {r.get('value', '')})"
     if not rows:
         sys.exit(f"report.py: {args.results} has no measurements")
     here = os.path.dirname(os.path.abspath(__file__))

@@ -1,0 +1,31 @@
+"""The suite's targets (issue: Performance), checked by report.py on the
+medians of one invocation. Each entry: (what, how it is checked)."""
+
+
+def targets(ratio, value):
+    return [
+        ratio("dispatch: Shoal >= 100x mpi4py.futures at chunksize 1 (2 ranks)",
+              "dispatch", "shoal_r2", "mpi4py_r2_cs1", "tasks_per_s", 100),
+        ratio("dispatch: Shoal >= 5x mpi4py.futures at its best chunksize",
+              "dispatch", "shoal_r2", "mpi4py_r2_best", "tasks_per_s", 5),
+        ratio("dispatch: Shoal >= 2x multiprocessing.Pool at its best chunksize",
+              "dispatch", "shoal_r2", "py_pool_r2_best", "tasks_per_s", 2),
+        ratio("dispatch: Shoal within 2x of the batched hand-written C loop",
+              "dispatch", "shoal_r2", "mw_b100_r2", "tasks_per_s", 0.5),
+        value("dispatch: >= 10^7 empty tasks/s at 2 ranks, every result in HDF5",
+              "dispatch", "shoal_r2", "tasks_per_s", ">=", 1e7, "tasks/s"),
+        value("load balance: efficiency >= 0.95 at -n 2",
+              "balance", "shoal_n2", "efficiency", ">=", 0.95),
+        ratio("load balance: -n 3 oversubscribed no worse than -n 2 (ratio >= 0.97)",
+              "balance", "shoal_n3", "shoal_n2", "efficiency", 0.97),
+        value("idle: a rank waiting at the end uses <= 2% of a core",
+              "idle", "tail_n2", "idle_cpu_fraction", "<=", 0.02),
+        value("idle: a scheduling-only master uses <= 2% of a core",
+              "idle", "sched_n2", "master_cpu_fraction", "<=", 0.02),
+        value("output: >= 80% of dd's bandwidth to the same directory",
+              "bandwidth", "shoal", "percent_of_dd", ">=", 80, "%"),
+        value("memory: master RSS <= 64 MiB at 10^8 tasks",
+              "memory", "n=1e8 master", "max_rss_mib", "<=", 64, "MiB"),
+        value("kernel: framework overhead <= 2% against the serial loop (Philox)",
+              "kernel", "overhead_philox4x32", "overhead_percent", "<=", 2, "%"),
+    ]
