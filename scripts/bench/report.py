@@ -152,13 +152,13 @@ def write_report(s, rows, args):
         notes = [r for r in rows if r["bench"] == bench and r.get("note")]
         for n in collections.OrderedDict.fromkeys(r["note"] for r in notes):
             lines += [f"> {n}", ""]
-        lines += ["| case | ranks | metric | median | min – max | reps |",
-                  "|---|---|---|---|---|---|"]
+        lines += ["| case | id | ranks | metric | median | min – max | reps |",
+                  "|---|---|---|---|---|---|---|"]
         for (b, c, m), v in s.items():
             if b != bench:
                 continue
             arrow = "↑" if v["better"] == "higher" else "↓"
-            lines.append(f"| {v['label']} | {v['ranks'] if v['ranks'] is not None else ''} "
+            lines.append(f"| {v['label']} | `{c}` | {v['ranks'] if v['ranks'] is not None else ''} "
                          f"| {m} ({v['unit']}, {arrow}) | **{fmt(v['median'])}** "
                          f"| {fmt(v['min'])} – {fmt(v['max'])} | {v['n']} |")
         png = plot(bench, s, args.plots)
@@ -166,6 +166,10 @@ def write_report(s, rows, args):
             rel = os.path.relpath(png, os.path.dirname(os.path.abspath(args.out)))
             lines += ["", f"![{bench}]({rel})"]
         lines.append("")
+    analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
+    if os.path.exists(analysis):
+        with open(analysis) as f:
+            lines += [f.read().rstrip(), ""]
     lines += ["## Scaling beyond 2 cores", "",
               "Not measured in this report: the efficiency at 1, 2, 4, 8 and 16 "
               "ranks needs the 16-core machine that some tasks are lent, and this "
@@ -193,11 +197,11 @@ def plot(bench, s, outdir):
     metrics = list(collections.OrderedDict.fromkeys(m for (b, c, m) in s if b == bench))
     if not metrics:
         return None
-    fig, axes = plt.subplots(len(metrics), 1, figsize=(8, 1.2 + 0.45 * max(
-        sum(1 for (b, c, m) in s if b == bench and m == mt) for mt in metrics) * len(metrics)),
-        squeeze=False)
+    rows_per = [sum(1 for (b, c, m) in s if b == bench and m == mt) for mt in metrics]
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(8, 1.0 + sum(0.3 * r + 0.9 for r in rows_per)),
+                             squeeze=False, gridspec_kw={"height_ratios": rows_per})
     for ax, metric in zip(axes[:, 0], metrics):
-        items = [(v["label"], v) for (b, c, m), v in s.items() if b == bench and m == metric]
+        items = [(c, v) for (b, c, m), v in s.items() if b == bench and m == metric]
         labels = [l for l, _ in items]
         med = [v["median"] for _, v in items]
         lo = [v["median"] - v["min"] for _, v in items]
@@ -213,7 +217,7 @@ def plot(bench, s, outdir):
             ax.set_xscale("log")
         ax.set_xlabel(f"{metric} ({unit}), median with min–max" + (", log scale" if log else ""))
     fig.suptitle(bench)
-    fig.subplots_adjust(left=0.38, right=0.97, hspace=0.6)
+    fig.subplots_adjust(left=0.22, right=0.97, hspace=0.6)
     path = os.path.join(outdir, f"{bench}.png")
     fig.savefig(path, dpi=110)
     plt.close(fig)
