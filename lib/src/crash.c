@@ -17,7 +17,7 @@ static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 static struct sigaction saved[NCRASH];
 static int installed = 0;
 static char log_path[4200]; /* opened only by a crash: no file otherwise */
-static volatile uint64_t current = UINT64_MAX;
+volatile uint64_t shoal__crash_current = UINT64_MAX;
 static char altstack[1 << 16]; /* the handler must run even on stack overflow */
 
 /* Decimal digits of v into p (backwards from the end); returns the start. */
@@ -32,7 +32,7 @@ static char *put_u64(char *end, uint64_t v)
 
 static void on_crash(int sig)
 {
-    uint64_t t = current;
+    uint64_t t = shoal__crash_current;
     int log_fd = t != UINT64_MAX
                      ? open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)
                      : -1;
@@ -75,10 +75,9 @@ void shoal__crash_restore(void)
     for (size_t i = 0; i < NCRASH; i++)
         sigaction(crash_signals[i], &saved[i], NULL);
     installed = 0;
-    current = UINT64_MAX;
+    shoal__crash_current = UINT64_MAX;
 }
 
-void shoal__crash_task(uint64_t task) { current = task; }
 
 static int by_value(const void *a, const void *b)
 {

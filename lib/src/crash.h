@@ -18,8 +18,13 @@
 int shoal__crash_install(const char *output);
 /* Restore the handlers and close the log. */
 void shoal__crash_restore(void);
-/* The task this rank is running (UINT64_MAX: none). */
-void shoal__crash_task(uint64_t task);
+/* The task this rank is running (UINT64_MAX: none). Set around every task,
+ * so inline: a store, not a call. */
+extern volatile uint64_t shoal__crash_current;
+static inline void shoal__crash_task(uint64_t task)
+{
+    shoal__crash_current = task;
+}
 
 /* Read the crash log of `output`: *tasks (malloc'd, sorted) with *counts. */
 int shoal__crash_read(const char *output, uint64_t **tasks, uint32_t **counts,

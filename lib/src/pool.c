@@ -24,6 +24,7 @@
 #include "signals.h"
 #include "tags.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -130,13 +131,16 @@ static void serve(shoal_pool *p)
     }
 }
 
-void shoal_pool_yield(shoal_pool *p, double now)
+double shoal_pool_yield(shoal_pool *p, double now)
 {
-    if (!p->is_master || p->size == 1 || now - p->last_poll < POLL_INTERVAL)
-        return;
+    if (!p->is_master || p->size == 1 || p->stops_sent >= p->size - 1)
+        return HUGE_VAL; /* nobody to serve, now or later */
+    double since = now - p->last_poll;
+    if (since < POLL_INTERVAL)
+        return POLL_INTERVAL - since;
     p->last_poll = now;
-    if (p->stops_sent < p->size - 1)
-        serve(p);
+    serve(p);
+    return POLL_INTERVAL;
 }
 
 /* Before the master starts a task of its own, answer every worker's first

@@ -17,6 +17,10 @@ typedef struct {
 } shoal__param_value;
 
 #define SHOAL__FAILURES_SHOWN 3 /* failures logged on stderr per rank */
+/* Tasks shorter than this are timed in blocks of SHOAL__TIME_BLOCK (their
+ * /tasks/seconds is the block's mean): a clock reading costs ~10 ns. */
+#define SHOAL__TIME_FINE_SECONDS 1e-6
+#define SHOAL__TIME_BLOCK 16
 
 typedef struct {
     const shoal_app *app;
@@ -46,6 +50,9 @@ typedef struct {
     int32_t *rankcol;
     float *seconds;
     int32_t *error;
+    double ticks_per_second; /* ticks.h counter rate, measured per range */
+    uint64_t time_block;     /* tasks per clock reading: 1 or SHOAL__TIME_BLOCK */
+    uint64_t time_shorts;    /* tasks in a row timed under the fine threshold */
     uint64_t done, failed;
     int failures_shown;
 } shoal__runner;

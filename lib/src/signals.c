@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_sig = 0;
+volatile sig_atomic_t shoal__stop_sig = 0;
 static volatile sig_atomic_t first_second = 0; /* CLOCK_MONOTONIC seconds */
 static unsigned grace = 30;
 
@@ -28,8 +28,8 @@ static long now_seconds(void)
 
 static void on_stop(int sig)
 {
-    if (stop_sig == 0) {
-        stop_sig = sig;
+    if (shoal__stop_sig == 0) {
+        shoal__stop_sig = sig;
         first_second = (sig_atomic_t)now_seconds();
         alarm(grace);
         return;
@@ -45,7 +45,7 @@ static void on_stop(int sig)
 static void on_alarm(int sig)
 {
     (void)sig;
-    if (stop_sig == 0)
+    if (shoal__stop_sig == 0)
         return;
     say("shoal: grace period over: stopping now; rows of unfinished ranges are "
         "not written, the file stays valid and the run can be resumed with "
@@ -56,7 +56,7 @@ static void on_alarm(int sig)
 void shoal__signals_install(double grace_seconds)
 {
     grace = grace_seconds < 1 ? 1 : (unsigned)(grace_seconds + 0.5);
-    stop_sig = 0;
+    shoal__stop_sig = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
@@ -80,10 +80,8 @@ void shoal__signals_restore(void)
     installed = 0;
 }
 
-int shoal__stop_requested(void) { return stop_sig; }
-
 void shoal__stop_request(int sig)
 {
-    if (stop_sig == 0)
-        stop_sig = sig;
+    if (shoal__stop_sig == 0)
+        shoal__stop_sig = sig;
 }

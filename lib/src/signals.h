@@ -15,8 +15,11 @@
 void shoal__signals_install(double grace_seconds);
 /* Restore the handlers that were there before. */
 void shoal__signals_restore(void);
-/* The signal that asked us to stop, or 0. */
-int shoal__stop_requested(void);
+/* The signal that asked us to stop, or 0. Polled after every task, so
+ * inline: a load, not a call. */
+#include <signal.h>
+extern volatile sig_atomic_t shoal__stop_sig;
+static inline int shoal__stop_requested(void) { return shoal__stop_sig; }
 /* Ask to stop as if signal sig had arrived (a rank told by the master). */
 void shoal__stop_request(int sig);
 

@@ -12,6 +12,7 @@
 #include "crash.h"
 #include "runner.h"
 #include "signals.h"
+#include "ticks.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -134,6 +135,7 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
     }
     for (uint64_t i = 0; i < max_rows; i++)
         r->rankcol[i] = rank;
+    r->time_block = 1;
     if (app->worker_init) {
         int rc = app->worker_init(app->ctx, &r->workspace);
         if (rc != 0) {
@@ -221,11 +223,47 @@ static void set_scan_values(shoal__runner *r, uint64_t index, uint64_t k)
     }
 }
 
+/* Run task t->index into row k, retrying as configured, and record its
+ * status, error and attempts. */
+static inline void run_task(shoal__runner *r, shoal_task *t, uint64_t k)
+{
+    const shoal_app *app = r->app;
+    t->slot = k;
+    if (r->scan)
+        set_scan_values(r, t->index, k);
+    int rc, attempt = 0;
+    /* A failing task runs again, up to `retries` times, from the same
+     * stream and a cleared row: a deterministic failure fails again, a
+     * transient one recovers with the result it would have had. */
+    for (;;) {
+        t->rng_ready = 0;
+        t->fail_code = 0;
+        t->fail_msg[0] = '\0';
+        t->attempt = ++attempt;
+        shoal__crash_task(t->index);
+        rc = app->run(t, app->ctx);
+        shoal__crash_task(UINT64_MAX);
+        if ((rc == 0 && t->fail_code == 0) || attempt > r->retries)
+            break;
+        prefill(r, k, 1);
+    }
+    r->attempts[k] = (uint8_t)(attempt < 255 ? attempt : 255);
+    if (rc == 0 && t->fail_code == 0) {
+        r->status[k] = SHOAL_STATUS_DONE;
+        r->error[k] = 0;
+        r->done++;
+    } else {
+        int code = t->fail_code ? t->fail_code : rc;
+        r->status[k] = SHOAL_STATUS_FAILED;
+        r->error[k] = code;
+        note_failure(r, t, code, attempt);
+    }
+}
+
 int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
                         uint64_t count)
 {
     shoal__runner *r = arg;
-    const shoal_app *app = r->app;
     shoal_task t;
     memset(&t, 0, sizeof t);
     t.run = r;
@@ -236,49 +274,70 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     if (mrc < 0)
         return mrc;
     prefill(r, 0, count);
-    double before = shoal_now();
-    for (uint64_t k = 0; k < count; k++) {
-        t.index = start + k;
-        t.slot = k;
-        if (r->scan)
-            set_scan_values(r, t.index, k);
-        int rc, attempt = 0;
-        /* A failing task runs again, up to `retries` times, from the same
-         * stream and a cleared row: a deterministic failure fails again, a
-         * transient one recovers with the result it would have had. */
-        for (;;) {
-            t.rng_ready = 0;
-            t.fail_code = 0;
-            t.fail_msg[0] = '\0';
-            t.attempt = ++attempt;
-            shoal__crash_task(t.index);
-            rc = app->run(&t, app->ctx);
-            shoal__crash_task(UINT64_MAX);
-            if ((rc == 0 && t.fail_code == 0) || attempt > r->retries)
-                break;
-            prefill(r, k, 1);
+    /* Per-task times in counter ticks (ticks.h), converted to seconds at
+     * the end of the range from its clock_gettime duration. Tasks are
+     * timed one by one, except that while they take under
+     * SHOAL__TIME_FINE_SECONDS each (where reading the counter would cost
+     * a good part of the task) they are timed in blocks of
+     * SHOAL__TIME_BLOCK and each gets its block's mean; a block whose mean
+     * is longer goes back to timing one by one. */
+    const double wall0 = shoal_now();
+    const uint64_t tick0 = shoal__ticks();
+    const uint64_t fine_ticks =
+        (uint64_t)(SHOAL__TIME_FINE_SECONDS * r->ticks_per_second);
+    uint64_t before = tick0;
+    uint64_t poll_at = 0; /* tick at which the pool wants to serve again */
+    uint64_t block = r->time_block, shorts = r->time_shorts;
+    for (uint64_t k = 0; k < count;) {
+        const uint64_t k0 = k;
+        uint64_t end = count - k > block ? k + block : count;
+        for (; k < end; k++) {
+            t.index = start + k;
+            run_task(r, &t, k);
+            if (shoal__stop_requested() && k + 1 < count) {
+                /* Stop: keep the rows done so far; the rest stay pending. */
+                count = end = k + 1;
+                stopped = 1;
+            }
         }
-        double after = shoal_now();
-        r->attempts[k] = (uint8_t)(attempt < 255 ? attempt : 255);
-        if (rc == 0 && t.fail_code == 0) {
-            r->status[k] = SHOAL_STATUS_DONE;
-            r->error[k] = 0;
-            r->done++;
+        const uint64_t after = shoal__ticks();
+        const uint64_t dt = after > before ? after - before : 0;
+        const uint64_t n = k - k0;
+        if (n == 1) {
+            r->seconds[k0] = (float)(int64_t)dt;
+            /* Blocks only after a full block's worth of short tasks in a
+             * row: one quick task among long ones keeps its own time. */
+            shorts = dt < fine_ticks ? shorts + 1 : 0;
+            if (shorts >= SHOAL__TIME_BLOCK)
+                block = SHOAL__TIME_BLOCK;
         } else {
-            int code = t.fail_code ? t.fail_code : rc;
-            r->status[k] = SHOAL_STATUS_FAILED;
-            r->error[k] = code;
-            note_failure(r, &t, code, attempt);
+            const float mean = (float)(int64_t)dt / (float)n;
+            for (uint64_t j = k0; j < k; j++)
+                r->seconds[j] = mean;
+            if (dt >= fine_ticks * n) {
+                block = 1;
+                shorts = 0;
+            }
         }
-        r->seconds[k] = (float)(after - before);
         before = after;
-        shoal_pool_yield(pool, after);
-        if (shoal__stop_requested() && k + 1 < count) {
-            /* Stop: keep the rows done so far; the rest stay pending. */
-            count = k + 1;
-            stopped = 1;
+        if (after >= poll_at) {
+            double wait = shoal_pool_yield(pool, shoal_now());
+            poll_at = wait >= 1.0 ? UINT64_MAX
+                                  : after + (uint64_t)(wait * r->ticks_per_second);
         }
     }
+    r->time_block = block;
+    r->time_shorts = shorts;
+    const double wall = shoal_now() - wall0;
+    const uint64_t ticks = before > tick0 ? before - tick0 : 0;
+    const float scale = ticks > 0 ? (float)(wall / (double)ticks) : 0.0f;
+    for (uint64_t k = 0; k < count; k++)
+        r->seconds[k] *= scale;
+    /* The rate the next range's deadlines use; a short range measures it
+     * coarsely, so only the first calibration comes from one. */
+    if (ticks > 0 && wall > 0 &&
+        (wall >= 1e-3 || r->ticks_per_second == 0.0))
+        r->ticks_per_second = (double)ticks / wall;
     const shoal_store_rows rows = {(const void *const *)r->bufs, r->status,
                                    r->rankcol, r->seconds, r->error,
                                    r->attempts,

@@ -10,6 +10,12 @@
  *                                       FULL's row in every /results field
  *   h5check varied FILE FIELD           a float64 field is not constant
  *   h5check done FILE                   print the indices of done tasks
+ *   h5check seconds FILE SLEEP_US       /tasks/seconds of done rows: finite,
+ *                                       >= 0, at least the (i % 7) * SLEEP_US
+ *                                       microseconds test_app spins, and per
+ *                                       rank adding up to at most (and, when
+ *                                       tasks spin, at least half of) the
+ *                                       rank's /ranks/busy_seconds
  * Exit 0 when the assertion holds, 1 (with a message) when not, 2 on usage. */
 #include <hdf5.h>
 
@@ -219,6 +225,48 @@ static int cmd_done(const char *path)
     return 0;
 }
 
+static int cmd_seconds(const char *path, double sleep_us)
+{
+    hid_t f = open_file(path);
+    uint8_t *st;
+    float *sec;
+    int32_t *rk;
+    double *busy;
+    size_t n = read_all(f, "/tasks/status", H5T_NATIVE_UINT8, 1, (void **)&st, NULL);
+    read_all(f, "/tasks/seconds", H5T_NATIVE_FLOAT, 4, (void **)&sec, NULL);
+    read_all(f, "/tasks/rank", H5T_NATIVE_INT32, 4, (void **)&rk, NULL);
+    size_t nr = read_all(f, "/ranks/busy_seconds", H5T_NATIVE_DOUBLE, 8, (void **)&busy, NULL);
+    double *sum = calloc(nr + 1, sizeof *sum);
+    int bad = 0;
+    for (size_t i = 0; i < n && !bad; i++) {
+        if (st[i] != 1)
+            continue;
+        double want = 1e-6 * sleep_us * (double)(i % 7);
+        if (!(sec[i] >= 0.0f) || sec[i] > 1e6f || rk[i] < 0 || (size_t)rk[i] >= nr) {
+            fprintf(stderr, "h5check: task %zu: seconds %g, rank %d\n", i, sec[i], rk[i]);
+            bad = 1;
+        } else if (sec[i] < 0.95 * want || sec[i] > want + 2.0) {
+            fprintf(stderr, "h5check: task %zu took %g s, but spins %g s\n", i, sec[i], want);
+            bad = 1;
+        } else {
+            sum[rk[i]] += sec[i];
+        }
+    }
+    for (size_t r = 0; r < nr && !bad; r++)
+        if (sum[r] > busy[r] * 1.001 + 1e-4 || (sleep_us > 0 && sum[r] < 0.5 * busy[r])) {
+            fprintf(stderr, "h5check: rank %zu: tasks' seconds add up to %g s, busy %g s\n",
+                    r, sum[r], busy[r]);
+            bad = 1;
+        }
+    free(sum);
+    free(st);
+    free(sec);
+    free(rk);
+    free(busy);
+    H5Fclose(f);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -230,6 +278,8 @@ int main(int argc, char **argv)
         return cmd_failures(argv[2], strtoull(argv[3], NULL, 10), atoi(argv[4]));
     if (argc == 4 && !strcmp(argv[1], "subset"))
         return cmd_subset(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "seconds"))
+        return cmd_seconds(argv[2], atof(argv[3]));
     if (argc == 3 && !strcmp(argv[1], "done"))
         return cmd_done(argv[2]);
     if (argc == 4 && !strcmp(argv[1], "varied"))

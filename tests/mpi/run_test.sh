@@ -90,6 +90,18 @@ once)
     "$check" ranks "$work/out.h5" "$np" || fail "rank columns inconsistent"
     ;;
 
+timing)
+    # /tasks/seconds: tasks spinning (i % 7) ms are timed one by one (at
+    # least their spin, adding up to the ranks' busy time); tasks of a few
+    # nanoseconds are timed in blocks, and still add up.
+    write_config "$work/c.ini" 120 "sleep_us = 1000"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/slow.h5" -q
+    "$check" seconds "$work/slow.h5" 1000 || fail "per-task seconds wrong for spinning tasks"
+    write_config "$work/c.ini" 200000
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/fast.h5" -q
+    "$check" seconds "$work/fast.h5" 0 || fail "per-task seconds wrong for short tasks"
+    ;;
+
 failures)
     # Failing tasks are recorded, the run goes on, the exit status is 1.
     write_config "$work/c.ini" 500 "fail_every = 9"

@@ -21,7 +21,8 @@
 typedef struct shoal_pool shoal_pool;
 
 /* Run tasks [start, start+count). Call shoal_pool_yield(pool, now) after each
- * task (now = shoal_now()). Return 0, or a negative SHOAL_E* code if this rank
+ * task (now = shoal_now()), or whenever the time it returned has passed.
+ * Return 0, or a negative SHOAL_E* code if this rank
  * cannot go on (the pool then stops handing out work everywhere). */
 typedef int shoal_range_fn(void *arg, shoal_pool *pool, uint64_t start,
                            uint64_t count);
@@ -57,8 +58,11 @@ SHOAL_API int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
                              shoal_pool_stats *stats);
 
 /* Let the master serve requests; cheap (a compare) on workers and when the
- * last service was less than ~20 us ago. */
-SHOAL_API void shoal_pool_yield(shoal_pool *pool, double now);
+ * last service was less than ~20 us ago. Returns the seconds the caller may
+ * run before it needs to call again: HUGE_VAL on workers, on a single rank
+ * and once every worker has left, so a range function may skip the calls
+ * until that much time has passed. */
+SHOAL_API double shoal_pool_yield(shoal_pool *pool, double now);
 
 /* Monotonic time in seconds. */
 SHOAL_API double shoal_now(void);
