@@ -26,6 +26,10 @@
 # round from that round's pair: 100 * (serial rate / Shoal rate - 1);
 # ns_per_draw (lower) for draws_G.
 #
+# Instruction counts (valgrind's callgrind, when installed), which do not
+# vary from run to run as wall-clock rounds do: case instr_philox4x32, see
+# below.
+#
 # Sizes (full / --quick): TASKS = 100 / 20 tasks of SAMPLES = 10^6 points
 # (some tens of ms per task with Philox).
 # REPS: env BENCH_REPS (default 5; --quick: 2).
@@ -220,6 +224,51 @@ for ((rep = 1; rep <= REPS; rep++)); do
     done
     for gen in "${GENS[@]}"; do run_draws "$gen" "$rep"; done
 done
+
+# ---- instruction counts --------------------------------------------------------
+# Wall-clock rounds on a shared machine spread by several percent, more than
+# the 2% target; instruction counts (valgrind's callgrind) repeat exactly.
+# One run of mc_pi at 1 rank (a singleton, no mpirun), CG_TASKS x CG_SAMPLES
+# with Philox: instructions inside shoal_pool_run (tasks, keying, row
+# buffers, status marks, file writes) against those inside pi_task (the
+# science, generator calls included). Metrics (case instr_philox4x32):
+# pool_instructions, task_instructions, and overhead_instr_percent =
+# 100 * (pool / task - 1).
+CG_TASKS=20
+CG_SAMPLES=200000
+CG_OUT="$BENCH_DIR/kernel.callgrind"
+if ! command -v valgrind >/dev/null || ! command -v callgrind_annotate >/dev/null; then
+    echo "b_$BENCH: valgrind not installed: no instruction counts" >&2
+else
+    echo "b_$BENCH: instruction counts (callgrind)" >&2
+    rm -f "$H5" "$H5.lock" "$CG_OUT"
+    if ! run_timed valgrind --tool=callgrind --callgrind-out-file="$CG_OUT" \
+        "$MCPI_BIN" configs/mc_pi.ini --set "run.tasks=$CG_TASKS" \
+        --set "mc_pi.samples=$CG_SAMPLES" --set "run.seed=$SEED" \
+        --set run.rng=philox4x32 --output "$H5" --force; then
+        fail "callgrind run of mc_pi"
+    else
+        cg_cmd="$RUN_CMD"
+        incl="$(callgrind_annotate --inclusive=yes "$CG_OUT" 2>/dev/null || true)"
+        pool="$(awk '/:shoal_pool_run / { gsub(",", "", $1); print $1; exit }' <<<"$incl")"
+        task="$(awk '/:pi_task / { gsub(",", "", $1); print $1; exit }' <<<"$incl")"
+        if [[ -z "$pool" || -z "$task" ]]; then
+            RUN_OUT="$incl"
+            fail "callgrind: no inclusive counts for shoal_pool_run and pi_task"
+        else
+            label="callgrind, mc_pi 1 rank, philox4x32, $CG_TASKS x $CG_SAMPLES samples"
+            emit instr_philox4x32 "$label: instructions in shoal_pool_run" 1 1 \
+                pool_instructions instructions "$pool" lower "$cg_cmd"
+            emit instr_philox4x32 "$label: instructions in the task function" 1 1 \
+                task_instructions instructions "$task" lower "$cg_cmd"
+            emit instr_philox4x32 "$label: 100 * (pool / task - 1)" 1 1 \
+                overhead_instr_percent % \
+                "$(awk -v p="$pool" -v t="$task" 'BEGIN { printf "%.4f", 100 * (p / t - 1) }')" \
+                lower "$cg_cmd"
+        fi
+    fi
+    rm -f "$H5" "$H5.lock"
+fi
 
 # ---- summary -----------------------------------------------------------------
 
