@@ -22,6 +22,14 @@ typedef struct {
 #define SHOAL__TIME_FINE_SECONDS 1e-6
 #define SHOAL__TIME_BLOCK 16
 
+/* Where a task's output field goes: row k of the field is at
+ * base + k * stride. */
+typedef struct {
+    char *base;
+    uint64_t stride;
+    shoal_type type;
+} shoal__out;
+
 typedef struct {
     const shoal_app *app;
     shoal_store *store;
@@ -46,6 +54,8 @@ typedef struct {
     uint64_t max_rows;   /* rows the buffers hold */
     void **bufs;         /* per output field: max_rows * width elements */
     uint64_t *width;
+    shoal__out *out;     /* per output field, for the task API */
+    size_t nout;
     uint8_t *status;
     int32_t *rankcol;
     float *seconds;

@@ -47,6 +47,7 @@ void shoal__runner_free(shoal__runner *r)
         for (size_t i = 0; i < r->app->noutputs; i++)
             free(r->bufs[i]);
     free(r->bufs);
+    free(r->out);
     free(r->width);
     free(r->status);
     free(r->rankcol);
@@ -122,11 +123,17 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
             bad = r->pbufs[d] == NULL;
         }
     }
+    r->out = calloc(app->noutputs + 1, sizeof *r->out);
+    bad = bad || r->out == NULL;
     for (size_t i = 0; i < app->noutputs && !bad; i++) {
         r->width[i] = shoal_field_width(&app->outputs[i]);
         r->bufs[i] = malloc(n * r->width[i] * 8);
         bad = r->bufs[i] == NULL;
+        if (!bad)
+            r->out[i] = (shoal__out){(char *)r->bufs[i], r->width[i] * 8,
+                                     app->outputs[i].type};
     }
+    r->nout = app->noutputs;
     if (bad) {
         shoal__runner_free(r);
         return SHOAL_ERROR(SHOAL_ENOMEM,
@@ -225,6 +232,10 @@ static void set_scan_values(shoal__runner *r, uint64_t index, uint64_t k)
 
 /* Run task t->index into row k, retrying as configured, and record its
  * status, error and attempts. */
+/* Run task t->index into row k, retrying as configured. The range's status,
+ * error and attempts rows start as "done, 0, 1": only a task that fails or
+ * retries writes them. t->fail_code and t->fail_msg are clear on entry and
+ * are left clear. */
 static inline void run_task(shoal__runner *r, shoal_task *t, uint64_t k)
 {
     const shoal_app *app = r->app;
@@ -237,26 +248,25 @@ static inline void run_task(shoal__runner *r, shoal_task *t, uint64_t k)
      * transient one recovers with the result it would have had. */
     for (;;) {
         t->rng_ready = 0;
-        t->fail_code = 0;
-        t->fail_msg[0] = '\0';
         t->attempt = ++attempt;
         shoal__crash_task(t->index);
         rc = app->run(t, app->ctx);
-        shoal__crash_task(UINT64_MAX);
         if ((rc == 0 && t->fail_code == 0) || attempt > r->retries)
             break;
+        t->fail_code = 0;
+        t->fail_msg[0] = '\0';
         prefill(r, k, 1);
     }
-    r->attempts[k] = (uint8_t)(attempt < 255 ? attempt : 255);
-    if (rc == 0 && t->fail_code == 0) {
-        r->status[k] = SHOAL_STATUS_DONE;
-        r->error[k] = 0;
-        r->done++;
-    } else {
+    if (attempt != 1)
+        r->attempts[k] = (uint8_t)(attempt < 255 ? attempt : 255);
+    if (rc != 0 || t->fail_code != 0) {
+        shoal__crash_task(UINT64_MAX);
         int code = t->fail_code ? t->fail_code : rc;
         r->status[k] = SHOAL_STATUS_FAILED;
         r->error[k] = code;
         note_failure(r, t, code, attempt);
+        t->fail_code = 0;
+        t->fail_msg[0] = '\0';
     }
 }
 
@@ -274,6 +284,10 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     if (mrc < 0)
         return mrc;
     prefill(r, 0, count);
+    memset(r->status, SHOAL_STATUS_DONE, (size_t)count);
+    memset(r->error, 0, (size_t)count * sizeof *r->error);
+    memset(r->attempts, 1, (size_t)count);
+    const uint64_t failed_before = r->failed;
     /* Per-task times in counter ticks (ticks.h), converted to seconds at
      * the end of the range from its clock_gettime duration. Tasks are
      * timed one by one, except that while they take under
@@ -320,6 +334,9 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
             }
         }
         before = after;
+        /* Between tasks the crash handler blames no task (the task
+         * index is set before each task, cleared here, per block). */
+        shoal__crash_task(UINT64_MAX);
         if (after >= poll_at) {
             double wait = shoal_pool_yield(pool, shoal_now());
             poll_at = wait >= 1.0 ? UINT64_MAX
@@ -328,6 +345,7 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     }
     r->time_block = block;
     r->time_shorts = shorts;
+    r->done += count - (r->failed - failed_before);
     const double wall = shoal_now() - wall0;
     const uint64_t ticks = before > tick0 ? before - tick0 : 0;
     const float scale = ticks > 0 ? (float)(wall / (double)ticks) : 0.0f;
@@ -427,34 +445,48 @@ const char *shoal_param_string(shoal_task *t, const char *name)
     return p->s;
 }
 
-static void *out_row(shoal_task *t, int field, shoal_type type)
+/* The task API's checks fail here: a field that does not exist, or one of
+ * the other type. Records the failure; returns NULL. */
+static void *out_row_fail(shoal_task *t, int field, shoal_type type)
 {
     const shoal_app *app = t->run->app;
     if (field < 0 || (size_t)field >= app->noutputs) {
         shoal_task_fail(t, SHOAL_EINVAL, "output field %d does not exist", field);
         return NULL;
     }
-    if (app->outputs[field].type != type) {
-        shoal_task_fail(t, SHOAL_ETYPE, "output field '%s' is not %s",
-                        app->outputs[field].name,
-                        type == SHOAL_INT64 ? "int64" : "float64");
-        return NULL;
-    }
-    return (char *)t->run->bufs[field] + t->slot * t->run->width[field] * 8;
+    shoal_task_fail(t, SHOAL_ETYPE, "output field '%s' is not %s",
+                    app->outputs[field].name,
+                    type == SHOAL_INT64 ? "int64" : "float64");
+    return NULL;
+}
+
+/* Row of `field` for the task, or NULL (and the task failed) when the field
+ * does not exist or has another type. Called for every output of every task:
+ * one compact table lookup. */
+static inline void *out_row(shoal_task *t, int field, shoal_type type)
+{
+    const shoal__runner *r = t->run;
+    if ((unsigned)field < r->nout && r->out[field].type == type)
+        return r->out[field].base + t->slot * r->out[field].stride;
+    return out_row_fail(t, field, type);
 }
 
 void shoal_set_int64(shoal_task *t, int field, int64_t v)
 {
-    int64_t *p = out_row(t, field, SHOAL_INT64);
-    if (p)
-        *p = v;
+    const shoal__runner *r = t->run;
+    if ((unsigned)field < r->nout && r->out[field].type == SHOAL_INT64)
+        *(int64_t *)(r->out[field].base + t->slot * r->out[field].stride) = v;
+    else
+        out_row_fail(t, field, SHOAL_INT64);
 }
 
 void shoal_set_double(shoal_task *t, int field, double v)
 {
-    double *p = out_row(t, field, SHOAL_FLOAT64);
-    if (p)
-        *p = v;
+    const shoal__runner *r = t->run;
+    if ((unsigned)field < r->nout && r->out[field].type == SHOAL_FLOAT64)
+        *(double *)(r->out[field].base + t->slot * r->out[field].stride) = v;
+    else
+        out_row_fail(t, field, SHOAL_FLOAT64);
 }
 
 int64_t *shoal_out_int64(shoal_task *t, int field)
