@@ -96,24 +96,27 @@ def fmt(x):
     return f"{x:.3g}"
 
 
-def median_of(s, bench, case_prefix, metric):
-    """Median of the first case whose id starts with case_prefix."""
+def median_of(s, bench, case_prefix, metric, stat="median"):
+    """Median (or stat: "max", "min") of the first case whose id starts
+    with case_prefix."""
     for (b, c, m), v in s.items():
         if b == bench and m == metric and c.startswith(case_prefix):
-            return v["median"], c
+            return v[stat], c
     return None, None
 
 
 # Targets of the suite: (description, function(summary) -> (measured text,
 # ok or None when not measured)). Ratios are between medians of one run.
-def ratio_target(desc, bench, num, den, metric, want, inverse=False):
+def ratio_target(desc, bench, num, den, metric, want, inverse=False,
+                 stat="median"):
     def check(s):
-        a, ca = median_of(s, bench, num, metric)
-        b, cb = median_of(s, bench, den, metric)
+        a, ca = median_of(s, bench, num, metric, stat)
+        b, cb = median_of(s, bench, den, metric, stat)
         if a is None or b is None or b == 0:
             return "not measured", None
         r = a / b
-        return f"{r:.3g}x ({fmt(a)} / {fmt(b)}; {ca} vs {cb})", r >= want
+        what = "" if stat == "median" else f"{stat} of reps: "
+        return f"{r:.3g}x ({what}{fmt(a)} / {fmt(b)}; {ca} vs {cb})", r >= want
     return desc, check
 
 

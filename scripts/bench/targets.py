@@ -22,8 +22,11 @@ def targets(ratio, value):
               "idle", "tail_n2", "idle_cpu_fraction", "<=", 0.02),
         value("idle: a scheduling-only master uses <= 2% of a core",
               "idle", "sched_n2", "master_cpu_fraction", "<=", 0.02),
-        value("output: >= 80% of dd's bandwidth to the same directory",
+        value("output: >= 80% of dd's bandwidth to the same directory (median of per-rep ratios)",
               "bandwidth", "shoal", "percent_of_dd", ">=", 80, "%"),
+        ratio("output: >= 80% of dd's bandwidth, best rep against best rep "
+              "(single writes here swing up to 5x with the machine's state)",
+              "bandwidth", "shoal", "dd", "mb_per_s", 0.8, stat="max"),
         value("memory: master RSS <= 64 MiB at 10^8 tasks",
               "memory", "n=1e8 master", "max_rss_mib", "<=", 64, "MiB"),
         value("kernel: framework overhead <= 2% against the serial loop (Philox), wall clock",
