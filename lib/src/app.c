@@ -20,6 +20,7 @@
 #include "crash.h"
 #include "lock.h"
 #include "runner.h"
+#include "sched.h"
 
 #include <gsl/gsl_errno.h>
 #include "signals.h"
@@ -89,7 +90,7 @@ static const struct {
     {"output", "<app>.h5", "result file (HDF5); never replaced without --force"},
     {"rng", "philox4x32", "generator: philox4x32, or a GSL name (mt19937, ...)"},
     {"target_range_seconds", "0.05", "longest wanted run time of one range of tasks"},
-    {"max_range_tasks", "65536", "most tasks in one range (also bounded by 2 MiB of rows)"},
+    {"max_range_tasks", "262144", "most tasks in one range (also bounded by 2 MiB of rows)"},
     {"master_works", "true", "rank 0 runs tasks between scheduling duties"},
     {"retries", "0", "extra attempts of a failing task, same random stream (0..254)"},
     {"grace_seconds", "30", "after SIGTERM/SIGINT/SIGUSR1, time to finish running tasks"},
@@ -351,7 +352,7 @@ static int read_settings(shoal_config *cfg, const shoal_app *app,
         rc = SHOAL_ECONFIG;
     KEEP(shoal_config_get_double(cfg, "run", "target_range_seconds", 0, 0.05,
                                  1e-6, 3600, &rs->target_range_seconds));
-    KEEP(shoal_config_get_u64(cfg, "run", "max_range_tasks", 0, 65536, 1,
+    KEEP(shoal_config_get_u64(cfg, "run", "max_range_tasks", 0, SHOAL__SCHED_MAX_TASKS, 1,
                               (uint64_t)1 << 30, &rs->max_range_tasks));
     KEEP(shoal_config_get_bool(cfg, "run", "master_works", 0, 1,
                                &rs->master_works));

@@ -15,7 +15,7 @@ void shoal__sched_init(shoal__sched *s, uint64_t ntasks, int nranks,
     s->nlist = s->cur = 0;
     s->nranks = nranks > 0 ? nranks : 1;
     s->target_seconds = target_seconds > 0 ? target_seconds : 0.05;
-    s->max_tasks = max_tasks > 0 ? max_tasks : 65536;
+    s->max_tasks = max_tasks > 0 ? max_tasks : SHOAL__SCHED_MAX_TASKS;
     s->first_tasks = first_tasks > 0 ? first_tasks : 1;
     s->timed_tasks = 0;
     s->timed_seconds = 0;

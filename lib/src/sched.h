@@ -20,6 +20,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Default max_tasks. Each range costs its rank some 70 us outside the tasks
+ * (status marks, one HDF5 write per column): at 2 ranks of empty tasks,
+ * ranges of 4096 / 16384 / 65536 / 95000 tasks gave 6.3 / 9.3 / 12.3 /
+ * 12.8e7 tasks/s. The 2 MiB bound on a rank's row buffers (app.c) caps it
+ * further for wide rows. */
+#define SHOAL__SCHED_MAX_TASKS 262144
+
 typedef struct {
     uint64_t ntasks;        /* tasks to hand out in all */
     uint64_t handed;        /* tasks handed out so far */

@@ -15,14 +15,19 @@
 #             no fsync, like Shoal itself
 #   dd        dd if=/dev/zero bs=1M count=N, no fsync (the page cache, as
 #             Shoal): dd's own byte count and time
-#   dd_sync   the same with conv=fdatasync: includes flushing to the disk
+#   dd2       two dd processes at once writing the two halves of one file
+#             (conv=notrunc, seek), timed from start to both finished: what
+#             the page cache gives two writers of one file, as Shoal's 2
+#             ranks are
+#   dd_sync   the same as dd with conv=fdatasync: includes flushing to the disk
 #   h5py      /usr/bin/python3 + h5py (serial HDF5), one process writing row
 #             by row (one 1 MiB row per simulated task, values computed with
 #             numpy) into a contiguous [N, 131072] float64 dataset; timed from
 #             the first row to the last (creation and closing not included)
 # Metrics: mb_per_s (MB = 10^6 bytes; higher) for every case, and
 # percent_of_dd (higher) = 100 x mb_per_s / dd's mb_per_s of the same
-# repetition, for shoal and h5py.
+# repetition, for shoal and h5py; percent_of_dd2, the same against dd2, for
+# shoal.
 # Environment: BENCH_REPS (default 7; --quick 2), BENCH_BANDWIDTH_TASKS (N,
 # default 500 = 500 MiB per case; --quick 200).
 # Why 500 MiB: on the 2-core VM this suite was written on, runs writing
@@ -179,6 +184,26 @@ run_dd() {
     VALUE="$(mbps "$bytes" "$secs")"
 }
 
+# Two dd processes at once writing the two halves of one file (as Shoal's
+# 2 ranks write into one file): what the page cache gives two writers of
+# one file. Timed from starting both to both having finished.
+run_dd2() {
+    local half=$((NTASKS / 2)) t0 t1 rc=0
+    local -a a=(dd if=/dev/zero "of=$DIR/dd2.bin" bs=1M "count=$half" conv=notrunc)
+    local -a b=(dd if=/dev/zero "of=$DIR/dd2.bin" bs=1M "seek=$half"
+                "count=$((NTASKS - half))" conv=notrunc)
+    CMD="${a[*]} & ${b[*]}; wait"
+    t0="$EPOCHREALTIME"
+    "${a[@]}" 2>/dev/null &
+    local pid=$!
+    "${b[@]}" 2>/dev/null || rc=$?
+    wait "$pid" || rc=$?
+    t1="$EPOCHREALTIME"
+    rm -f "$DIR/dd2.bin"
+    [[ $rc -eq 0 ]] || return 1
+    VALUE="$(mbps "$BYTES" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')")"
+}
+
 run_h5py() {
     local out rc=0
     local -a cmd=("$PY" "$HELPER" h5py "$DIR/h5py.h5" "$NTASKS")
@@ -189,14 +214,15 @@ run_h5py() {
     VALUE="$("$PY" -c 'import json, sys; r = json.loads(sys.argv[1]); print("%.6g" % (r["bytes"] / 1e6 / r["seconds"]))' "$out")"
 }
 
-cases=(shoal dd dd_sync h5py)
+cases=(shoal dd dd2 dd_sync h5py)
 declare -A LABEL=(
     [shoal]="Shoal, $NP ranks, bench_big (no fsync)"
     [dd]="dd if=/dev/zero bs=1M, no fsync"
+    [dd2]="two dd at once writing the two halves of one file, no fsync"
     [dd_sync]="dd if=/dev/zero bs=1M conv=fdatasync"
     [h5py]="h5py, 1 process, row by row into a contiguous dataset (no fsync)"
 )
-declare -A RANKS=([shoal]=$NP [dd]="" [dd_sync]="" [h5py]=1)
+declare -A RANKS=([shoal]=$NP [dd]="" [dd2]=2 [dd_sync]="" [h5py]=1)
 
 echo "b_bandwidth: $REPS reps x (${cases[*]}), $NTASKS x 1 MiB = $((BYTES / 1048576)) MiB each," \
     "$((free_kib / 1048576)) GiB free in $DIR"
@@ -210,6 +236,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
         case "$c" in
             shoal) run_shoal || rc=$? ;;
             dd) run_dd || rc=$? ;;
+            dd2) run_dd2 || rc=$? ;;
             dd_sync) run_dd conv=fdatasync || rc=$? ;;
             h5py) run_h5py || rc=$? ;;
         esac
@@ -230,6 +257,11 @@ for ((rep = 1; rep <= REPS; rep++)); do
                 "$(awk -v a="${got[$c]}" -v b="${got[dd]}" 'BEGIN { printf "%.6g", 100 * a / b }')" \
                 "${cmds[$c]}"
         done
+    fi
+    if [[ -n "${got[dd2]:-}" && -n "${got[shoal]:-}" ]]; then
+        emit shoal "${LABEL[shoal]}" "$NP" "$rep" percent_of_dd2 "%" \
+            "$(awk -v a="${got[shoal]}" -v b="${got[dd2]}" 'BEGIN { printf "%.6g", 100 * a / b }')" \
+            "${cmds[shoal]}"
     fi
     unset got cmds
 done

@@ -69,7 +69,7 @@ static void check_cover(uint64_t ntasks, int nranks, double per_task,
         ck_assert_uint_eq(ranges, 0);
     else
         ck_assert_uint_ge(ranges, 1);
-    ck_assert_uint_le(max_len, max_tasks ? max_tasks : 65536);
+    ck_assert_uint_le(max_len, max_tasks ? max_tasks : SHOAL__SCHED_MAX_TASKS);
     free(seen);
 }
 
@@ -213,7 +213,7 @@ END_TEST
 
 START_TEST(test_default_target_and_max)
 {
-    /* target 0 -> 0.05 s; max 0 -> 65536. */
+    /* target 0 -> 0.05 s; max 0 -> SHOAL__SCHED_MAX_TASKS (262144). */
     shoal__sched s;
     uint64_t start, len;
     shoal__sched_init(&s, 100000, 1, 0.0, 0, 100);
@@ -226,7 +226,7 @@ START_TEST(test_default_target_and_max)
     shoal__sched_init(&s, UINT64_C(1) << 40, 1, -1.0, 0, 1);
     shoal__sched_next(&s, &start);
     shoal__sched_report(&s, 1, 0.0);
-    ck_assert_uint_eq(shoal__sched_next(&s, &start), 65536);
+    ck_assert_uint_eq(shoal__sched_next(&s, &start), 262144);
 }
 END_TEST
 
@@ -423,7 +423,7 @@ START_TEST(test_huge_timed)
     shoal__sched_init(&s, n, 3, 0.05, 0, 0);
     ck_assert_uint_eq(shoal__sched_next(&s, &start), 1);
     shoal__sched_report(&s, 1, 2.385e-9);
-    ck_assert_uint_eq(shoal__sched_next(&s, &start), 65536);
+    ck_assert_uint_eq(shoal__sched_next(&s, &start), SHOAL__SCHED_MAX_TASKS);
 
     /* No cap: the time bound decides, far below remaining, no overflow. */
     shoal__sched_init(&s, n, 3, 0.05, UINT64_MAX, 1);

@@ -30,7 +30,7 @@ typedef int shoal_range_fn(void *arg, shoal_pool *pool, uint64_t start,
 typedef struct {
     uint64_t ntasks;             /* tasks 0..ntasks-1 */
     double target_range_seconds; /* upper bound of a range's run time (0: 0.05 s) */
-    uint64_t max_range_tasks;    /* cap on a range's length (0: 65536) */
+    uint64_t max_range_tasks;    /* cap on a range's length (0: 262144) */
     uint64_t first_range_tasks;  /* length before any timing is known (0: 1) */
     int master_idle;             /* 1: rank 0 only schedules (default 0: it also works) */
     /* Optional, read on rank 0 only: run just these ranges {start, count}
