@@ -1,5 +1,6 @@
 /* app.c: shoal_main, the turnkey driver.
  *
+ * --help and --version are answered before MPI_Init, without MPI.
  * Order of a run: MPI_Init; every rank parses the command line (mpirun hands
  * all ranks the same argv) but only rank 0 speaks; rank 0 reads the config
  * file and broadcasts its text; every rank parses the same text, so every
@@ -463,6 +464,51 @@ static void silent_handler(const char *reason, const char *file, int line,
     (void)code;
 }
 
+/* The rank the MPI launcher gave this process, read from its environment
+ * before MPI_Init (Open MPI, PMIx, PMI, SLURM's srun); 0 when there is
+ * none, as for a command typed at a shell. */
+static int launcher_rank(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK",
+                                       "PMI_RANK", "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return atoi(v);
+    }
+    return 0;
+}
+
+/* --help and --version need no MPI, so they are answered before MPI_Init:
+ * they then work where MPI cannot start (a login node without a launcher)
+ * and return at once. Under a launcher only its rank 0 prints. Returns the
+ * exit status, or -1 when the command line asks for anything else (or is
+ * wrong: the run reports that after MPI_Init, from rank 0 alone). */
+static int answer_without_mpi(const shoal_app *app, int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    c.sets = calloc((size_t)argc + 1, sizeof *c.sets);
+    if (!c.sets)
+        return -1;
+    shoal_error_handler *prev = shoal_set_error_handler(silent_handler);
+    int rc = check_app(app);
+    if (rc == 0)
+        rc = parse_cli(argc, argv, &c);
+    shoal_set_error_handler(prev);
+    free(c.sets);
+    if (rc != 0 || !(c.help || c.version))
+        return -1;
+    if (launcher_rank() == 0) {
+        if (c.help)
+            print_help(app, stdout);
+        else
+            printf("%s (shoal %s)\n", app->name, SHOAL_VERSION_STRING);
+        fflush(stdout);
+    }
+    return SHOAL_EXIT_OK;
+}
+
 /* Rank 0 reads the file; every rank gets (rc, text). */
 static int share_config_text(MPI_Comm comm, int rank, const char *path,
                              char **text, size_t *len)
@@ -740,8 +786,12 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
 {
     int initialized = 0;
     MPI_Initialized(&initialized);
-    if (!initialized)
+    if (!initialized) {
+        int early = answer_without_mpi(app, argc, argv);
+        if (early >= 0)
+            return early;
         MPI_Init(&argc, &argv);
+    }
     MPI_Comm comm;
     MPI_Comm_dup(MPI_COMM_WORLD, &comm);
     int rank, nranks;

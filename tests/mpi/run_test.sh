@@ -530,6 +530,18 @@ help)
     grep -q "tasks" "$work/help.txt" || fail "[run] keys missing from --help"
     expect_rc 0 "$app" --version >"$work/version.txt"
     grep -q "shoal" "$work/version.txt" || fail "no version"
+    # Under a launcher only rank 0 prints, whatever the rank count.
+    expect_rc 0 mpirun_n 3 "$app" --help >"$work/help3.txt"
+    [[ $(grep -c "Usage: test_app" "$work/help3.txt") -eq 1 ]] ||
+        fail "--help under mpirun -n 3 printed $(grep -c "Usage: test_app" "$work/help3.txt") usage lines, expected 1"
+    expect_rc 0 mpirun_n 3 "$app" --version >"$work/version3.txt"
+    [[ $(wc -l <"$work/version3.txt") -eq 1 ]] || fail "--version under mpirun -n 3 printed $(wc -l <"$work/version3.txt") lines"
+    # A wrong command line next to --help is still reported, once.
+    mpirun_n 2 "$app" --help --bogus >"$work/bad.txt" 2>&1
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "--help --bogus: exit $rc, expected 2"
+    [[ $(grep -c "unknown option '--bogus'" "$work/bad.txt") -eq 1 ]] ||
+        fail "--help --bogus: error not printed once: $(cat "$work/bad.txt")"
     ;;
 
 h5py)
