@@ -78,7 +78,6 @@ void shoal__crash_restore(void)
     shoal__crash_current = UINT64_MAX;
 }
 
-
 static int by_value(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

@@ -52,9 +52,8 @@ typedef struct {
     shoal_store_failure log[SHOAL_FAILURE_SLOTS]; /* first failures */
     size_t nlog;
     uint64_t max_rows;   /* rows the buffers hold */
-    void **bufs;         /* per output field: max_rows * width elements */
-    uint64_t *width;
-    shoal__out *out;     /* per output field, for the task API */
+    void **bufs;         /* per output field: max_rows rows (for the store) */
+    shoal__out *out;     /* per output field: its rows, stride and type */
     size_t nout;
     uint8_t *status;
     int32_t *rankcol;

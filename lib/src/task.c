@@ -48,7 +48,6 @@ void shoal__runner_free(shoal__runner *r)
             free(r->bufs[i]);
     free(r->bufs);
     free(r->out);
-    free(r->width);
     free(r->status);
     free(r->rankcol);
     free(r->seconds);
@@ -90,14 +89,13 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
         memcpy(r->params, params, nparams * sizeof *params);
     size_t n = (size_t)max_rows;
     r->bufs = calloc(app->noutputs + 1, sizeof *r->bufs);
-    r->width = calloc(app->noutputs + 1, sizeof *r->width);
     r->status = malloc(n);
     r->rankcol = malloc(n * sizeof *r->rankcol);
     r->seconds = malloc(n * sizeof *r->seconds);
     r->error = malloc(n * sizeof *r->error);
     r->attempts = malloc(n);
     r->rng = gsl_rng_alloc(rng_type);
-    int bad = !r->bufs || !r->width || !r->status || !r->rankcol ||
+    int bad = !r->bufs || !r->status || !r->rankcol ||
               !r->seconds || !r->error || !r->rng || !r->params ||
               !r->attempts;
     if (!bad && scan) {
@@ -126,11 +124,11 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
     r->out = calloc(app->noutputs + 1, sizeof *r->out);
     bad = bad || r->out == NULL;
     for (size_t i = 0; i < app->noutputs && !bad; i++) {
-        r->width[i] = shoal_field_width(&app->outputs[i]);
-        r->bufs[i] = malloc(n * r->width[i] * 8);
+        uint64_t stride = 8 * shoal_field_width(&app->outputs[i]);
+        r->bufs[i] = malloc(n * stride);
         bad = r->bufs[i] == NULL;
         if (!bad)
-            r->out[i] = (shoal__out){(char *)r->bufs[i], r->width[i] * 8,
+            r->out[i] = (shoal__out){(char *)r->bufs[i], stride,
                                      app->outputs[i].type};
     }
     r->nout = app->noutputs;
@@ -161,7 +159,7 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
 static void prefill(shoal__runner *r, uint64_t first, uint64_t count)
 {
     for (size_t i = 0; i < r->app->noutputs; i++) {
-        uint64_t w = r->width[i], n = count * w;
+        uint64_t w = r->out[i].stride / 8, n = count * w;
         if (r->app->outputs[i].type == SHOAL_INT64) {
             memset((int64_t *)r->bufs[i] + first * w, 0, (size_t)n * 8);
         } else {
@@ -230,8 +228,6 @@ static void set_scan_values(shoal__runner *r, uint64_t index, uint64_t k)
     }
 }
 
-/* Run task t->index into row k, retrying as configured, and record its
- * status, error and attempts. */
 /* Run task t->index into row k, retrying as configured. The range's status,
  * error and attempts rows start as "done, 0, 1": only a task that fails or
  * retries writes them. t->fail_code and t->fail_msg are clear on entry and
@@ -473,20 +469,16 @@ static inline void *out_row(shoal_task *t, int field, shoal_type type)
 
 void shoal_set_int64(shoal_task *t, int field, int64_t v)
 {
-    const shoal__runner *r = t->run;
-    if ((unsigned)field < r->nout && r->out[field].type == SHOAL_INT64)
-        *(int64_t *)(r->out[field].base + t->slot * r->out[field].stride) = v;
-    else
-        out_row_fail(t, field, SHOAL_INT64);
+    int64_t *p = out_row(t, field, SHOAL_INT64);
+    if (p)
+        *p = v;
 }
 
 void shoal_set_double(shoal_task *t, int field, double v)
 {
-    const shoal__runner *r = t->run;
-    if ((unsigned)field < r->nout && r->out[field].type == SHOAL_FLOAT64)
-        *(double *)(r->out[field].base + t->slot * r->out[field].stride) = v;
-    else
-        out_row_fail(t, field, SHOAL_FLOAT64);
+    double *p = out_row(t, field, SHOAL_FLOAT64);
+    if (p)
+        *p = v;
 }
 
 int64_t *shoal_out_int64(shoal_task *t, int field)
