@@ -2,8 +2,9 @@
  * for summaries and analysis after a run. Reads are by row blocks, so
  * memory stays bounded whatever the task count. */
 #include <shoal/error.h>
-#include <shoal/store.h>
+#include <shoal/results.h>
 
+#include "failures.h"
 #include "h5util.h"
 
 #include <hdf5.h>
@@ -134,60 +135,16 @@ int shoal_results_read_failures(const shoal_results *r, shoal_store_failure *out
                                 size_t max, size_t *n)
 {
     *n = 0;
-    hid_t d = H5Dopen2(r->file, "failures/task", H5P_DEFAULT);
-    if (d < 0)
+    if (H5Lexists(r->file, "failures", H5P_DEFAULT) <= 0)
         return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no /failures", r->path);
-    hid_t fs = H5Dget_space(d);
-    hssize_t total = H5Sget_simple_extent_npoints(fs);
-    H5Sclose(fs);
-    H5Dclose(d);
-    size_t cap = total > 0 ? (size_t)total : 1;
-    int64_t *task = malloc(cap * sizeof *task);
-    int32_t *err = malloc(cap * sizeof *err), *att = malloc(cap * sizeof *att);
-    char *msg = malloc(cap * SHOAL_FAILURE_MSG);
-    shoal_store_failure *all = malloc(cap * sizeof *all);
-    int rc = task && err && att && msg && all ? 0 : SHOAL_ENOMEM;
-    hid_t mt = H5Tcopy(H5T_C_S1);
-    H5Tset_size(mt, SHOAL_FAILURE_MSG);
-    const struct {
-        const char *name;
-        hid_t type;
-        void *buf;
-    } cols[] = {{"failures/task", H5T_NATIVE_INT64, task},
-                {"failures/error", H5T_NATIVE_INT32, err},
-                {"failures/attempts", H5T_NATIVE_INT32, att},
-                {"failures/message", mt, msg}};
-    for (size_t c = 0; c < 4 && rc == 0 && total > 0; c++) {
-        hid_t ds = H5Dopen2(r->file, cols[c].name, H5P_DEFAULT);
-        if (ds < 0 || H5Dread(ds, cols[c].type, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                              cols[c].buf) < 0)
-            rc = SHOAL_ERROR(SHOAL_EHDF5, "reading %s from '%s' failed",
-                             cols[c].name, r->path);
-        if (ds >= 0)
-            H5Dclose(ds);
-    }
-    H5Tclose(mt);
+    shoal_store_failure *all = NULL;
     size_t used = 0;
-    for (hssize_t i = 0; rc == 0 && i < total; i++) {
-        if (task[i] < 0)
-            continue;
-        all[used].task = task[i];
-        all[used].error = err[i];
-        all[used].attempts = att[i];
-        memcpy(all[used].message, msg + (size_t)i * SHOAL_FAILURE_MSG,
-               SHOAL_FAILURE_MSG);
-        all[used].message[SHOAL_FAILURE_MSG - 1] = '\0';
-        used++;
-    }
-    if (rc == 0) {
+    int rc = shoal__failures_read(r->file, r->path, &all, &used);
+    if (rc == 0 && used > 0) {
         qsort(all, used, sizeof *all, by_task);
         *n = used < max ? used : max;
         memcpy(out, all, *n * sizeof *all);
     }
-    free(task);
-    free(err);
-    free(att);
-    free(msg);
     free(all);
     return rc;
 }

@@ -6,7 +6,7 @@
 #include <shoal/app.h>
 #include <shoal/pool.h>
 #include <shoal/scan.h>
-#include <shoal/store.h>
+#include "store.h"
 
 typedef struct {
     const char *name;

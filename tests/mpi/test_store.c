@@ -4,6 +4,8 @@
  * directory as output, rows out of range, unknown fields. */
 #include <shoal/shoal.h>
 
+#include "store.h" /* the writer API, internal to the library */
+
 #include <check.h>
 #include <hdf5.h>
 

@@ -21,7 +21,7 @@
 #define SHOAL_APP_H
 
 #include <shoal/export.h>
-#include <shoal/store.h>
+#include <shoal/results.h>
 #include <shoal/types.h>
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
@@ -35,16 +35,6 @@ enum {
 };
 
 typedef struct shoal_task shoal_task;
-
-/* One app parameter, read from the app's config section. */
-typedef struct {
-    const char *name;
-    shoal_type type;  /* SHOAL_INT64, SHOAL_FLOAT64 or SHOAL_STRING */
-    const char *dflt; /* default value as text; NULL: the key is required */
-    const char *doc;  /* one line for --help */
-    double min, max;  /* inclusive bounds, enforced when min < max */
-    const char *choices; /* strings: allowed values "a|b|c" (NULL: any) */
-} shoal_param;
 
 typedef struct {
     const char *name; /* app name: config section, default output <name>.h5 */

@@ -34,7 +34,6 @@
 #ifndef SHOAL_SCAN_H
 #define SHOAL_SCAN_H
 
-#include <shoal/app.h>
 #include <shoal/config.h>
 #include <shoal/export.h>
 #include <shoal/types.h>

@@ -11,7 +11,7 @@
 #include <shoal/config.h>
 #include <shoal/rng.h>
 #include <shoal/pool.h>
-#include <shoal/store.h>
+#include <shoal/results.h>
 #include <shoal/app.h>
 #include <shoal/scan.h>
 

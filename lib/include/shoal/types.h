@@ -1,4 +1,5 @@
-/* Output field and parameter declarations shared by the store and apps. */
+/* Output field and parameter declarations shared by the store, the scan and
+ * apps. */
 #ifndef SHOAL_TYPES_H
 #define SHOAL_TYPES_H
 
@@ -31,5 +32,15 @@ static inline uint64_t shoal_field_width(const shoal_field *f)
         w *= f->dims[d];
     return w;
 }
+
+/* One app parameter, read from the app's config section. */
+typedef struct {
+    const char *name;
+    shoal_type type;  /* SHOAL_INT64, SHOAL_FLOAT64 or SHOAL_STRING */
+    const char *dflt; /* default value as text; NULL: the key is required */
+    const char *doc;  /* one line for --help */
+    double min, max;  /* inclusive bounds, enforced when min < max */
+    const char *choices; /* strings: allowed values "a|b|c" (NULL: any) */
+} shoal_param;
 
 #endif

@@ -1,4 +1,5 @@
-/* The result file: one parallel HDF5 file shared by all ranks.
+/* store.h (internal): writing the result file, one parallel HDF5 file shared
+ * by all ranks. Readers use <shoal/results.h>.
  *
  * shoal_store_create is collective: it creates every dataset at its final
  * size (task index = outer dimension, contiguous, allocated at creation),
@@ -12,7 +13,8 @@
  * Layout:  /results/<field> [ntasks, dims...]
  *          /params/<name> [ntasks] (scanned parameters; constants are
  *          attributes of /params), /tasks/point, /tasks/replicate (scans)
- *          /tasks/status uint8 (0 pending, 1 done, 2 failed), /tasks/rank
+ *          /tasks/status uint8 (0 pending, 1 done, 2 failed, 3 running when
+ *          last written), /tasks/rank
  *          int32, /tasks/seconds float32, /tasks/error int32
  *          /tasks/attempts uint8 (runs of the task, retries included)
  *          /ranks/{host,tasks,busy_seconds,idle_seconds,cpu_seconds,
@@ -25,34 +27,16 @@
  *          rng, ntasks, nranks, hosts, started; at close: finished,
  *          state ("complete", "interrupted", "error"), wall_seconds,
  *          tasks_done, tasks_failed. */
-#ifndef SHOAL_STORE_H
-#define SHOAL_STORE_H
+#ifndef SHOAL__STORE_H
+#define SHOAL__STORE_H
 
 #include <shoal/export.h>
+#include <shoal/results.h>
 #include <shoal/types.h>
 #include <mpi.h>
 #include <stdint.h>
 
 typedef struct shoal_store shoal_store;
-
-enum {
-    SHOAL_STATUS_PENDING = 0,
-    SHOAL_STATUS_DONE = 1,
-    SHOAL_STATUS_FAILED = 2,
-    SHOAL_STATUS_RUNNING = 3 /* in a range that had started when the file was
-                                last written: the run died or was stopped */
-};
-
-#define SHOAL_FAILURE_SLOTS 64   /* failures kept with messages, per rank */
-#define SHOAL_FAILURE_MSG 128    /* bytes of a message, NUL included */
-
-typedef struct {
-    int64_t task;
-    int32_t error;
-    int32_t attempts;
-    char message[SHOAL_FAILURE_MSG];
-    int32_t rank;
-} shoal_store_failure;
 
 /* A per-task parameter column, /params/<name>. */
 typedef struct {
@@ -112,83 +96,46 @@ typedef struct {
 /* Collective. Refuses (SHOAL_EEXIST, on every rank) an existing path unless
  * spec->force; reports a missing or unwritable directory clearly. Only rank 0
  * reports collective failures. On success *out owns the open store. */
-SHOAL_API int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
+int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
                                  shoal_store **out);
 /* Collective. Reopen an existing file to finish its run (--resume). Refuses
  * with SHOAL_ECONFIG and the list of differences if spec->fingerprint does
  * not match the file's. /ranks is rebuilt for this run's ranks and /failures
  * keeps the entries of earlier runs. */
-SHOAL_API int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec,
+int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec,
                                shoal_store **out);
 /* Any single rank, independent: read /tasks/status in blocks and list the
  * ranges {start, count} of tasks whose status bit (1 << status) is in
  * `want`; *ranges is malloc'd (NULL when none). counts[status] gets the
  * number of tasks of each status 0..3. Memory: one entry per range. */
-SHOAL_API int shoal_store_scan_status(shoal_store *s, unsigned want,
+int shoal_store_scan_status(shoal_store *s, unsigned want,
                                       uint64_t (**ranges)[2], size_t *nranges,
                                       uint64_t counts[4]);
 /* Independent: read the status of rows [start, start+count). */
-SHOAL_API int shoal_store_read_status(shoal_store *s, uint64_t start,
+int shoal_store_read_status(shoal_store *s, uint64_t start,
                                       uint64_t count, uint8_t *buf);
 /* Independent: set the status of rows [start, start+count) to one value
  * (SHOAL_STATUS_RUNNING before a range starts). */
-SHOAL_API int shoal_store_mark(shoal_store *s, uint64_t start, uint64_t count,
+int shoal_store_mark(shoal_store *s, uint64_t start, uint64_t count,
                                uint8_t status);
 /* Independent: record tasks as failed with an error code (e.g. tasks that
  * crashed the worker too often). */
-SHOAL_API int shoal_store_fail_rows(shoal_store *s, uint64_t start,
+int shoal_store_fail_rows(shoal_store *s, uint64_t start,
                                     uint64_t count, int32_t error);
 
 /* Independent. Writes rows [start, start+count): results, then the task
  * columns. Safe to call from any rank at any time between create and close. */
-SHOAL_API int shoal_store_write_rows(shoal_store *s, uint64_t start,
+int shoal_store_write_rows(shoal_store *s, uint64_t start,
                                      uint64_t count,
                                      const shoal_store_rows *rows);
 /* Collective. Writes per-rank statistics, this rank's failure log (up to
  * SHOAL_FAILURE_SLOTS entries) and end attributes, and closes. done/failed
  * are the run's totals (identical on all ranks). Frees s even on failure. */
-SHOAL_API int shoal_store_close(shoal_store *s,
+int shoal_store_close(shoal_store *s,
                                 const shoal_store_rank_stats *mine,
                                 uint64_t done, uint64_t failed,
                                 double wall_seconds,
                                 const shoal_store_failure *log, size_t nlog,
                                 const char *state);
-
-/* ---- reading a finished file (serial, any single process) ---------------- */
-
-typedef struct shoal_results shoal_results;
-
-SHOAL_API int shoal_results_open(const char *path, shoal_results **out);
-SHOAL_API void shoal_results_close(shoal_results *r);
-SHOAL_API uint64_t shoal_results_ntasks(const shoal_results *r);
-/* Read rows [start, start+count) of /results/<field> (converted to the
- * requested type by HDF5) or of the status column. */
-SHOAL_API int shoal_results_read_int64(const shoal_results *r, const char *field,
-                                       uint64_t start, uint64_t count,
-                                       int64_t *buf);
-SHOAL_API int shoal_results_read_double(const shoal_results *r,
-                                        const char *field, uint64_t start,
-                                        uint64_t count, double *buf);
-SHOAL_API int shoal_results_read_status(const shoal_results *r, uint64_t start,
-                                        uint64_t count, uint8_t *buf);
-/* Rows [start, start+count) of any per-task dataset by path, e.g.
- * "params/T", "tasks/point", "tasks/seconds", "results/pi". */
-SHOAL_API int shoal_results_read_column_double(const shoal_results *r,
-                                               const char *path, uint64_t start,
-                                               uint64_t count, double *buf);
-SHOAL_API int shoal_results_read_column_int64(const shoal_results *r,
-                                              const char *path, uint64_t start,
-                                              uint64_t count, int64_t *buf);
-/* A numeric or string root attribute (seed, ntasks, app, state, ...):
- * numbers as double, strings copied into buf (NUL-terminated, cut to n). */
-SHOAL_API int shoal_results_attr_double(const shoal_results *r,
-                                        const char *name, double *out);
-SHOAL_API int shoal_results_attr_string(const shoal_results *r,
-                                        const char *name, char *buf, size_t n);
-/* Up to max entries of /failures, lowest task index first; *n gets the
- * number returned. */
-SHOAL_API int shoal_results_read_failures(const shoal_results *r,
-                                          shoal_store_failure *out, size_t max,
-                                          size_t *n);
 
 #endif
