@@ -1,4 +1,5 @@
-/* scan.c: the [scan] section (grammar in shoal/scan.h) and task -> values.
+/* scan.c: the [scan] and [sampling] sections (grammar in shoal/scan.h) and
+ * task -> values.
  *
  * A scan is a list of "axes" walked like nested loops (first axis slowest),
  * then replicates. An axis is either one parameter's value list (grid), all
@@ -33,6 +34,12 @@
 #define MAX_LHS_ENTRIES ((uint64_t)1 << 26) /* 256 MiB of permutations */
 #define SCAN_DOMAIN 0x5343414eull           /* "SCAN": key of random draws */
 #define LHS_DOMAIN 0x4c4853ull              /* "LHS": key of permutations */
+#define SAMPLING "sampling"                 /* section of the scan's options */
+
+/* The keys of [sampling]. Before they had a section of their own they were
+ * written in [scan], where they hid app parameters of the same name. */
+static const char *const option_keys[] = {"design", "samples", "replicates"};
+#define NOPTION_KEYS (sizeof option_keys / sizeof option_keys[0])
 
 typedef enum {
     GEN_LIST,
@@ -603,7 +610,15 @@ static const shoal_param *find_param(const shoal_param *params, size_t n, const 
     return NULL;
 }
 
-/* Read the option keys of [scan]; 1 if key is an option. */
+static int is_option_key(const char *key)
+{
+    for (size_t k = 0; k < NOPTION_KEYS; k++)
+        if (!strcmp(key, option_keys[k]))
+            return 1;
+    return 0;
+}
+
+/* Read one key of [sampling]; 1 if key is an option. */
 static int read_option(shoal_scan *s, const char *key, const char *value, const char *where,
                        int *rc, const char **design_where, const char **samples_where,
                        const char **replicates_where)
@@ -616,8 +631,8 @@ static int read_option(shoal_scan *s, const char *key, const char *value, const 
                 break;
         if (k == NDESIGNS)
             *rc = SHOAL_ERROR(SHOAL_ECONFIG,
-                              "%s: [scan] design = '%s' is unknown; use grid, zip, random, lhs, "
-                              "sobol or halton",
+                              "%s: [sampling] design = '%s' is unknown; use grid, zip, random, "
+                              "lhs, sobol or halton",
                               where, value);
         else
             s->design = designs[k].kind;
@@ -626,7 +641,7 @@ static int read_option(shoal_scan *s, const char *key, const char *value, const 
     }
     if (!strcmp(key, "samples") || !strcmp(key, "replicates")) {
         if (parse_num(value, strlen(value), &v) < 0 || !is_integral(v) || v < 1 || v > 1e15)
-            *rc = SHOAL_ERROR(SHOAL_ECONFIG, "%s: [scan] %s = '%s' must be a whole number >= 1",
+            *rc = SHOAL_ERROR(SHOAL_ECONFIG, "%s: [sampling] %s = '%s' must be a whole number >= 1",
                               where, key, value);
         else if (key[0] == 's') {
             s->samples = (uint64_t)v;
@@ -665,14 +680,14 @@ static int build_axes(shoal_scan *s, const char *design_where, const char *sampl
     }
     if (space_filling && s->nddims == 0)
         return SHOAL_ERROR(SHOAL_ECONFIG,
-                           "%s: [scan] design = %s needs at least one ranged or random "
+                           "%s: [sampling] design = %s needs at least one ranged or random "
                            "parameter (linspace, logspace, geomspace, range, uniform, ...)",
                            design_where, designs[s->design].name);
     for (size_t k = 0; k < NDESIGNS; k++)
         if (designs[k].kind == s->design && designs[k].max_dims &&
             s->nddims > designs[k].max_dims)
             return SHOAL_ERROR(SHOAL_ECONFIG,
-                               "%s: [scan] design = %s supports at most %zu dimensions; this "
+                               "%s: [sampling] design = %s supports at most %zu dimensions; this "
                                "scan has %zu",
                                design_where, designs[k].name, designs[k].max_dims, s->nddims);
 
@@ -696,19 +711,19 @@ static int build_axes(shoal_scan *s, const char *design_where, const char *sampl
         }
         if (!first && s->samples == 0)
             return SHOAL_ERROR(SHOAL_ECONFIG,
-                               "%s: [scan] random parameters need 'samples = N' (the "
-                               "number of points to draw)",
+                               "%s: [scan] random parameters need 'samples = N' in [sampling] "
+                               "(the number of points to draw)",
                                first_random(s));
         if (first && nrandom && s->samples && s->samples != n)
             return SHOAL_ERROR(SHOAL_ECONFIG,
-                               "%s: [scan] samples = %llu, but zipped lists have %llu values",
+                               "%s: [sampling] samples = %llu, but zipped lists have %llu values",
                                samples_where, (unsigned long long)s->samples,
                                (unsigned long long)n);
         if (!first)
             n = s->samples;
         else if (s->samples && !nrandom)
             return SHOAL_ERROR(SHOAL_ECONFIG,
-                               "%s: [scan] samples is for random parameters and designs; this "
+                               "%s: [sampling] samples is for random parameters and designs; this "
                                "zip has none",
                                samples_where);
         s->samples = n;
@@ -726,12 +741,14 @@ static int build_axes(shoal_scan *s, const char *design_where, const char *sampl
     int sample_axis = s->nddims > 0;
     if (sample_axis && s->samples == 0)
         return SHOAL_ERROR(SHOAL_ECONFIG,
-                           "%s: [scan] %s needs 'samples = N' (the number of points to draw)",
+                           "%s: [%s] %s needs 'samples = N' in [sampling] (the number of "
+                           "points to draw)",
                            space_filling ? design_where : first_random(s),
+                           space_filling ? SAMPLING : "scan",
                            space_filling ? "this design" : "random parameters");
     if (!sample_axis && s->samples)
         return SHOAL_ERROR(SHOAL_ECONFIG,
-                           "%s: [scan] samples is for random parameters and the random, lhs, "
+                           "%s: [sampling] samples is for random parameters and the random, lhs, "
                            "sobol and halton designs; a grid of lists has none",
                            samples_where);
     size_t naxes = 0;
@@ -755,7 +772,8 @@ static int build_axes(shoal_scan *s, const char *design_where, const char *sampl
         s->axis_size[s->naxes] = s->samples;
         s->axis_dim[s->naxes++] = -1;
         if (mul_points(&points, s->samples) < 0)
-            return SHOAL_ERROR(SHOAL_ECONFIG, "%s: [scan] more than 2^62 points", samples_where);
+            return SHOAL_ERROR(SHOAL_ECONFIG, "%s: [sampling] more than 2^62 points",
+                               samples_where);
     }
     (void)nlists;
     s->points = points;
@@ -780,8 +798,8 @@ static int init_design(shoal_scan *s, uint64_t seed, const char *design_where)
     if (s->design == DESIGN_LHS) {
         if (s->samples > UINT32_MAX || s->samples * s->nddims > MAX_LHS_ENTRIES)
             return SHOAL_ERROR(SHOAL_ECONFIG,
-                               "%s: [scan] lhs with %llu samples x %zu dimensions needs %llu MiB "
-                               "for its permutations (limit %llu MiB); use sobol, halton or "
+                               "%s: [sampling] lhs with %llu samples x %zu dimensions needs %llu "
+                               "MiB for its permutations (limit %llu MiB); use sobol, halton or "
                                "random for designs this large",
                                design_where, (unsigned long long)s->samples, s->nddims,
                                (unsigned long long)(s->samples * s->nddims * 4 >> 20),
@@ -842,6 +860,38 @@ static void describe(shoal_scan *s)
              s->replicates == 1 ? "" : "s");
 }
 
+/* A scan option left in [scan] by a config written before [sampling]
+ * existed (and not a parameter of this app): say where it goes now. */
+static int moved_option(const char *key, const char *value, const char *where)
+{
+    if (!strncmp(where, "--set ", 6))
+        return SHOAL_ERROR(SHOAL_ECONFIG,
+                           "%s: [scan] %s = %s: scan options now live in their own "
+                           "section; use --set %s.%s=%s",
+                           where, key, value, SAMPLING, key, value);
+    return SHOAL_ERROR(SHOAL_ECONFIG,
+                       "%s: [scan] %s = %s: scan options now live in their own section; "
+                       "move this line to [%s] (write `[%s]` then `%s = %s`)",
+                       where, key, value, SAMPLING, SAMPLING, key, value);
+}
+
+/* [sampling] only qualifies a [scan]; alone it is a mistake (options meant
+ * for a scan that is missing, or replicates meant as [run] tasks). */
+static int sampling_without_scan(shoal_config *cfg, const char *section)
+{
+    const char *where = shoal_config_source(cfg), *key, *value, *w;
+    /* Read them all, so that no "unknown key" follows this message. */
+    size_t n = shoal_config_section_size(cfg, SAMPLING);
+    for (size_t i = n; i-- > 0;)
+        if (shoal_config_section_entry(cfg, SAMPLING, i, &key, &value, &w) == 0)
+            where = w;
+    return SHOAL_ERROR(SHOAL_ECONFIG,
+                       "%s: [%s] sets the options of a scan, but there is no [%s] section; "
+                       "add [%s] with the parameters to scan (an empty [%s] runs one point "
+                       "`replicates` times), or remove [%s] and set [run] tasks = N",
+                       where, SAMPLING, section, section, section, SAMPLING);
+}
+
 int shoal_scan_create(shoal_config *cfg, const char *section, const shoal_param *params,
                       size_t nparams, uint64_t seed, shoal_scan **out)
 {
@@ -861,13 +911,17 @@ int shoal_scan_create(shoal_config *cfg, const char *section, const shoal_param 
     const char *design_where = source, *samples_where = source,
                *replicates_where = source;
     int rc = 0;
+    if (!shoal_config_has_section(cfg, section) && shoal_config_has_section(cfg, SAMPLING))
+        rc = sampling_without_scan(cfg, section);
+    /* [scan]: every key is a parameter of the app. */
     for (size_t i = 0; i < nentries && rc == 0; i++) {
         const char *key, *value, *where;
         shoal_config_section_entry(cfg, section, i, &key, &value, &where);
-        if (read_option(s, key, value, where, &rc, &design_where, &samples_where,
-                        &replicates_where))
-            continue;
         const shoal_param *p = find_param(params, nparams, key);
+        if (!p && is_option_key(key)) {
+            rc = moved_option(key, value, where);
+            break;
+        }
         if (!p) {
             char known[512] = "";
             size_t kl = 0;
@@ -876,7 +930,8 @@ int shoal_scan_create(shoal_config *cfg, const char *section, const shoal_param 
                                        params[k].name);
             rc = SHOAL_ERROR(SHOAL_ECONFIG,
                              "%s: [scan] '%s' is not a parameter of this app; its parameters: "
-                             "%s (options: design, samples, replicates)",
+                             "%s (the scan's options design, samples and replicates go in "
+                             "[sampling])",
                              where, key, kl ? known : "(none)");
             break;
         }
@@ -891,6 +946,22 @@ int shoal_scan_create(shoal_config *cfg, const char *section, const shoal_param 
         strcpy(d->where, where);
         d->type = p->type;
         rc = parse_dim(d, value);
+    }
+    /* [sampling]: the scan's options, and nothing else. */
+    size_t noptions = shoal_config_section_size(cfg, SAMPLING);
+    for (size_t i = 0; i < noptions && rc == 0; i++) {
+        const char *key, *value, *where;
+        shoal_config_section_entry(cfg, SAMPLING, i, &key, &value, &where);
+        if (read_option(s, key, value, where, &rc, &design_where, &samples_where,
+                        &replicates_where))
+            continue;
+        rc = SHOAL_ERROR(SHOAL_ECONFIG,
+                         "%s: unknown key '%s' in [sampling]; known keys: design, samples, "
+                         "replicates%s",
+                         where, key,
+                         find_param(params, nparams, key)
+                             ? " (it is a parameter of this app: scan it in [scan])"
+                             : "");
     }
     if (rc == 0)
         rc = build_axes(s, design_where, samples_where);
@@ -941,7 +1012,7 @@ int shoal_scan_create(shoal_config *cfg, const char *section, const shoal_param 
     }
     if (rc == 0 && s->points > MAX_POINTS / s->replicates)
         rc = SHOAL_ERROR(SHOAL_ECONFIG,
-                         "%s: [scan] %llu points x %llu replicates is more than 2^62 tasks",
+                         "%s: [sampling] %llu points x %llu replicates is more than 2^62 tasks",
                          replicates_where, (unsigned long long)s->points,
                          (unsigned long long)s->replicates);
     if (rc == 0) {

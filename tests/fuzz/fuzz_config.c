@@ -2,8 +2,9 @@
  *
  * Any bytes go to shoal_config_parse; a config that parses is read the way
  * shoal_main reads one (typed getters, an override, unknown-key check) and
- * its [scan] is built for a small parameter table and decoded for its first
- * tasks, with the invariants of the index mapping checked. Build and run:
+ * its [scan] (with [sampling]) is built for a small parameter table and
+ * decoded for its first tasks, with the invariants of the index mapping
+ * checked. Build and run:
  * scripts/fuzz.sh SECONDS. */
 #include <shoal/shoal.h>
 
@@ -80,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (scan) {
         abort();
     }
-    const char *sections[] = {"run", "app", "scan", NULL};
+    const char *sections[] = {"run", "app", "scan", "sampling", NULL};
     shoal_config_check_unused(cfg, sections);
     shoal_config_free(cfg);
     return 0;

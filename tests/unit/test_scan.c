@@ -10,8 +10,8 @@
  *  - grammar: number and word lists, linspace (exact ends, n = 1),
  *    logspace (exponents), geomspace, range with 2 and 3 arguments, negative
  *    and non-integer steps (stop excluded), uniform, loguniform, normal, the
- *    options design / samples / replicates, whitespace and comments, a
- *    --set override;
+ *    options design / samples / replicates in [sampling], whitespace and
+ *    comments, a --set override;
  *  - every error: SHOAL_ECONFIG, *out NULL, exactly one message that starts
  *    with the file:line of the offending [scan] line and says what is wrong;
  *  - index -> point mapping: grid order (first line slowest), replicates,
@@ -23,7 +23,12 @@
  *    draws have the right mean and sd, range() in a space-filling design
  *    gives range values only;
  *  - reproducibility: same text and seed give the same values, in any query
- *    order.
+ *    order;
+ *  - [sampling], the section of the options: mc_pi scanning its own
+ *    parameter `samples`, parameters named design / samples / replicates,
+ *    the error for an option still in [scan] (file:line or --set, and where
+ *    it goes now), unknown keys in [sampling], [sampling] without [scan],
+ *    and random draws pinned from runs made before the options moved.
  *
  * Tests named test_regression_* pin library bugs found while writing this
  * suite and since fixed; the comment above each says what went wrong.
@@ -526,7 +531,7 @@ START_TEST(test_random_functions)
     shoal_scan *s = scan_ok(S "x = uniform(2.385, 7)\n"
                               "h = loguniform(1e-3, 1)\n"
                               "z = normal(-1, 2.5)\n"
-                              "samples = 500\n");
+                              "[sampling]\nsamples = 500\n");
     ck_assert_uint_eq(shoal_scan_ndims(s), 3);
     ck_assert_uint_eq(shoal_scan_points(s), 500);
     ck_assert_uint_eq(shoal_scan_tasks(s), 500);
@@ -552,11 +557,9 @@ END_TEST
 
 START_TEST(test_options)
 {
-    /* Options before, between or after the parameters. */
-    shoal_scan *s = scan_ok(S "replicates = 3\n"
-                              "L = 16, 32\n"
-                              "design = grid\n"
-                              "T = 1, 2, 3, 4\n");
+    /* [sampling] before or after [scan]. */
+    shoal_scan *s = scan_ok("[sampling]\nreplicates = 3\ndesign = grid\n"
+                            "[scan]\nL = 16, 32\nT = 1, 2, 3, 4\n");
     ck_assert_uint_eq(shoal_scan_points(s), 8);
     ck_assert_uint_eq(shoal_scan_replicates(s), 3);
     ck_assert_uint_eq(shoal_scan_tasks(s), 24);
@@ -565,13 +568,13 @@ START_TEST(test_options)
     ck_assert_str_eq(shoal_scan_name(s, 1), "T");
     shoal_scan_free(s);
 
-    s = scan_ok(S "x = uniform(0, 1)\nsamples = 10\nreplicates = 2\n");
+    s = scan_ok(S "x = uniform(0, 1)\n[sampling]\nsamples = 10\nreplicates = 2\n");
     ck_assert_uint_eq(shoal_scan_points(s), 10);
     ck_assert_uint_eq(shoal_scan_tasks(s), 20);
     shoal_scan_free(s);
 
     /* samples = 1e2 is a whole number. */
-    s = scan_ok(S "samples = 1e2\ndesign = lhs\nx = uniform(0, 1)\n");
+    s = scan_ok(S "x = uniform(0, 1)\n[sampling]\nsamples = 1e2\ndesign = lhs\n");
     ck_assert_uint_eq(shoal_scan_points(s), 100);
     shoal_scan_free(s);
 
@@ -579,7 +582,7 @@ START_TEST(test_options)
     for (size_t i = 0; i < 4; i++) {
         char text[256];
         snprintf(text, sizeof text,
-                 S "design = %s\nsamples = 7\nT = linspace(1, 2, 3)\n",
+                 S "T = linspace(1, 2, 3)\n[sampling]\ndesign = %s\nsamples = 7\n",
                  designs[i]);
         s = scan_ok(text);
         ck_assert_uint_eq(shoal_scan_points(s), 7);
@@ -611,7 +614,7 @@ START_TEST(test_whitespace)
     }
     shoal_scan_free(ref);
 
-    shoal_scan *s = scan_ok(S "model =  a ,b\t, c  \ndesign =  grid \n");
+    shoal_scan *s = scan_ok(S "model =  a ,b\t, c  \n[sampling]\ndesign =  grid \n");
     ck_assert_str_eq(sval(s, 0, 0), "a");
     ck_assert_str_eq(sval(s, 1, 0), "b");
     ck_assert_str_eq(sval(s, 2, 0), "c");
@@ -625,7 +628,7 @@ START_TEST(test_set_override)
 {
     shoal_config *cfg = parse_text(S "T = 1, 2\n");
     ck_assert_int_eq(shoal_config_set(cfg, "scan.T=linspace(0, 1, 5)"), 0);
-    ck_assert_int_eq(shoal_config_set(cfg, "scan.replicates=2"), 0);
+    ck_assert_int_eq(shoal_config_set(cfg, "sampling.replicates=2"), 0);
     shoal_scan *s = NULL;
     ck_assert_int_eq(shoal_scan_create(cfg, "scan", params, NPARAMS, SEED, &s), 0);
     shoal_config_free(cfg);
@@ -674,9 +677,9 @@ START_TEST(test_err_arity)
         {S "T = geomspace(1, 2)\n", 2, {"geomspace takes 3", "got 2", NULL}},
         {S "T = range(1)\n", 2, {"range takes 2 or 3 arguments", "got 1", NULL}},
         {S "T = range(1, 2, 3, 4)\n", 2, {"range takes 2 or 3", "got 4", NULL}},
-        {S "x = uniform(0, 1, 2)\nsamples = 4\n", 2, {"uniform takes 2", "got 3", "a, b"}},
-        {S "x = loguniform(1)\nsamples = 4\n", 2, {"loguniform takes 2", "got 1", NULL}},
-        {S "z = normal(0)\nsamples = 4\n", 2, {"normal takes 2", "got 1", "mu, sigma"}},
+        {S "x = uniform(0, 1, 2)\n[sampling]\nsamples = 4\n", 2, {"uniform takes 2", "got 3", "a, b"}},
+        {S "x = loguniform(1)\n[sampling]\nsamples = 4\n", 2, {"loguniform takes 2", "got 1", NULL}},
+        {S "z = normal(0)\n[sampling]\nsamples = 4\n", 2, {"normal takes 2", "got 1", "mu, sigma"}},
     };
     RUN_ERR_CASES(cases);
 }
@@ -692,7 +695,7 @@ START_TEST(test_err_not_a_number)
         {S "T = linspace(nan, 1, 3)\n", 2, {"'nan'", NULL, NULL}},
         {S "T = linspace(0x10, 1, 3)\n", 2, {"'0x10'", NULL, NULL}},
         {S "T = range(0, 1e999)\n", 2, {"argument 2", "'1e999'", NULL}},
-        {S "x = uniform(0, 1b)\nsamples = 3\n", 2, {"argument 2 of uniform", "'1b'", NULL}},
+        {S "x = uniform(0, 1b)\n[sampling]\nsamples = 3\n", 2, {"argument 2 of uniform", "'1b'", NULL}},
         {S "T = 1, two, 3\n", 2, {"'two' is not a finite number", "T is a number parameter", NULL}},
         {S "L = 16, big\n", 2, {"'big' is not a finite number", "L is an integer parameter", NULL}},
     };
@@ -730,13 +733,13 @@ START_TEST(test_err_function_domains)
         {S "T = geomspace(0, 1, 4)\n", 2, {"geomspace needs positive bounds", "logspace", NULL}},
         {S "T = geomspace(-1, 1, 3)\n", 2, {"positive bounds", "-1", NULL}},
         {S "T = geomspace(1, -2.385, 3)\n", 2, {"positive bounds", "-2.385", NULL}},
-        {S "x = loguniform(0, 1)\nsamples = 4\n", 2, {"loguniform(a, b) needs 0 < a < b", NULL, NULL}},
-        {S "x = loguniform(-1, 1)\nsamples = 4\n", 2, {"0 < a < b", "-1", NULL}},
-        {S "x = loguniform(2, 1)\nsamples = 4\n", 2, {"0 < a < b", NULL, NULL}},
-        {S "x = uniform(1, 1)\nsamples = 4\n", 2, {"uniform(a, b) needs a < b", NULL, NULL}},
-        {S "x = uniform(2.385, 1)\nsamples = 4\n", 2, {"a < b", "2.385", NULL}},
-        {S "z = normal(0, 0)\nsamples = 4\n", 2, {"normal(mu, sigma) needs sigma > 0", NULL, NULL}},
-        {S "z = normal(0, -2.385)\nsamples = 4\n", 2, {"sigma > 0", "-2.385", NULL}},
+        {S "x = loguniform(0, 1)\n[sampling]\nsamples = 4\n", 2, {"loguniform(a, b) needs 0 < a < b", NULL, NULL}},
+        {S "x = loguniform(-1, 1)\n[sampling]\nsamples = 4\n", 2, {"0 < a < b", "-1", NULL}},
+        {S "x = loguniform(2, 1)\n[sampling]\nsamples = 4\n", 2, {"0 < a < b", NULL, NULL}},
+        {S "x = uniform(1, 1)\n[sampling]\nsamples = 4\n", 2, {"uniform(a, b) needs a < b", NULL, NULL}},
+        {S "x = uniform(2.385, 1)\n[sampling]\nsamples = 4\n", 2, {"a < b", "2.385", NULL}},
+        {S "z = normal(0, 0)\n[sampling]\nsamples = 4\n", 2, {"normal(mu, sigma) needs sigma > 0", NULL, NULL}},
+        {S "z = normal(0, -2.385)\n[sampling]\nsamples = 4\n", 2, {"sigma > 0", "-2.385", NULL}},
     };
     RUN_ERR_CASES(cases);
 }
@@ -745,23 +748,23 @@ END_TEST
 START_TEST(test_err_designs)
 {
     static const err_case cases[] = {
-        {S "T = 1, 2, 3\nx = 1, 2\ndesign = zip\n", 3, {"design = zip needs equal lengths", "3", "2"}},
-        {S "design = zip\nT = 1, 2\nmodel = a, b, c\n", 4, {"equal lengths", NULL, NULL}},
-        {S "T = 1, 2\ndesign = latin\n", 3, {"design = 'latin' is unknown", "lhs", "halton"}},
-        {S "T = 1, 2\ndesign = LHS\n", 3, {"unknown", NULL, NULL}},
-        {S "L = 16, 32\ndesign = lhs\nsamples = 4\n", 3, {"design = lhs needs at least one ranged or random", NULL, NULL}},
-        {S "design = sobol\nsamples = 4\nmodel = a, b\n", 2, {"design = sobol needs at least one", NULL, NULL}},
-        {S "design = random\nsamples = 4\n", 2, {"design = random needs", NULL, NULL}},
-        {S "design = lhs\nT = linspace(1, 2, 3)\n", 2, {"needs 'samples = N'", NULL, NULL}},
+        {S "T = 1, 2, 3\nx = 1, 2\n[sampling]\ndesign = zip\n", 3, {"design = zip needs equal lengths", "3", "2"}},
+        {S "T = 1, 2\nmodel = a, b, c\n[sampling]\ndesign = zip\n", 3, {"equal lengths", NULL, NULL}},
+        {S "T = 1, 2\n[sampling]\ndesign = latin\n", 4, {"design = 'latin' is unknown", "lhs", "halton"}},
+        {S "T = 1, 2\n[sampling]\ndesign = LHS\n", 4, {"unknown", NULL, NULL}},
+        {S "L = 16, 32\n[sampling]\ndesign = lhs\nsamples = 4\n", 4, {"design = lhs needs at least one ranged or random", NULL, NULL}},
+        {S "model = a, b\n[sampling]\ndesign = sobol\nsamples = 4\n", 4, {"design = sobol needs at least one", NULL, NULL}},
+        {S "[sampling]\ndesign = random\nsamples = 4\n", 3, {"design = random needs", NULL, NULL}},
+        {S "T = linspace(1, 2, 3)\n[sampling]\ndesign = lhs\n", 4, {"needs 'samples = N'", NULL, NULL}},
         {S "x = uniform(0, 1)\n", 2, {"random parameters", "samples = N", NULL}},
-        {S "L = 16, 32\nsamples = 10\n", 3, {"samples is for random parameters", "a grid of lists has none", NULL}},
-        {S "design = zip\nT = 1, 2\nsamples = 2\n", 4, {"samples is for random", "zip has none", NULL}},
-        {S "design = zip\nT = 1, 2, 3\nx = uniform(0, 1)\nsamples = 4\n", 5, {"samples = 4", "zipped lists have 3", NULL}},
-        {S "samples = 0\nx = uniform(0, 1)\n", 2, {"samples = '0' must be a whole number >= 1", NULL, NULL}},
-        {S "samples = 2.5\nx = uniform(0, 1)\n", 2, {"must be a whole number", "2.5", NULL}},
-        {S "replicates = -1\n", 2, {"replicates = '-1' must be a whole number >= 1", NULL, NULL}},
-        {S "T = 1, 2\nreplicates = many\n", 3, {"replicates = 'many'", NULL, NULL}},
-        {S "x = uniform(0, 1)\ny = uniform(0, 1)\ndesign = lhs\nsamples = 50000000\n", 4, {"lhs with 50000000 samples x 2 dimensions", "MiB", "sobol"}},
+        {S "L = 16, 32\n[sampling]\nsamples = 10\n", 4, {"samples is for random parameters", "a grid of lists has none", NULL}},
+        {S "T = 1, 2\n[sampling]\ndesign = zip\nsamples = 2\n", 5, {"samples is for random", "zip has none", NULL}},
+        {S "T = 1, 2, 3\nx = uniform(0, 1)\n[sampling]\ndesign = zip\nsamples = 4\n", 6, {"samples = 4", "zipped lists have 3", NULL}},
+        {S "x = uniform(0, 1)\n[sampling]\nsamples = 0\n", 4, {"samples = '0' must be a whole number >= 1", NULL, NULL}},
+        {S "x = uniform(0, 1)\n[sampling]\nsamples = 2.5\n", 4, {"must be a whole number", "2.5", NULL}},
+        {S "[sampling]\nreplicates = -1\n", 3, {"replicates = '-1' must be a whole number >= 1", NULL, NULL}},
+        {S "T = 1, 2\n[sampling]\nreplicates = many\n", 4, {"replicates = 'many'", NULL, NULL}},
+        {S "x = uniform(0, 1)\ny = uniform(0, 1)\n[sampling]\ndesign = lhs\nsamples = 50000000\n", 5, {"lhs with 50000000 samples x 2 dimensions", "MiB", "sobol"}},
     };
     RUN_ERR_CASES(cases);
 }
@@ -772,7 +775,8 @@ START_TEST(test_err_sobol_41_dims)
 {
     const shoal_param *bp = big_params();
     char text[4096];
-    size_t len = (size_t)snprintf(text, sizeof text, S "design = sobol\nsamples = 5\n");
+    size_t len = (size_t)snprintf(text, sizeof text,
+                                  "[sampling]\ndesign = sobol\nsamples = 5\n[scan]\n");
     for (int i = 0; i < 40; i++)
         len += (size_t)snprintf(text + len, sizeof text - len, "p%02d = uniform(0, 1)\n", i);
     shoal_scan *s = scan_with(text, bp, NBIG, SEED);
@@ -796,7 +800,7 @@ START_TEST(test_err_unknown_parameter)
     fails_at(S "T = 1, 2\ntemp = 1, 2\n", 3);
     ASSERT_MSG_HAS("'temp' is not a parameter of this app");
     ASSERT_MSG_HAS("T, h, g, x, y, z, L, n, k, model");
-    ASSERT_MSG_HAS("design, samples, replicates");
+    ASSERT_MSG_HAS("design, samples and replicates go in [sampling]");
     /* Names are case-sensitive. */
     fails_at(S "t = 1, 2\n", 2);
     ASSERT_MSG_HAS("'t' is not a parameter");
@@ -815,16 +819,16 @@ START_TEST(test_err_integer_values)
         {S "n = range(1.5, 10)\n", 2, {"not all whole numbers", NULL, NULL}},
         {S "n = range(1, 10, 0.5)\n", 2, {"not all whole numbers", NULL, NULL}},
         {S "n = logspace(0, 2, 3)\n", 2, {"not all whole numbers", NULL, NULL}},
-        {S "n = uniform(1, 10)\nsamples = 4\n", 2, {"n is an integer parameter", "continuously", NULL}},
-        {S "n = uniform(1, 10)\ndesign = random\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
-        {S "n = uniform(1, 10)\ndesign = lhs\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
-        {S "n = uniform(1, 10)\ndesign = sobol\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
-        {S "n = uniform(1, 10)\ndesign = halton\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
-        {S "design = zip\nn = uniform(1, 10)\nsamples = 4\n", 3, {"continuously", NULL, NULL}},
-        {S "n = loguniform(1, 10)\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
-        {S "n = normal(50, 5)\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
+        {S "n = uniform(1, 10)\n[sampling]\nsamples = 4\n", 2, {"n is an integer parameter", "continuously", NULL}},
+        {S "n = uniform(1, 10)\n[sampling]\ndesign = random\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
+        {S "n = uniform(1, 10)\n[sampling]\ndesign = lhs\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
+        {S "n = uniform(1, 10)\n[sampling]\ndesign = sobol\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
+        {S "n = uniform(1, 10)\n[sampling]\ndesign = halton\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
+        {S "n = uniform(1, 10)\n[sampling]\ndesign = zip\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
+        {S "n = loguniform(1, 10)\n[sampling]\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
+        {S "n = normal(50, 5)\n[sampling]\nsamples = 4\n", 2, {"continuously", NULL, NULL}},
         /* linspace with whole ends is still continuous in a design. */
-        {S "x = uniform(0, 1)\nn = linspace(1, 10, 10)\ndesign = lhs\nsamples = 4\n", 3, {"continuously", "range(", NULL}},
+        {S "x = uniform(0, 1)\nn = linspace(1, 10, 10)\n[sampling]\ndesign = lhs\nsamples = 4\n", 3, {"continuously", "range(", NULL}},
     };
     RUN_ERR_CASES(cases);
 }
@@ -834,7 +838,7 @@ START_TEST(test_err_string_function)
 {
     static const err_case cases[] = {
         {S "model = linspace(1, 2, 3)\n", 2, {"model is a string parameter", "list of words", NULL}},
-        {S "model = uniform(0, 1)\nsamples = 3\n", 2, {"string parameter", NULL, NULL}},
+        {S "model = uniform(0, 1)\n[sampling]\nsamples = 3\n", 2, {"string parameter", NULL, NULL}},
         {S "model = range(0, 3)\n", 2, {"string parameter", NULL, NULL}},
         {S "model = a,,b\n", 2, {"empty value in the list (item 2)", NULL, NULL}},
     };
@@ -852,19 +856,19 @@ START_TEST(test_err_bounds)
         {S "L = linspace(0, 4096, 5)\n", 2, {"outside its allowed range", NULL, NULL}},
         {S "n = range(0, 101, 10)\n", 2, {"n takes values from 0 to 100", "1 .. 100", NULL}},
         {S "T = 1\nh = 0.5, 2.385\n", 3, {"h takes values", "0.001 .. 1", NULL}},
-        {S "h = uniform(0, 1)\nsamples = 4\n", 2, {"h takes values from 0 to 1", NULL, NULL}},
-        {S "h = loguniform(1e-4, 1)\ndesign = lhs\nsamples = 4\n", 2, {"outside its allowed range", NULL, NULL}},
+        {S "h = uniform(0, 1)\n[sampling]\nsamples = 4\n", 2, {"h takes values from 0 to 1", NULL, NULL}},
+        {S "h = loguniform(1e-4, 1)\n[sampling]\ndesign = lhs\nsamples = 4\n", 2, {"outside its allowed range", NULL, NULL}},
         {S "h = logspace(-4, 0, 5)\n", 2, {"outside", NULL, NULL}},
         {S "h = geomspace(0.001, 2, 5)\n", 2, {"outside", NULL, NULL}},
-        {S "h = normal(0.5, 0.1)\nsamples = 4\n", 2, {"outside", NULL, NULL}},
-        {S "x = uniform(0, 1)\nh = linspace(0, 1, 3)\ndesign = sobol\nsamples = 4\n", 3, {"h takes values from 0 to 1", NULL, NULL}},
+        {S "h = normal(0.5, 0.1)\n[sampling]\nsamples = 4\n", 2, {"outside", NULL, NULL}},
+        {S "x = uniform(0, 1)\nh = linspace(0, 1, 3)\n[sampling]\ndesign = sobol\nsamples = 4\n", 3, {"h takes values from 0 to 1", NULL, NULL}},
     };
     RUN_ERR_CASES(cases);
     /* The bounds themselves are allowed. */
     shoal_scan *s = scan_ok(S "L = 2, 4096\nh = 0.001, 1\nn = range(1, 101)\n");
     ck_assert_uint_eq(shoal_scan_points(s), 400);
     shoal_scan_free(s);
-    s = scan_ok(S "h = uniform(0.001, 1)\nL = range(2, 4097, 2)\ndesign = lhs\nsamples = 64\n");
+    s = scan_ok(S "h = uniform(0.001, 1)\nL = range(2, 4097, 2)\n[sampling]\ndesign = lhs\nsamples = 64\n");
     for (uint64_t t = 0; t < 64; t++) {
         ck_assert(dval(s, t, 0) >= 0.001 && dval(s, t, 0) <= 1);
         ck_assert(lval(s, t, 1) >= 2 && lval(s, t, 1) <= 4096);
@@ -881,7 +885,7 @@ START_TEST(test_err_too_many_points)
     ASSERT_MSG_HAS("more than 2^62 points");
     /* The sample axis overflows: named at the samples line. */
     fails_at(S "T = linspace(0, 1, 1000000)\nx = uniform(0, 1)\n"
-               "samples = 1e15\n", 4);
+               "[sampling]\nsamples = 1e15\n", 5);
     ASSERT_MSG_HAS("more than 2^62 points");
     /* 2^20 x 2^20 x 2^20 x 4 = 2^62 exactly is allowed, and decodes. */
     shoal_scan *s = scan_ok(S "T = linspace(0, 1, 1048576)\nx = linspace(0, 1, 1048576)\n"
@@ -915,7 +919,7 @@ END_TEST
 START_TEST(test_grid_order)
 {
     shoal_scan *s = scan_ok(S "T = 2.385, 1, 7\nmodel = ising, potts\n"
-                              "L = range(16, 80, 16)\nreplicates = 2\n");
+                              "L = range(16, 80, 16)\n[sampling]\nreplicates = 2\n");
     ck_assert_uint_eq(shoal_scan_ndims(s), 3);
     ck_assert_uint_eq(shoal_scan_points(s), 24);
     ck_assert_uint_eq(shoal_scan_replicates(s), 2);
@@ -939,8 +943,8 @@ END_TEST
 
 START_TEST(test_zip_mapping)
 {
-    shoal_scan *s = scan_ok(S "design = zip\nT = 2.385, 1, 7\nmodel = a, bb, ccc\n"
-                              "L = range(16, 64, 16)\nreplicates = 3\n");
+    shoal_scan *s = scan_ok(S "T = 2.385, 1, 7\nmodel = a, bb, ccc\nL = range(16, 64, 16)\n"
+                              "[sampling]\ndesign = zip\nreplicates = 3\n");
     ck_assert_uint_eq(shoal_scan_points(s), 3);
     ck_assert_uint_eq(shoal_scan_tasks(s), 9);
     ck_assert_uint_eq(shoal_scan_strlen(s, 1), 3);
@@ -959,7 +963,7 @@ START_TEST(test_zip_mapping)
     shoal_scan_free(s);
 
     /* zip with random parameters: one draw per zipped point. */
-    s = scan_ok(S "design = zip\nT = 1, 2, 3\nx = uniform(2.385, 3)\n");
+    s = scan_ok(S "T = 1, 2, 3\nx = uniform(2.385, 3)\n[sampling]\ndesign = zip\n");
     ck_assert_uint_eq(shoal_scan_points(s), 3);
     for (uint64_t t = 0; t < 3; t++) {
         ck_assert(dval(s, t, 0) == (double)(t + 1));
@@ -968,7 +972,7 @@ START_TEST(test_zip_mapping)
     ck_assert(dval(s, 0, 1) != dval(s, 1, 1));
     shoal_scan_free(s);
     /* ... or random ones only, with samples. */
-    s = scan_ok(S "design = zip\nx = uniform(0, 1)\ny = normal(0, 1)\nsamples = 6\n");
+    s = scan_ok(S "x = uniform(0, 1)\ny = normal(0, 1)\n[sampling]\ndesign = zip\nsamples = 6\n");
     ck_assert_uint_eq(shoal_scan_points(s), 6);
     shoal_scan_free(s);
 }
@@ -1017,7 +1021,7 @@ END_TEST
 
 START_TEST(test_task_out_of_range)
 {
-    shoal_scan *s = scan_ok(S "T = 1, 2\nreplicates = 3\n");
+    shoal_scan *s = scan_ok(S "T = 1, 2\n[sampling]\nreplicates = 3\n");
     ck_assert_uint_eq(shoal_scan_tasks(s), 6);
     uint64_t p = 99, r = 99;
     shoal_scan_value v[MAXV];
@@ -1039,7 +1043,7 @@ END_TEST
 
 START_TEST(test_options_only)
 {
-    shoal_scan *s = scan_ok(S "replicates = 5\n");
+    shoal_scan *s = scan_ok(S "[sampling]\nreplicates = 5\n");
     ck_assert_uint_eq(shoal_scan_points(s), 1);
     ck_assert_uint_eq(shoal_scan_replicates(s), 5);
     ck_assert_uint_eq(shoal_scan_tasks(s), 5);
@@ -1070,19 +1074,19 @@ END_TEST
 
 START_TEST(test_describe)
 {
-    shoal_scan *s = scan_ok(S "T = linspace(1.5, 3.5, 41)\nL = 16, 32, 64\nreplicates = 4\n");
+    shoal_scan *s = scan_ok(S "T = linspace(1.5, 3.5, 41)\nL = 16, 32, 64\n[sampling]\nreplicates = 4\n");
     const char *d = shoal_scan_describe(s);
     ck_assert_ptr_nonnull(strstr(d, "41 x 3"));
     ck_assert_ptr_nonnull(strstr(d, "123 points"));
     ck_assert_ptr_nonnull(strstr(d, "4 replicates"));
     shoal_scan_free(s);
-    s = scan_ok(S "design = sobol\nsamples = 64\nx = uniform(0, 1)\nL = 16, 32\n");
+    s = scan_ok(S "x = uniform(0, 1)\nL = 16, 32\n[sampling]\ndesign = sobol\nsamples = 64\n");
     d = shoal_scan_describe(s);
     ck_assert_ptr_nonnull(strstr(d, "sobol"));
     ck_assert_ptr_nonnull(strstr(d, "128 points"));
     ck_assert_ptr_nonnull(strstr(d, "1 replicate"));
     shoal_scan_free(s);
-    s = scan_ok(S "design = zip\nT = 1, 2\nL = 16, 32\n");
+    s = scan_ok(S "T = 1, 2\nL = 16, 32\n[sampling]\ndesign = zip\n");
     ck_assert_ptr_nonnull(strstr(shoal_scan_describe(s), "zip"));
     shoal_scan_free(s);
 }
@@ -1122,7 +1126,7 @@ START_TEST(test_lhs_permutations)
         char text[256];
         snprintf(text, sizeof text,
                  S "x = uniform(0, 1)\ny = uniform(0, 1)\nz = uniform(0, 1)\n"
-                   "design = lhs\nsamples = %llu\n",
+                   "[sampling]\ndesign = lhs\nsamples = %llu\n",
                  (unsigned long long)counts[c]);
         shoal_scan *s = scan_ok(text);
         ck_assert_uint_eq(shoal_scan_points(s), counts[c]);
@@ -1132,7 +1136,7 @@ START_TEST(test_lhs_permutations)
     /* Crossed with a list and replicated: every list value and replicate
      * sees the same Latin hypercube. */
     shoal_scan *s = scan_ok(S "L = 16, 32\nx = uniform(0, 1)\ny = uniform(0, 1)\n"
-                              "design = lhs\nsamples = 50\nreplicates = 2\n");
+                              "[sampling]\ndesign = lhs\nsamples = 50\nreplicates = 2\n");
     ck_assert_uint_eq(shoal_scan_points(s), 100);
     ck_assert_uint_eq(shoal_scan_tasks(s), 200);
     for (uint64_t rep = 0; rep < 2; rep++)
@@ -1153,8 +1157,8 @@ START_TEST(test_lhs_permutations)
         }
     shoal_scan_free(s);
     /* Different seeds, different hypercubes. */
-    shoal_scan *a = scan_seed(S "x = uniform(0, 1)\ndesign = lhs\nsamples = 100\n", 1);
-    shoal_scan *b = scan_seed(S "x = uniform(0, 1)\ndesign = lhs\nsamples = 100\n", 2);
+    shoal_scan *a = scan_seed(S "x = uniform(0, 1)\n[sampling]\ndesign = lhs\nsamples = 100\n", 1);
+    shoal_scan *b = scan_seed(S "x = uniform(0, 1)\n[sampling]\ndesign = lhs\nsamples = 100\n", 2);
     int same = 0;
     for (uint64_t t = 0; t < 100; t++)
         same += floor(dval(a, t, 0) * 100) == floor(dval(b, t, 0) * 100);
@@ -1168,7 +1172,7 @@ START_TEST(test_random_design)
 {
     const char *text = S "x = uniform(2.385, 7)\ny = loguniform(0.001, 1)\n"
                          "T = linspace(-1, 1, 5)\nk = range(0, 10, 3)\n"
-                         "h = logspace(-3, 0, 4)\ndesign = random\nsamples = 500\n";
+                         "h = logspace(-3, 0, 4)\n[sampling]\ndesign = random\nsamples = 500\n";
     shoal_scan *a = scan_seed(text, 2385);
     shoal_scan *b = scan_seed(text, 2385);
     shoal_scan *c = scan_seed(text, 2386);
@@ -1207,7 +1211,7 @@ static void check_qrng_design(const char *design, const gsl_qrng_type *type)
     snprintf(text, sizeof text,
              S "x = uniform(0, 1)\nT = uniform(2.385, 7)\ny = loguniform(0.001, 1)\n"
                "z = linspace(-1, 2.385, 9)\nh = logspace(-3, 0, 4)\n"
-               "design = %s\nsamples = 64\n",
+               "[sampling]\ndesign = %s\nsamples = 64\n",
              design);
     shoal_scan *s = scan_ok(text);
     ck_assert_uint_eq(shoal_scan_points(s), 64);
@@ -1252,7 +1256,7 @@ END_TEST
 START_TEST(test_lists_crossed_with_design)
 {
     shoal_scan *s = scan_ok(S "L = 16, 32\nT = uniform(0, 1)\nmodel = a, b\n"
-                              "design = sobol\nsamples = 16\n");
+                              "[sampling]\ndesign = sobol\nsamples = 16\n");
     ck_assert_uint_eq(shoal_scan_points(s), 2 * 2 * 16);
     double *u = qrng_points(gsl_qrng_sobol, 1, 16);
     for (uint64_t t = 0; t < 64; t++) {
@@ -1268,7 +1272,7 @@ START_TEST(test_lists_crossed_with_design)
 
     /* The same in a grid with a random parameter: 2 x samples points, the
      * same draws for each list value. */
-    s = scan_ok(S "L = 16, 32\nx = uniform(0, 1)\nsamples = 5\n");
+    s = scan_ok(S "L = 16, 32\nx = uniform(0, 1)\n[sampling]\nsamples = 5\n");
     ck_assert_uint_eq(shoal_scan_points(s), 10);
     for (uint64_t j = 0; j < 5; j++)
         ck_assert(dval(s, j, 1) == dval(s, 5 + j, 1));
@@ -1278,9 +1282,9 @@ END_TEST
 
 START_TEST(test_normal_moments)
 {
-    const char *texts[] = {S "z = normal(0, 1)\ndesign = random\nsamples = 20000\n",
-                           S "z = normal(0, 1)\nsamples = 20000\n",
-                           S "z = normal(2.385, 0.5)\ndesign = lhs\nsamples = 20000\n"};
+    const char *texts[] = {S "z = normal(0, 1)\n[sampling]\ndesign = random\nsamples = 20000\n",
+                           S "z = normal(0, 1)\n[sampling]\nsamples = 20000\n",
+                           S "z = normal(2.385, 0.5)\n[sampling]\ndesign = lhs\nsamples = 20000\n"};
     const double mu[] = {0, 0, 2.385}, sd[] = {1, 1, 0.5};
     for (size_t c = 0; c < 3; c++) {
         shoal_scan *s = scan_ok(texts[c]);
@@ -1309,7 +1313,7 @@ START_TEST(test_range_in_design)
         char text[256];
         snprintf(text, sizeof text,
                  S "k = range(0, 10, 3)\nL = range(16, 80, 16)\nT = range(2.385, 3.385, 0.25)\n"
-                   "design = %s\nsamples = 200\n",
+                   "[sampling]\ndesign = %s\nsamples = 200\n",
                  designs[i]);
         shoal_scan *s = scan_ok(text);
         ck_assert_uint_eq(shoal_scan_points(s), 200);
@@ -1344,14 +1348,14 @@ END_TEST
 /* ---- reproducibility ------------------------------------------------------------------- */
 
 static const char *const repro_texts[] = {
-    S "T = 1, 2\nx = uniform(0, 1)\nz = normal(0, 1)\nsamples = 40\nreplicates = 2\n",
+    S "T = 1, 2\nx = uniform(0, 1)\nz = normal(0, 1)\n[sampling]\nsamples = 40\nreplicates = 2\n",
     S "L = 16, 32\nx = uniform(0, 1)\ny = loguniform(1e-3, 1)\nT = linspace(0, 1, 3)\n"
-      "design = random\nsamples = 40\n",
+      "[sampling]\ndesign = random\nsamples = 40\n",
     S "model = a, b\nx = uniform(0, 1)\nz = normal(0, 1)\nk = range(0, 10)\n"
-      "design = lhs\nsamples = 40\nreplicates = 3\n",
-    S "x = uniform(0, 1)\ny = normal(1, 2)\ndesign = sobol\nsamples = 40\nreplicates = 2\n",
-    S "x = uniform(0, 1)\ny = normal(1, 2)\nL = 16, 32\ndesign = halton\nsamples = 40\n",
-    S "design = zip\nT = linspace(0, 1, 40)\nx = uniform(0, 1)\n",
+      "[sampling]\ndesign = lhs\nsamples = 40\nreplicates = 3\n",
+    S "x = uniform(0, 1)\ny = normal(1, 2)\n[sampling]\ndesign = sobol\nsamples = 40\nreplicates = 2\n",
+    S "x = uniform(0, 1)\ny = normal(1, 2)\nL = 16, 32\n[sampling]\ndesign = halton\nsamples = 40\n",
+    S "T = linspace(0, 1, 40)\nx = uniform(0, 1)\n[sampling]\ndesign = zip\n",
 };
 
 START_TEST(test_reproducible)
@@ -1411,12 +1415,13 @@ START_TEST(test_regression_describe_overflows_buffer)
 {
     const shoal_param *bp = big_params();
     char text[4096];
-    size_t len = (size_t)snprintf(text, sizeof text,
-                                  S "design = halton\nsamples = 1000000000000\n");
+    size_t len = (size_t)snprintf(text, sizeof text, S);
     for (int i = 0; i < 55; i++)
         len += (size_t)snprintf(text + len, sizeof text - len, "p%02d = 1\n", i);
     for (int i = 55; i < 64; i++)
         len += (size_t)snprintf(text + len, sizeof text - len, "p%02d = uniform(0, 1)\n", i);
+    len += (size_t)snprintf(text + len, sizeof text - len,
+                            "[sampling]\ndesign = halton\nsamples = 1000000000000\n");
     /* Several times, so a plain build meets the corrupted heap too. */
     for (int rep = 0; rep < 8; rep++) {
         shoal_scan *s = scan_with(text, bp, NBIG, SEED);
@@ -1479,7 +1484,7 @@ END_TEST
  * dimension's d->where (or the design line). */
 START_TEST(test_regression_zip_missing_samples_has_no_line)
 {
-    fails_at(S "design = zip\nx = uniform(0, 1)\n", 3);
+    fails_at(S "x = uniform(0, 1)\n[sampling]\ndesign = zip\n", 2);
     ASSERT_MSG_HAS("samples");
 }
 END_TEST
@@ -1491,7 +1496,7 @@ END_TEST
  * has 3 values and x (scan.ini:2) has 2" put x on line 2, where T is. */
 START_TEST(test_regression_zip_length_message_where)
 {
-    fails_at(S "T = 1, 2, 3\nx = 1, 2\ndesign = zip\n", 3);
+    fails_at(S "T = 1, 2, 3\nx = 1, 2\n[sampling]\ndesign = zip\n", 3);
     ASSERT_MSG_HAS("T (scan.ini:2) has 3");
 }
 END_TEST
@@ -1503,7 +1508,7 @@ END_TEST
 START_TEST(test_regression_tasks_overflow_has_no_line)
 {
     fails_at(S "T = linspace(0, 1, 1000000)\nx = linspace(0, 1, 1000000)\n"
-               "y = linspace(0, 1, 1000000)\nreplicates = 5\n", 5);
+               "y = linspace(0, 1, 1000000)\n[sampling]\nreplicates = 5\n", 6);
     ASSERT_MSG_HAS("2^62");
 }
 END_TEST
@@ -1519,7 +1524,7 @@ END_TEST
  * reset only when j + 1 < q_next. */
 START_TEST(test_regression_sobol_replicates_restart_sequence)
 {
-    shoal_scan *s = scan_ok(S "x = uniform(0, 1)\ndesign = sobol\nsamples = 100000\n"
+    shoal_scan *s = scan_ok(S "x = uniform(0, 1)\n[sampling]\ndesign = sobol\nsamples = 100000\n"
                               "replicates = 2\n");
     const uint64_t n = shoal_scan_tasks(s);
     double start = cpu_seconds(), budget = 3.0;
@@ -1629,6 +1634,247 @@ START_TEST(test_string_choices)
 }
 END_TEST
 
+/* ---- [sampling]: the scan's options in their own section ------------------------------- */
+
+/* mc_pi's one parameter is called `samples`, as is the scan option. */
+static const shoal_param pi_params[] = {
+    {"samples", SHOAL_INT64, "1000000", "points drawn per task", 1, 1e15, NULL},
+};
+#define NPI (sizeof pi_params / sizeof pi_params[0])
+
+/* In [scan] every key is a parameter of the app: mc_pi scans its own
+ * `samples` like any other parameter, and the scan's options, in
+ * [sampling], do not collide with it. */
+START_TEST(test_mc_pi_scans_samples)
+{
+    shoal_scan *s = scan_with(S "samples = 1000, 10000, 100000\n", pi_params, NPI, SEED);
+    ck_assert_uint_eq(shoal_scan_ndims(s), 1);
+    ck_assert_str_eq(shoal_scan_name(s, 0), "samples");
+    ck_assert_int_eq(shoal_scan_type(s, 0), SHOAL_INT64);
+    ck_assert_uint_eq(shoal_scan_points(s), 3);
+    ck_assert_uint_eq(shoal_scan_replicates(s), 1);
+    ck_assert_int_eq(lval(s, 0, 0), 1000);
+    ck_assert_int_eq(lval(s, 1, 0), 10000);
+    ck_assert_int_eq(lval(s, 2, 0), 100000);
+    shoal_scan_free(s);
+
+    /* ... with the scan's own samples and replicates beside it. */
+    s = scan_with(S "samples = range(1000, 4000, 1000)\n"
+                    "[sampling]\nreplicates = 4\n",
+                  pi_params, NPI, SEED);
+    ck_assert_uint_eq(shoal_scan_points(s), 3);
+    ck_assert_uint_eq(shoal_scan_replicates(s), 4);
+    ck_assert_uint_eq(shoal_scan_tasks(s), 12);
+    ck_assert_int_eq(lval(s, 0, 0), 1000);
+    ck_assert_int_eq(lval(s, 4, 0), 2000);
+    ck_assert_int_eq(lval(s, 11, 0), 3000);
+    shoal_scan_free(s);
+
+    s = scan_with(S "samples = range(1000, 9000, 1000)\n"
+                    "[sampling]\ndesign = sobol\nsamples = 16\n",
+                  pi_params, NPI, SEED);
+    ck_assert_uint_eq(shoal_scan_points(s), 16);
+    for (uint64_t t = 0; t < 16; t++) {
+        int64_t v = lval(s, t, 0);
+        ck_assert_msg(v >= 1000 && v <= 8000 && v % 1000 == 0, "task %llu: %lld",
+                      (unsigned long long)t, (long long)v);
+    }
+    shoal_scan_free(s);
+}
+END_TEST
+
+/* An app whose parameters have the names of the scan's options. */
+static const shoal_param option_named_params[] = {
+    {"design", SHOAL_STRING, "plain", "a design of the app's own", 0, 0, NULL},
+    {"samples", SHOAL_INT64, "100", "samples of the app's own", 1, 1e9, NULL},
+    {"replicates", SHOAL_INT64, "1", "replicates of the app's own", 1, 100, NULL},
+    {"T", SHOAL_FLOAT64, "1", "temperature", 0, 0, NULL},
+};
+#define NOPTNAMED (sizeof option_named_params / sizeof option_named_params[0])
+
+START_TEST(test_option_names_as_parameters)
+{
+    shoal_scan *s = scan_with(S "design = a, bb\nreplicates = 1, 2, 3\n"
+                                "samples = range(10, 30, 10)\n"
+                                "[sampling]\nreplicates = 2\n",
+                              option_named_params, NOPTNAMED, SEED);
+    ck_assert_uint_eq(shoal_scan_ndims(s), 3);
+    ck_assert_str_eq(shoal_scan_name(s, 0), "design");
+    ck_assert_str_eq(shoal_scan_name(s, 1), "replicates");
+    ck_assert_str_eq(shoal_scan_name(s, 2), "samples");
+    ck_assert_uint_eq(shoal_scan_points(s), 2 * 3 * 2);
+    ck_assert_uint_eq(shoal_scan_replicates(s), 2);
+    ck_assert_uint_eq(shoal_scan_tasks(s), 24);
+    /* Task 23: the last point, replicate 1. */
+    uint64_t p, r;
+    shoal_scan_value v[MAXV];
+    task_at(s, 23, &p, &r, v);
+    ck_assert_uint_eq(p, 11);
+    ck_assert_uint_eq(r, 1);
+    ck_assert_str_eq(v[0].s, "bb");
+    ck_assert_int_eq(v[1].l, 3);
+    ck_assert_int_eq(v[2].l, 20);
+    shoal_scan_free(s);
+
+    /* The parameter `samples` in a design whose own samples = 8. */
+    s = scan_with(S "samples = range(10, 100, 10)\nT = uniform(0, 1)\n"
+                    "[sampling]\ndesign = lhs\nsamples = 8\n",
+                  option_named_params, NOPTNAMED, SEED);
+    ck_assert_uint_eq(shoal_scan_points(s), 8);
+    ck_assert_uint_eq(shoal_scan_replicates(s), 1);
+    for (uint64_t t = 0; t < 8; t++) {
+        int64_t k = lval(s, t, 0);
+        ck_assert_msg(k >= 10 && k <= 90 && k % 10 == 0, "samples = %lld", (long long)k);
+    }
+    shoal_scan_free(s);
+
+    /* An error about such a parameter is about the parameter. */
+    fails_with(S "T = 1\nreplicates = 0, 1\n", option_named_params, NOPTNAMED,
+               "scan.ini:3");
+    ASSERT_MSG_HAS("replicates takes values from 0 to 1");
+}
+END_TEST
+
+/* The old spelling, an option in [scan] that is not a parameter of the app:
+ * one error at its line that says where the line goes now. */
+START_TEST(test_err_option_in_scan)
+{
+    fails_at(S "T = linspace(1.5, 3.5, 41)\nL = 16, 32, 64\nreplicates = 4\n", 4);
+    ck_assert_str_eq(last_msg,
+                     "scan.ini:4: [scan] replicates = 4: scan options now live in their own "
+                     "section; move this line to [sampling] (write `[sampling]` then "
+                     "`replicates = 4`)");
+    fails_at(S "design = sobol\nx = uniform(0, 1)\nsamples = 64\n", 2);
+    ck_assert_str_eq(last_msg,
+                     "scan.ini:2: [scan] design = sobol: scan options now live in their own "
+                     "section; move this line to [sampling] (write `[sampling]` then "
+                     "`design = sobol`)");
+    fails_at(S "x = uniform(0, 1)\nsamples = 64\n[sampling]\ndesign = sobol\n", 3);
+    ASSERT_MSG_HAS("[scan] samples = 64: scan options now live in their own section");
+    ASSERT_MSG_HAS("then `samples = 64`");
+    /* Even a value the option would refuse: the line is misplaced first. */
+    fails_at(S "T = 1, 2\nsamples = lots\n", 3);
+    ASSERT_MSG_HAS("move this line to [sampling]");
+    /* mc_pi: `samples` is its parameter, `replicates` is not. */
+    fails_with(S "samples = 1000, 2000\nreplicates = 4\n", pi_params, NPI, "scan.ini:3");
+    ASSERT_MSG_HAS("[scan] replicates = 4: scan options now live");
+
+    /* From the command line the hint is the new --set. */
+    reset_errors();
+    shoal_config *cfg = parse_text(S "T = 1, 2\n");
+    ck_assert_int_eq(shoal_config_set(cfg, "scan.replicates=2"), 0);
+    shoal_scan *s = SENTINEL_SCAN;
+    ck_assert_int_eq(shoal_scan_create(cfg, "scan", params, NPARAMS, SEED, &s), SHOAL_ECONFIG);
+    shoal_config_free(cfg);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(nerrors, 1);
+    ck_assert_str_eq(last_msg, "--set scan.replicates: [scan] replicates = 2: scan options now "
+                               "live in their own section; use --set sampling.replicates=2");
+}
+END_TEST
+
+START_TEST(test_err_sampling_unknown_key)
+{
+    fails_at(S "T = 1, 2\n[sampling]\nreplicate = 4\n", 4);
+    ck_assert_str_eq(last_msg, "scan.ini:4: unknown key 'replicate' in [sampling]; known keys: "
+                               "design, samples, replicates");
+    /* An app parameter in [sampling]: scanned in [scan]. */
+    fails_at(S "T = 1, 2\n[sampling]\nreplicates = 2\nL = 16, 32\n", 5);
+    ASSERT_MSG_HAS("unknown key 'L' in [sampling]");
+    ASSERT_MSG_HAS("it is a parameter of this app: scan it in [scan]");
+    /* An override is located as such. */
+    reset_errors();
+    shoal_config *cfg = parse_text(S "T = 1, 2\n");
+    ck_assert_int_eq(shoal_config_set(cfg, "sampling.sample=2"), 0);
+    shoal_scan *s = SENTINEL_SCAN;
+    ck_assert_int_eq(shoal_scan_create(cfg, "scan", params, NPARAMS, SEED, &s), SHOAL_ECONFIG);
+    shoal_config_free(cfg);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(nerrors, 1);
+    ASSERT_MSG_HAS("--set sampling.sample: unknown key 'sample' in [sampling]");
+}
+END_TEST
+
+/* [sampling] qualifies a [scan]: alone it is an error, even if it only sets
+ * replicates (that is [run] tasks); an empty [scan] is a scan of one point. */
+START_TEST(test_err_sampling_without_scan)
+{
+    fails_at("[run]\nseed = 3\n[sampling]\nreplicates = 4\n", 4);
+    ASSERT_MSG_HAS("[sampling] sets the options of a scan, but there is no [scan] section");
+    ASSERT_MSG_HAS("[run] tasks = N");
+    fails_at("[sampling]\ndesign = sobol\nsamples = 8\n", 2);
+    ASSERT_MSG_HAS("no [scan] section");
+    /* An empty [sampling] header alone: no line to name, the file. */
+    fails_with("[run]\n[sampling]\n", params, NPARAMS, "scan.ini");
+    ASSERT_MSG_HAS("no [scan] section");
+
+    shoal_scan *s = scan_ok("[scan]\n[sampling]\nreplicates = 4\n");
+    ck_assert_uint_eq(shoal_scan_points(s), 1);
+    ck_assert_uint_eq(shoal_scan_tasks(s), 4);
+    shoal_scan_free(s);
+    /* Neither section: one point, as before. */
+    s = scan_ok("[run]\nseed = 3\n");
+    ck_assert_uint_eq(shoal_scan_tasks(s), 1);
+    shoal_scan_free(s);
+}
+END_TEST
+
+/* Every entry of [scan] and [sampling] is read, so the unknown-key check of
+ * shoal_main (with "sampling" among its sections) has nothing to add. */
+START_TEST(test_sampling_entries_marked_used)
+{
+    shoal_config *cfg = parse_text(S "T = 1, 2\nx = uniform(0, 1)\n"
+                                     "[sampling]\nsamples = 4\nreplicates = 2\ndesign = lhs\n");
+    shoal_scan *s = NULL;
+    ck_assert_int_eq(shoal_scan_create(cfg, "scan", params, NPARAMS, SEED, &s), 0);
+    const char *sections[] = {"scan", "sampling", NULL};
+    ck_assert_int_eq(shoal_config_check_unused(cfg, sections), 0);
+    ck_assert_int_eq(nerrors, 0);
+    shoal_config_free(cfg);
+    shoal_scan_free(s);
+
+    /* Also after [sampling] without [scan]: one message, no unknown keys. */
+    cfg = parse_text("[sampling]\ndesign = lhs\nsamples = 4\n");
+    s = SENTINEL_SCAN;
+    ck_assert_int_eq(shoal_scan_create(cfg, "scan", params, NPARAMS, SEED, &s), SHOAL_ECONFIG);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(shoal_config_check_unused(cfg, sections), 0);
+    ck_assert_int_eq(nerrors, 1);
+    shoal_config_free(cfg);
+}
+END_TEST
+
+/* Moving the options to [sampling] must not move a single random draw:
+ * values of scans written before the change (test_app in the old spelling,
+ * seed 77, pinned from its result files), now in the new spelling. */
+START_TEST(test_draws_unchanged_by_new_spelling)
+{
+    shoal_scan *s = scan_seed(S "x = uniform(-3, 3)\nmodel = p, qq\n"
+                                "[sampling]\ndesign = random\nreplicates = 3\nsamples = 25\n",
+                              77);
+    ck_assert_uint_eq(shoal_scan_tasks(s), 150);
+    ck_assert(dval(s, 0, 0) == -1.7781690680421889);
+    ck_assert(dval(s, 2, 0) == -1.7781690680421889);
+    ck_assert(dval(s, 3, 0) == 1.2275301818735898);
+    ck_assert(dval(s, 6, 0) == -2.8091115443967283);
+    ck_assert(dval(s, 24, 0) == 0.63076344458386302);
+    shoal_scan_free(s);
+
+    s = scan_seed(S "x = normal(1, 2.385)\nk = range(0, 3)\n"
+                    "[sampling]\ndesign = lhs\nreplicates = 3\nsamples = 30\n",
+                  77);
+    ck_assert_uint_eq(shoal_scan_tasks(s), 90);
+    ck_assert(dval(s, 0, 0) == 3.7257553027623729);
+    ck_assert(dval(s, 3, 0) == 1.7504401525901905);
+    ck_assert(dval(s, 6, 0) == -1.6374731845037984);
+    ck_assert(dval(s, 12, 0) == 3.5705586887417224);
+    ck_assert_int_eq(lval(s, 0, 1), 0);
+    ck_assert_int_eq(lval(s, 6, 1), 1);
+    ck_assert_int_eq(lval(s, 33, 1), 2);
+    shoal_scan_free(s);
+}
+END_TEST
+
 static Suite *scan_suite(void)
 {
     Suite *s = suite_create("scan");
@@ -1702,6 +1948,17 @@ static Suite *scan_suite(void)
     tcase_add_test(tc, test_regression_integer_range_beyond_int64);
     tcase_add_test(tc, test_regression_range_includes_stop_after_rounding);
     tcase_add_test(tc, test_regression_arity_count_capped_at_4);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("sampling");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_mc_pi_scans_samples);
+    tcase_add_test(tc, test_option_names_as_parameters);
+    tcase_add_test(tc, test_err_option_in_scan);
+    tcase_add_test(tc, test_err_sampling_unknown_key);
+    tcase_add_test(tc, test_err_sampling_without_scan);
+    tcase_add_test(tc, test_sampling_entries_marked_used);
+    tcase_add_test(tc, test_draws_unchanged_by_new_spelling);
     suite_add_tcase(s, tc);
     return s;
 }

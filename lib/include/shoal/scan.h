@@ -1,6 +1,7 @@
-/* Parameter scans: the [scan] section of a config, task index -> values.
+/* Parameter scans: the [scan] and [sampling] sections of a config, task
+ * index -> values.
  *
- * One line per scanned app parameter, plus options:
+ * [scan] has one line per scanned app parameter, and nothing else:
  *
  *   T = linspace(1.5, 3.5, 41)    n values from a to b, ends included
  *   h = logspace(-3, 0, 10)       10^a .. 10^b, n values
@@ -10,9 +11,18 @@
  *   x = uniform(0, 1)             random draws: `samples` of them
  *   y = loguniform(1e-3, 1)       a, b > 0
  *   z = normal(0, 2.5)            sigma > 0
+ *
+ * [sampling] (optional) holds the scan's options, so that they never collide
+ * with parameter names (mc_pi scans its own parameter `samples`):
+ *
  *   design = grid                 grid | zip | random | lhs | sobol | halton
  *   samples = 100                 points of random draws / of the design
  *   replicates = 4                runs of every point, each its own stream
+ *
+ * Any other key in [sampling] is an error. So is [sampling] without [scan]
+ * (an empty [scan] with replicates = N runs one point N times). A line
+ * design, samples or replicates in [scan] that is not a parameter of the
+ * app is the old spelling: an error that says to move it to [sampling].
  *
  * Designs. grid (the default): the cartesian product of every value list,
  * first line varying slowest; random parameters add one axis of `samples`
@@ -49,9 +59,11 @@ typedef struct {
     const char *s; /* owned by the scan */
 } shoal_scan_value;
 
-/* Build the scan described by `section` of cfg for an app with these
- * parameters. Every error names file:line and returns SHOAL_ECONFIG. A
- * missing section gives a scan of one point and no dimensions. */
+/* Build the scan described by `section` of cfg (usually "scan"), with the
+ * options of section [sampling], for an app with these parameters. Every
+ * error names file:line and returns SHOAL_ECONFIG. A missing section gives
+ * a scan of one point and no dimensions, or an error if [sampling] exists.
+ * Reads (marks used) every entry of both sections. */
 SHOAL_API int shoal_scan_create(shoal_config *cfg, const char *section,
                                 const shoal_param *params, size_t nparams,
                                 uint64_t seed, shoal_scan **out);
