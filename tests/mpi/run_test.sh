@@ -393,11 +393,11 @@ apps)
     run_pair ode_test "$apps_dir/ode_scan/ode_scan" "$SHOAL_SRC/configs/ode_test.ini" \
         --set run.tasks=12 --set ode_scan.t_total=60
     run_pair ode_scan "$apps_dir/ode_scan/ode_scan" "$SHOAL_SRC/configs/ode_scan.ini" \
-        --set scan.rho='linspace(0.5, 250, 6)' --set scan.replicates=2 --set ode_scan.t_total=30
+        --set scan.rho='linspace(0.5, 250, 6)' --set sampling.replicates=2 --set ode_scan.t_total=30
     run_pair option_test "$apps_dir/option_mc/option_mc" "$SHOAL_SRC/configs/option_mc_test.ini" \
         --set run.tasks=12 --set option_mc.paths=2000
     run_pair option_scan "$apps_dir/option_mc/option_mc" "$SHOAL_SRC/configs/option_mc_scan.ini" \
-        --set scan.replicates=1 --set option_mc.paths=1000
+        --set sampling.replicates=1 --set option_mc.paths=1000
     run_pair ising_test "$apps_dir/ising2d/ising2d" "$SHOAL_SRC/configs/ising_test.ini" \
         --set run.tasks=6
     ;;
@@ -448,7 +448,7 @@ badinput)
     check_bad '[run]\ntasks = 10\n[run]\nseed = 2\n' "bad16.ini:3: section [run] appears again (first at line 1)"
     check_bad '[run]\ntasks = 10\n' "directory 'nodir' does not exist" -o nodir/out.h5
     check_bad '[scan]\nx = linspce(0, 1, 3)\n' "bad$((i + 1)).ini:2: [scan] x: unknown function 'linspce'"
-    check_bad '[scan]\nx = 1, 2, 3\nlabel = a, b\ndesign = zip\n' "bad$((i + 1)).ini:3: [scan] design = zip needs equal lengths"
+    check_bad '[scan]\nx = 1, 2, 3\nlabel = a, b\n[sampling]\ndesign = zip\n' "bad$((i + 1)).ini:3: [scan] design = zip needs equal lengths"
     check_bad '[scan]\nsleep_us = 1.5, 2\n' "sleep_us: '1.5' is not an integer"
     check_bad '[scan]\nxx = 1, 2\n' "bad$((i + 1)).ini:2: [scan] 'xx' is not a parameter of this app"
     check_bad '[run]\ntasks = 5\n[scan]\nx = 1, 2\n' "[run] tasks cannot be given with a [scan] section"
@@ -481,15 +481,18 @@ scan)
     # A scan over every kind of parameter and design: identical files at 1
     # and N ranks, and each task saw exactly the values recorded in /params.
     for design in grid zip sobol lhs; do
+        samples=
         case $design in
         grid) lines=("x = linspace(-1.5, 2.385, 7)" "label = a, bb, ccc" "fail_every = range(1000, 4000, 1000)") ;;
         zip) lines=("x = 0.5, 1.5, 2.5" "label = one, three, fifteen" "y_unused_placeholder") ;;
-        sobol) lines=("x = uniform(-3, 3)" "sleep_us = range(0, 4)" "label = p, qq" "samples = 40") ;;
-        lhs) lines=("x = normal(1, 2.385)" "sleep_us = range(0, 3)" "samples = 30") ;;
+        sobol) lines=("x = uniform(-3, 3)" "sleep_us = range(0, 4)" "label = p, qq"); samples=40 ;;
+        lhs) lines=("x = normal(1, 2.385)" "sleep_us = range(0, 3)"); samples=30 ;;
         esac
         {
-            printf '[run]\nseed = 77\n[scan]\ndesign = %s\nreplicates = 3\n' "$design"
+            printf '[run]\nseed = 77\n[scan]\n'
             for l in "${lines[@]}"; do [[ $l == y_unused_placeholder ]] || echo "$l"; done
+            printf '[sampling]\ndesign = %s\nreplicates = 3\n' "$design"
+            [[ -z $samples ]] || echo "samples = $samples"
         } >"$work/$design.ini"
         expect_rc 0 mpirun_n 1 "$app" "$work/$design.ini" -o "$work/$design-1.h5" -q
         expect_rc 0 mpirun_n "$np" "$app" "$work/$design.ini" -o "$work/$design-n.h5" -q
