@@ -67,8 +67,8 @@ void shoal__cli_help(const shoal_app *app, FILE *out)
             "parameter,\n  T = linspace(1.5, 3.5, 41) | logspace(-3, 0, 10) | "
             "geomspace(a, b, n) | range(0, 100, 5)\n"
             "  | 16, 32, 64 | uniform(a, b) | loguniform(a, b) | normal(mu, sigma)\n"
-            "and options design = grid|zip|random|lhs|sobol|halton, samples = N, "
-            "replicates = R.\n",
+            "Section [sampling] (optional, with [scan]): the scan's options\n"
+            "  design = grid|zip|random|lhs|sobol|halton, samples = N, replicates = R.\n",
             app->name);
     fprintf(out, "\nOutput fields (/results/<name> in the HDF5 file):\n");
     for (size_t i = 0; i < app->noutputs; i++)

@@ -110,7 +110,7 @@ static int read_run(shoal_config *cfg, const shoal_app *app, shoal__settings *rs
                 KEEP(SHOAL_ERROR(SHOAL_ECONFIG,
                                  "%s: [run] tasks cannot be given with a [scan] section: "
                                  "the scan sets the task count (points x replicates); "
-                                 "remove it, or set replicates = N in [scan]",
+                                 "remove it, or set replicates = N in [sampling]",
                                  shoal_config_where(cfg, "run", "tasks")));
             } else if (!rs->has_scan) {
                 KEEP(read_run_key(cfg, k, rs));
@@ -131,7 +131,8 @@ static int read_run(shoal_config *cfg, const shoal_app *app, shoal__settings *rs
         if (!strcmp(k->key, "seed")) {
             int seed_ok = r == 0 && shoal_rng_check_seed(rs->seed) == 0;
             KEEP(seed_ok ? 0 : SHOAL_ECONFIG);
-            if (rs->has_scan && seed_ok) {
+            /* [sampling] without [scan]: the scan says what is wrong. */
+            if ((rs->has_scan || shoal_config_has_section(cfg, "sampling")) && seed_ok) {
                 KEEP(shoal_scan_create(cfg, "scan", app->params, app->nparams, rs->seed,
                                        &rs->scan));
                 if (rs->scan)
@@ -264,7 +265,7 @@ int shoal__settings_read(shoal_config *cfg, const shoal_app *app, shoal__setting
     if (r == SHOAL_ENOMEM)
         return r;
     KEEP(r);
-    const char *sections[] = {"run", app->name, "scan", NULL};
+    const char *sections[] = {"run", app->name, "scan", "sampling", NULL};
     KEEP(shoal_config_check_unused(cfg, sections));
     if (rc == 0)
         rc = describe_for_store(app, rs);
@@ -355,6 +356,30 @@ static void appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     }
 }
 
+/* A [scan] value with the spaces that carry no meaning removed: those
+ * around commas and parentheses ("linspace(1, 2, 3)" and
+ * "linspace(1,2,3)" are the same list). Spaces inside a value ("a b") are
+ * kept: they are part of a string. */
+static void append_scan_value(char **b, size_t *len, size_t *cap, const char *v)
+{
+    size_t n = strlen(v);
+    for (size_t i = 0; i < n; i++) {
+        char ch = v[i];
+        if (ch == ' ' || ch == '\t') {
+            size_t j = i;
+            while (j < n && (v[j] == ' ' || v[j] == '\t'))
+                j++;
+            int after_sep = *len > 0 && *b && strchr(",()", (*b)[*len - 1]);
+            int before_sep = j < n && strchr(",()", v[j]);
+            if (!after_sep && !before_sep && j < n)
+                appendf(b, len, cap, " ");
+            i = j - 1;
+            continue;
+        }
+        appendf(b, len, cap, "%c", ch);
+    }
+}
+
 char *shoal__settings_fingerprint(const shoal_app *app, shoal_config *cfg,
                                   const shoal__settings *rs)
 {
@@ -363,12 +388,21 @@ char *shoal__settings_fingerprint(const shoal_app *app, shoal_config *cfg,
     appendf(&b, &len, &cap, "app = %s\n", app->name);
     appendf(&b, &len, &cap, "ntasks = %llu\n", (unsigned long long)rs->tasks);
     appendf(&b, &len, &cap, "seed = %llu\n", (unsigned long long)rs->seed);
-    appendf(&b, &len, &cap, "rng = %s\n", rs->rng);
+    /* The generator by its own name, whatever the spelling that found it. */
+    appendf(&b, &len, &cap, "rng = %s\n", rs->rng_type ? rs->rng_type->name : rs->rng);
+    /* The scan: each parameter's values in [scan] order (the order decides
+     * which task is which point), and the resolved design, samples and
+     * replicates, so defaults and the spelling of [sampling] do not matter. */
+    if (rs->scan)
+        appendf(&b, &len, &cap, "scan = %s\n", shoal_scan_describe(rs->scan));
     size_t n = shoal_config_section_size(cfg, "scan");
     for (size_t i = 0; i < n; i++) {
         const char *key, *value, *where;
-        if (shoal_config_section_entry(cfg, "scan", i, &key, &value, &where) == 0)
-            appendf(&b, &len, &cap, "scan.%s = %s\n", key, value);
+        if (shoal_config_section_entry(cfg, "scan", i, &key, &value, &where) == 0) {
+            appendf(&b, &len, &cap, "scan.%s = ", key);
+            append_scan_value(&b, &len, &cap, value);
+            appendf(&b, &len, &cap, "\n");
+        }
     }
     for (size_t i = 0; i < rs->nconsts; i++)
         appendf(&b, &len, &cap, "param.%s = %s\n", rs->const_names[i], rs->const_values[i]);

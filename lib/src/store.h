@@ -104,6 +104,12 @@ int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
  * keeps the entries of earlier runs. */
 int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec,
                                shoal_store **out);
+/* Rank 0: is `want` the fingerprint `have` (whole strings, order
+ * included)? Returns 0 when equal; otherwise reports, for a user, what
+ * differs in the run stored in `path` (long values abbreviated) and returns
+ * the number of differences. */
+int shoal__fingerprint_diff(const char *path, const char *have, const char *want);
+
 /* Any single rank, independent: read /tasks/status in blocks and list the
  * ranges {start, count} of tasks whose status bit (1 << status) is in
  * `want`; *ranges is malloc'd (NULL when none). counts[status] gets the

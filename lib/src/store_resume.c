@@ -19,57 +19,114 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Value of "key = value" line `key` in a fingerprint, into buf. */
-static int fp_value(const char *fp, const char *key, char *buf, size_t n)
+/* One "key = value" line of a fingerprint. */
+typedef struct {
+    const char *key, *value;
+    size_t klen, vlen;
+} fp_line;
+
+/* Split a fingerprint into its lines (malloc'd array; NULL if none). */
+static fp_line *fp_lines(const char *fp, size_t *n)
 {
-    size_t kl = strlen(key);
+    *n = 0;
+    size_t cap = 1;
+    for (const char *p = fp; *p; p++)
+        cap += *p == '\n';
+    fp_line *v = calloc(cap, sizeof *v);
+    if (!v)
+        return NULL;
     for (const char *p = fp; p && *p;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if (len > kl + 3 && !strncmp(p, key, kl) && !strncmp(p + kl, " = ", 3)) {
-            size_t vl = len - kl - 3 < n - 1 ? len - kl - 3 : n - 1;
-            memcpy(buf, p + kl + 3, vl);
-            buf[vl] = '\0';
-            return 1;
+        const char *eq = memchr(p, '=', len);
+        if (eq && eq > p && eq[-1] == ' ' && (size_t)(eq - p) + 1 < len) {
+            fp_line *l = &v[(*n)++];
+            l->key = p;
+            l->klen = (size_t)(eq - p) - 1;
+            l->value = eq + 2 <= p + len ? eq + 2 : eq + 1;
+            l->vlen = (size_t)(p + len - l->value);
         }
         p = nl ? nl + 1 : NULL;
     }
-    return 0;
+    return v;
 }
 
-/* Rank 0: report every key whose value differs; returns the count. */
-static int fp_diff(const char *path, const char *have, const char *want)
+static const fp_line *fp_find(const fp_line *v, size_t n, const fp_line *key)
 {
-    int ndiff = 0;
-    const char *both[2] = {want, have};
-    for (int pass = 0; pass < 2; pass++) {
-        for (const char *p = both[pass]; p && *p;) {
-            const char *nl = strchr(p, '\n');
-            size_t len = nl ? (size_t)(nl - p) : strlen(p);
-            const char *eq = memchr(p, '=', len);
-            if (eq && eq > p) {
-                char key[256], a[1024] = "", b[1024] = "";
-                size_t kl = (size_t)(eq - p - 1) < sizeof key - 1 ? (size_t)(eq - p - 1)
-                                                                  : sizeof key - 1;
-                memcpy(key, p, kl);
-                key[kl] = '\0';
-                int in_have = fp_value(have, key, a, sizeof a);
-                int in_want = fp_value(want, key, b, sizeof b);
-                /* Each differing key once: from `want`, or from `have` if
-                 * only there. */
-                if ((pass == 0 || !in_want) && (!in_have || !in_want || strcmp(a, b))) {
-                    if (ndiff == 0)
-                        shoal_log_error("cannot resume '%s': it holds a different run "
-                                        "(file vs. this config):",
-                                        path);
-                    shoal_log_error("  %s: %s vs. %s", key, in_have ? a : "(absent)",
-                                    in_want ? b : "(absent)");
-                    ndiff++;
-                }
-            }
-            p = nl ? nl + 1 : NULL;
-        }
+    for (size_t i = 0; i < n; i++)
+        if (v[i].klen == key->klen && !memcmp(v[i].key, key->key, key->klen))
+            return &v[i];
+    return NULL;
+}
+
+/* A value for a message: whole when short, else the part around `at` (the
+ * first place where two values differ) with its length. */
+static void fp_show(const fp_line *l, size_t at, char *buf, size_t n)
+{
+    enum { SHOWN = 60 };
+    if (!l) {
+        snprintf(buf, n, "(absent)");
+        return;
     }
+    if (l->vlen <= SHOWN) {
+        snprintf(buf, n, "%.*s", (int)l->vlen, l->value);
+        return;
+    }
+    size_t from = at > SHOWN / 2 ? at - SHOWN / 2 : 0;
+    if (from + SHOWN > l->vlen)
+        from = l->vlen - SHOWN;
+    snprintf(buf, n, "%s%.*s%s (%zu characters)", from ? "..." : "", SHOWN, l->value + from,
+             from + SHOWN < l->vlen ? "..." : "", l->vlen);
+}
+
+static void fp_report(const char *path, int *ndiff, const fp_line *key, const fp_line *have,
+                      const fp_line *want)
+{
+    size_t at = 0;
+    if (have && want)
+        while (at < have->vlen && at < want->vlen && have->value[at] == want->value[at])
+            at++;
+    char a[200], b[200];
+    fp_show(have, at, a, sizeof a);
+    fp_show(want, at, b, sizeof b);
+    if ((*ndiff)++ == 0)
+        shoal_log_error("cannot resume '%s': it holds a different run (file vs. this config):",
+                        path);
+    shoal_log_error("  %.*s: %s vs. %s", (int)key->klen, key->key, a, b);
+}
+
+int shoal__fingerprint_diff(const char *path, const char *have, const char *want)
+{
+    if (!strcmp(have, want))
+        return 0;
+    size_t nh, nw;
+    fp_line *h = fp_lines(have, &nh), *w = fp_lines(want, &nw);
+    int ndiff = 0;
+    for (size_t i = 0; h && w && i < nw; i++) {
+        const fp_line *o = fp_find(h, nh, &w[i]);
+        if (!o || o->vlen != w[i].vlen || memcmp(o->value, w[i].value, o->vlen))
+            fp_report(path, &ndiff, &w[i], o, &w[i]);
+    }
+    for (size_t i = 0; h && w && i < nh; i++)
+        if (!fp_find(w, nw, &h[i]))
+            fp_report(path, &ndiff, &h[i], &h[i], NULL);
+    if (ndiff == 0) {
+        /* Same lines in another order: for [scan], another task order. */
+        shoal_log_error("cannot resume '%s': it holds a different run: the same settings "
+                        "in another order (the order of the [scan] lines decides which "
+                        "task is which point); file:",
+                        path);
+        for (size_t i = 0; h && i < nh; i++)
+            if (!strncmp(h[i].key, "scan.", 5))
+                shoal_log_error("  %.*s", (int)h[i].klen, h[i].key);
+        shoal_log_error("this config:");
+        for (size_t i = 0; w && i < nw; i++)
+            if (!strncmp(w[i].key, "scan.", 5))
+                shoal_log_error("  %.*s", (int)w[i].klen, w[i].key);
+        ndiff = 1;
+    }
+    free(h);
+    free(w);
     return ndiff;
 }
 
@@ -104,7 +161,7 @@ int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **
                                "cannot resume '%s': it has no fingerprint (not made "
                                "by this version of Shoal)",
                                spec->path);
-        else if (fp_diff(spec->path, fp, spec->fingerprint) > 0)
+        else if (shoal__fingerprint_diff(spec->path, fp, spec->fingerprint) > 0)
             mine = SHOAL_ECONFIG;
     }
     free(fp);

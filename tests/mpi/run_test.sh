@@ -307,6 +307,38 @@ fingerprint)
     [[ $? -eq 2 ]] || fail "--resume --force accepted"
     ;;
 
+fingerprint_whole)
+    # Equality is decided on the whole fingerprint, order included; what
+    # does not change the meaning (spacing, spelled-out defaults) resumes.
+    vals=$(seq -s ', ' 1 301)
+    printf '[run]\nseed = 5\n[scan]\nx = %s\n' "$vals" >"$work/long.ini"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/long.ini" -o "$work/long.h5" -q
+    before=$(sum_of "$work/long.h5")
+    printf '[run]\nseed = 5\n[scan]\nx = %s\n' "${vals%301}302" >"$work/long2.ini"
+    mpirun_n "$np" "$app" "$work/long2.ini" -o "$work/long.h5" --resume 2>"$work/err"
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "last of 301 values changed: resume exit $rc, expected 2"
+    grep -q "scan.x: ...*301 (" "$work/err" || fail "difference not shown near the change: $(cat "$work/err")"
+    [[ $(sum_of "$work/long.h5") == "$before" ]] || fail "refused resume modified the file"
+    # [scan] lines in another order: another task order, refused.
+    printf '[run]\nseed = 5\n[scan]\nx = 1, 2\nlabel = a, bb\n' >"$work/ab.ini"
+    printf '[run]\nseed = 5\n[scan]\nlabel = a, bb\nx = 1, 2\n' >"$work/ba.ini"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/ab.ini" -o "$work/ab.h5" -q
+    before=$(sum_of "$work/ab.h5")
+    mpirun_n "$np" "$app" "$work/ba.ini" -o "$work/ab.h5" --resume 2>"$work/err"
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "[scan] lines reordered: resume exit $rc, expected 2"
+    grep -q "another order" "$work/err" || fail "order not named: $(cat "$work/err")"
+    [[ $(sum_of "$work/ab.h5") == "$before" ]] || fail "refused resume modified the file"
+    # Same meaning: spacing and an explicit default resume (nothing left).
+    printf '[run]\nseed = 5\nrng = philox4x32\n[scan]\nx = 1,  2 \nlabel =  a,bb\n[sampling]\nreplicates = 1\ndesign = grid\n' >"$work/same.ini"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/same.ini" -o "$work/ab.h5" --resume -q
+    # A different design or replicate count is a different run.
+    mpirun_n "$np" "$app" "$work/ab.ini" -o "$work/ab.h5" --resume --set sampling.replicates=2 2>"$work/err"
+    [[ $? -eq 2 ]] || fail "replicates changed: resume accepted"
+    grep -q "scan: 4 points: 2 x 2, 1 replicate vs. 4 points: 2 x 2, 2 replicates" "$work/err" || fail "replicates difference: $(cat "$work/err")"
+    ;;
+
 retry_failed)
     # Tasks that failed for an outside reason rerun alone once it is fixed.
     write_config "$work/c.ini" 400
