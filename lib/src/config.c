@@ -7,6 +7,9 @@
  * "source:line" for messages. Getters record what was asked, so that
  * shoal_config_check_unused() can name unknown keys and suggest known ones.
  *
+ * Only regular files are read: opening a FIFO blocks until a writer comes,
+ * which hung the whole job (rank 0 in open, the other ranks in MPI_Bcast).
+ *
  * Invariants: entries and sections are owned arrays of owned strings; a
  * failed parse frees everything it allocated. */
 #include <shoal/config.h>
@@ -15,12 +18,14 @@
 #include <ini.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CONFIG_MAX_LINE 65536       /* longest line accepted, bytes */
 #define CONFIG_MAX_FILE (64u << 20) /* largest file accepted */
@@ -326,76 +331,111 @@ int shoal_config_parse(const char *text, size_t len, const char *source,
     return 0;
 }
 
-int shoal_config_read_file(const char *path, char **text, size_t *len)
+/* What a path is, for the refusal of anything but a regular file. */
+static const struct {
+    mode_t type;
+    const char *what;
+} file_kinds[] = {
+    {S_IFIFO, "a FIFO (named pipe)"},
+    {S_IFCHR, "a character device"},
+    {S_IFBLK, "a block device"},
+    {S_IFSOCK, "a socket"},
+};
+
+static int not_regular(const char *path, mode_t mode)
 {
-    *text = NULL;
-    *len = 0;
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return SHOAL_ERROR(errno == ENOENT ? SHOAL_ENOENT : SHOAL_EIO,
-                           "cannot read config file '%s': %s", path,
-                           strerror(errno));
-    if (S_ISDIR(sb.st_mode))
+    if (S_ISDIR(mode))
         return SHOAL_ERROR(SHOAL_ECONFIG,
                            "config file '%s' is a directory; give the path of "
                            "an .ini file",
                            path);
-    if ((unsigned long long)sb.st_size > CONFIG_MAX_FILE)
+    const char *what = "a special file";
+    for (size_t i = 0; i < sizeof file_kinds / sizeof file_kinds[0]; i++)
+        if ((mode & S_IFMT) == file_kinds[i].type)
+            what = file_kinds[i].what;
+    return SHOAL_ERROR(SHOAL_ECONFIG,
+                       "config file '%s' is %s, not a regular file; save the "
+                       "config as a regular .ini file and give its path",
+                       path, what);
+}
+
+/* read() until n bytes or end of file; -1 on a read error (errno set). */
+static ssize_t read_full(int fd, char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+int shoal_config_read_file(const char *path, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    /* O_NONBLOCK: a FIFO opens at once, writer or not, and is refused
+     * below instead of blocking here. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return SHOAL_ERROR(errno == ENOENT ? SHOAL_ENOENT : SHOAL_EIO,
+                           "cannot read config file '%s': %s", path,
+                           strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return SHOAL_ERROR(SHOAL_EIO, "cannot read config file '%s': %s", path,
+                           strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return not_regular(path, sb.st_mode);
+    }
+    if ((unsigned long long)sb.st_size > CONFIG_MAX_FILE) {
+        close(fd);
         return SHOAL_ERROR(SHOAL_ECONFIG,
                            "config file '%s' is %lld bytes, over the %u MiB "
                            "limit; is this the right file?",
                            path, (long long)sb.st_size, CONFIG_MAX_FILE >> 20);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return SHOAL_ERROR(SHOAL_EIO, "cannot open config file '%s': %s", path,
-                           strerror(errno));
-    /* Read to EOF in chunks: pipes and process substitution report size 0. */
-    size_t cap = S_ISREG(sb.st_mode) ? (size_t)sb.st_size + 1 : 4096, n = 0;
-    char *buf = malloc(cap);
-    int err = buf == NULL;
-    while (!err) {
-        if (n > CONFIG_MAX_FILE) {
-            free(buf);
-            fclose(f);
-            return SHOAL_ERROR(SHOAL_ECONFIG,
-                               "config file '%s' is over the %u MiB limit; "
-                               "is this the right file?",
-                               path, CONFIG_MAX_FILE >> 20);
-        }
-        if (n + 1 >= cap) {
-            /* Full: grow only if there is more to read. */
-            int ch = fgetc(f);
-            if (ch == EOF) {
-                err = ferror(f);
-                break;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                err = 1;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-            buf[n++] = (char)ch;
-            continue;
-        }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
-        n += got;
-        if (got == 0) {
-            err = ferror(f);
-            break;
-        }
     }
-    fclose(f);
-    if (err) {
-        int had_buffer = buf != NULL;
+    size_t size = (size_t)sb.st_size;
+    char *buf = malloc(size + 1);
+    if (!buf) {
+        close(fd);
+        return SHOAL_ERROR(SHOAL_ENOMEM,
+                           "out of memory reading config file '%s' (%zu bytes)",
+                           path, size);
+    }
+    /* The size fstat gave, and one byte more to see that the file did not
+     * grow meanwhile: the limit holds without growing the buffer. */
+    ssize_t n = read_full(fd, buf, size), more = 0;
+    if (n == (ssize_t)size) {
+        char probe;
+        more = read_full(fd, &probe, 1);
+    }
+    int e = errno;
+    close(fd);
+    if (n < 0 || more < 0) {
         free(buf);
-        return had_buffer ? SHOAL_ERROR(SHOAL_EIO,
-                                        "error reading config file '%s'", path)
-                          : SHOAL_ENOMEM;
+        return SHOAL_ERROR(SHOAL_EIO, "error reading config file '%s': %s",
+                           path, strerror(e));
+    }
+    if (more > 0) {
+        free(buf);
+        return SHOAL_ERROR(SHOAL_ECONFIG,
+                           "config file '%s' grew while it was read; run "
+                           "again once it is written",
+                           path);
     }
     buf[n] = '\0';
-    if (n == 0 || strspn(buf, " \t\r\n") == n) {
+    if (n == 0 || strspn(buf, " \t\r\n") == (size_t)n) {
         free(buf);
         return SHOAL_ERROR(SHOAL_ECONFIG,
                            "config file '%s' is empty; it needs at least a "
@@ -403,7 +443,7 @@ int shoal_config_read_file(const char *path, char **text, size_t *len)
                            path);
     }
     *text = buf;
-    *len = n;
+    *len = (size_t)n;
     return 0;
 }
 

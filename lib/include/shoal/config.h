@@ -22,8 +22,10 @@ typedef struct shoal_config shoal_config;
  * message with source:line was reported, and SHOAL_ECONFIG is returned. */
 SHOAL_API int shoal_config_parse(const char *text, size_t len,
                                  const char *source, shoal_config **out);
-/* Read a whole file into a NUL-terminated buffer (caller frees). Refuses
- * directories and files over 64 MiB with a clear message. */
+/* Read a whole file into a NUL-terminated buffer (caller frees). Only
+ * regular files: a directory, FIFO, device or socket is refused at once
+ * (SHOAL_ECONFIG, saying what it is; a FIFO without a writer used to block
+ * the run), and so are files over 64 MiB and empty ones. */
 SHOAL_API int shoal_config_read_file(const char *path, char **text,
                                      size_t *len);
 SHOAL_API void shoal_config_free(shoal_config *cfg);
