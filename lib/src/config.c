@@ -10,8 +10,9 @@
  * Only regular files are read: opening a FIFO blocks until a writer comes,
  * which hung the whole job (rank 0 in open, the other ranks in MPI_Bcast).
  *
- * Invariants: entries and sections are owned arrays of owned strings; a
- * failed parse frees everything it allocated. */
+ * Every error, out of memory included, is reported with what failed and
+ * where. Invariants: entries and sections are owned arrays of owned strings;
+ * a failed parse frees everything it allocated. */
 #include <shoal/config.h>
 #include <shoal/error.h>
 
@@ -72,6 +73,7 @@ static char *dupstr(const char *s)
     return p;
 }
 
+/* Room for element n. Silent: the caller reports what it was storing. */
 static int grow(void **arr, size_t *cap, size_t n, size_t elem)
 {
     if (n < *cap)
@@ -107,7 +109,10 @@ static int add_entry(shoal_config *cfg, const char *sec, const char *key,
 {
     if (grow((void **)&cfg->entries, &cfg->capentries, cfg->nentries,
              sizeof(entry)))
-        return SHOAL_ENOMEM;
+        return SHOAL_ERROR(SHOAL_ENOMEM,
+                           "%s: out of memory growing the table of keys to "
+                           "store '%s' in [%s]",
+                           where, key, sec);
     entry *e = &cfg->entries[cfg->nentries];
     e->section = dupstr(sec);
     e->key = dupstr(key);
@@ -120,7 +125,9 @@ static int add_entry(shoal_config *cfg, const char *sec, const char *key,
         free(e->key);
         free(e->value);
         free(e->where);
-        return SHOAL_ENOMEM;
+        return SHOAL_ERROR(SHOAL_ENOMEM,
+                           "%s: out of memory storing key '%s' in [%s]", where,
+                           key, sec);
     }
     cfg->nentries++;
     return 0;
@@ -132,7 +139,7 @@ typedef struct {
     shoal_config *cfg;
     const char *p, *end;
     int line;     /* number of the line last handed to inih */
-    int failed;   /* an error was already reported */
+    int failed;   /* code of the error already reported, 0 if none */
     int too_long; /* line number of an over-long line, 0 if none */
 } reader_state;
 
@@ -141,6 +148,8 @@ typedef struct {
 
 static void note_section(reader_state *st, const char *line, size_t len)
 {
+    if (st->failed)
+        return; /* the parse fails anyway; store nothing more */
     size_t i = 0;
     /* inih skips a UTF-8 byte order mark at the start; so must we. */
     if (st->line == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3))
@@ -161,11 +170,10 @@ static void note_section(reader_state *st, const char *line, size_t len)
         start++;
     shoal_config *cfg = st->cfg;
     if (end - start > CONFIG_MAX_SECTION) {
-        if (!st->failed)
-            SHOAL_ERROR(SHOAL_ECONFIG,
-                        "%s:%d: section name longer than %d characters",
-                        cfg->source, st->line, CONFIG_MAX_SECTION);
-        st->failed = 1;
+        st->failed = SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s:%d: section name longer than %d "
+                                 "characters; shorten it",
+                                 cfg->source, st->line, CONFIG_MAX_SECTION);
         return;
     }
     char name[CONFIG_MAX_SECTION + 1];
@@ -174,23 +182,24 @@ static void note_section(reader_state *st, const char *line, size_t len)
     name[n] = '\0';
     const section *prev = find_section(cfg, name);
     if (prev) {
-        if (!st->failed)
-            SHOAL_ERROR(SHOAL_ECONFIG,
-                        "%s:%d: section [%s] appears again (first at line %d); "
-                        "merge the two into one section",
-                        cfg->source, st->line, name, prev->line);
-        st->failed = 1;
+        st->failed = SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s:%d: section [%s] appears again (first at "
+                                 "line %d); merge the two into one section",
+                                 cfg->source, st->line, name, prev->line);
         return;
     }
+    char *copy = NULL;
     if (grow((void **)&cfg->sections, &cfg->capsections, cfg->nsections,
-             sizeof(section))) {
-        st->failed = 1;
+             sizeof(section)) ||
+        !(copy = dupstr(name))) {
+        st->failed = SHOAL_ERROR(SHOAL_ENOMEM,
+                                 "%s:%d: out of memory storing section [%s]",
+                                 cfg->source, st->line, name);
         return;
     }
-    cfg->sections[cfg->nsections].name = dupstr(name);
+    cfg->sections[cfg->nsections].name = copy;
     cfg->sections[cfg->nsections].line = st->line;
-    if (cfg->sections[cfg->nsections].name)
-        cfg->nsections++;
+    cfg->nsections++;
 }
 
 /* fgets over the in-memory text, one line per call, counting lines. */
@@ -211,12 +220,11 @@ static char *reader(char *str, int num, void *stream)
         memcpy(str, st->p, len);
         str[len] = '\0';
         /* A NUL byte inside a line would hide the rest of it from inih. */
-        if (memchr(str, '\0', len) != NULL && !st->failed) {
-            SHOAL_ERROR(SHOAL_ECONFIG,
-                        "%s:%d: line contains a NUL byte; is this a text file?",
-                        st->cfg->source, st->line);
-            st->failed = 1;
-        }
+        if (memchr(str, '\0', len) != NULL && !st->failed)
+            st->failed = SHOAL_ERROR(SHOAL_ECONFIG,
+                                     "%s:%d: line contains a NUL byte; is "
+                                     "this a text file?",
+                                     st->cfg->source, st->line);
         note_section(st, str, len);
     }
     st->p += len;
@@ -248,34 +256,30 @@ static int handler(void *user, const char *raw_sec, const char *key,
     char sec[CONFIG_MAX_SECTION + 2];
     trim_section(raw_sec, sec, sizeof sec);
     if (!sec[0]) {
-        SHOAL_ERROR(SHOAL_ECONFIG,
-                    "%s:%d: '%s' is outside any section; put it under a "
-                    "[section] header such as [run]",
-                    cfg->source, st->line, key);
-        st->failed = 1;
+        st->failed = SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s:%d: '%s' is outside any section; put it "
+                                 "under a [section] header such as [run]",
+                                 cfg->source, st->line, key);
         return 1;
     }
     if (!key[0]) {
-        SHOAL_ERROR(SHOAL_ECONFIG, "%s:%d: empty key name before '='",
-                    cfg->source, st->line);
-        st->failed = 1;
+        st->failed = SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s:%d: empty key name before '='; write "
+                                 "'key = value'",
+                                 cfg->source, st->line);
         return 1;
     }
     const entry *prev = find(cfg, sec, key);
     if (prev) {
-        SHOAL_ERROR(SHOAL_ECONFIG,
-                    "%s:%d: key '%s' in [%s] is set twice (first at line %d); "
-                    "keep one of them",
-                    cfg->source, st->line, key, sec, prev->line);
-        st->failed = 1;
+        st->failed = SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s:%d: key '%s' in [%s] is set twice (first "
+                                 "at line %d); keep one of them",
+                                 cfg->source, st->line, key, sec, prev->line);
         return 1;
     }
     char where[1024];
     snprintf(where, sizeof where, "%s:%d", cfg->source, st->line);
-    if (add_entry(cfg, sec, key, value, where, st->line)) {
-        st->failed = 1;
-        return 0;
-    }
+    st->failed = add_entry(cfg, sec, key, value, where, st->line);
     return 1;
 }
 
@@ -283,15 +287,20 @@ int shoal_config_parse(const char *text, size_t len, const char *source,
                        shoal_config **out)
 {
     *out = NULL;
+    if (!source)
+        source = "<config>";
     shoal_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg)
-        return SHOAL_ENOMEM;
-    cfg->text = malloc(len + 1);
-    cfg->source = dupstr(source ? source : "<config>");
+        return SHOAL_ERROR(SHOAL_ENOMEM, "%s: out of memory for the config",
+                           source);
+    cfg->text = len < SIZE_MAX ? malloc(len + 1) : NULL;
+    cfg->source = dupstr(source);
     cfg->overrides = dupstr("");
     if (!cfg->text || !cfg->source || !cfg->overrides) {
         shoal_config_free(cfg);
-        return SHOAL_ENOMEM;
+        return SHOAL_ERROR(SHOAL_ENOMEM,
+                           "%s: out of memory copying the config (%zu bytes)",
+                           source, len);
     }
     memcpy(cfg->text, text, len);
     cfg->text[len] = '\0';
@@ -305,7 +314,7 @@ int shoal_config_parse(const char *text, size_t len, const char *source,
     int rc = ini_parse_stream(reader, &st, handler, &st);
     if (st.failed) {
         shoal_config_free(cfg);
-        return SHOAL_ECONFIG;
+        return st.failed;
     }
     if (st.too_long) {
         SHOAL_ERROR(SHOAL_ECONFIG,
@@ -325,7 +334,8 @@ int shoal_config_parse(const char *text, size_t len, const char *source,
     }
     if (rc < 0) {
         shoal_config_free(cfg);
-        return SHOAL_ENOMEM;
+        return SHOAL_ERROR(SHOAL_ENOMEM,
+                           "%s: out of memory in the INI parser (inih)", source);
     }
     *out = cfg;
     return 0;
@@ -523,20 +533,24 @@ int shoal_config_set(shoal_config *cfg, const char *a)
         if (!v || !w) {
             free(v);
             free(w);
-            return SHOAL_ENOMEM;
+            return SHOAL_ERROR(SHOAL_ENOMEM, "%s: out of memory storing the "
+                               "value", where);
         }
         free(e->value);
         free(e->where);
         e->value = v;
         e->where = w;
         e->line = 0;
-    } else if (add_entry(cfg, sec, key, value, where, 0)) {
-        return SHOAL_ENOMEM;
+    } else {
+        int rc = add_entry(cfg, sec, key, value, where, 0);
+        if (rc)
+            return rc;
     }
     size_t old = strlen(cfg->overrides), add = strlen(a);
     char *o = realloc(cfg->overrides, old + add + 2);
     if (!o)
-        return SHOAL_ENOMEM;
+        return SHOAL_ERROR(SHOAL_ENOMEM, "%s: out of memory recording the "
+                           "override", where);
     memcpy(o + old, a, add);
     o[old + add] = '\n';
     o[old + add + 1] = '\0';
@@ -602,6 +616,8 @@ int shoal_config_section_entry(shoal_config *cfg, const char *sec, size_t i,
 
 /* ---- typed getters ------------------------------------------------------------ */
 
+/* Without memory the hint of check_unused gets shorter; the getter itself
+ * does not fail, so nothing is reported. */
 static void remember(shoal_config *cfg, const char *sec, const char *key)
 {
     for (size_t i = 0; i < cfg->nasked; i++)

@@ -6,10 +6,11 @@
  * `required`, bounds and wrong types (messages carry "source:LINE", the key,
  * the bad value and a hint), every parse error (duplicate key or section, key
  * outside a section, line without '=', NUL byte, over-long line), --set
- * overrides, the unknown key/section report, and shoal_config_read_file on
+ * overrides, the unknown key/section report, shoal_config_read_file on
  * missing, directory, empty, whitespace-only, normal and oversized inputs
- * and its refusal of FIFOs and devices. Errors are captured by a recording
- * handler.
+ * and its refusal of FIFOs and devices, and every out-of-memory path
+ * (allocations made to fail one by one). Errors are captured by a
+ * recording handler.
  *
  * Tests named test_regression_* pin library bugs found while writing this
  * suite and since fixed; the comment above each says what went wrong. */
@@ -1374,6 +1375,180 @@ START_TEST(test_read_device_refused)
 }
 END_TEST
 
+/* ---- out of memory ------------------------------------------------------------------------- */
+
+/* tests/CMakeLists.txt links this suite with --wrap=malloc,calloc,realloc,
+ * so the allocations of this file and of the static library come here.
+ * While armed, allocation number fail_at (from 0) fails; failed_one tells
+ * whether the code got that far. Library calls only run armed. */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t k, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+
+static long fail_at = -1; /* -1: disarmed */
+static long nallocs;
+static int failed_one;
+
+static int fail_now(void)
+{
+    if (fail_at < 0 || nallocs++ != fail_at)
+        return 0;
+    failed_one = 1;
+    errno = ENOMEM;
+    return 1;
+}
+
+void *__wrap_malloc(size_t n) { return fail_now() ? NULL : __real_malloc(n); }
+void *__wrap_calloc(size_t k, size_t n)
+{
+    return fail_now() ? NULL : __real_calloc(k, n);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+    return fail_now() ? NULL : __real_realloc(p, n);
+}
+
+static void arm(long k)
+{
+    nallocs = 0;
+    failed_one = 0;
+    fail_at = k;
+}
+
+static void disarm(void) { fail_at = -1; }
+
+/* Runs op(k) for k = 0, 1, ... until it no longer reaches allocation k.
+ * Each failed allocation must give SHOAL_ENOMEM with a message that says
+ * what ran out of memory; none may be swallowed or turned into another
+ * error. Returns the number of allocations op makes. */
+static long each_allocation_fails(int (*op)(long k), const char *what)
+{
+    for (long k = 0;; k++) {
+        reset_errors();
+        int rc = op(k);
+        if (!failed_one) {
+            ck_assert_msg(rc == 0, "%s without a failure: %d %s", what, rc,
+                          last_msg);
+            return k;
+        }
+        ck_assert_msg(rc == SHOAL_ENOMEM,
+                      "%s, allocation %ld failing: %d (%s), want SHOAL_ENOMEM",
+                      what, k, rc, last_msg);
+        ck_assert_msg(nerrors == 1 && last_code == SHOAL_ENOMEM,
+                      "%s, allocation %ld failing: %d messages: '%s'", what, k,
+                      nerrors, all_msgs);
+        ck_assert_msg(strstr(last_msg, "out of memory") != NULL,
+                      "%s, allocation %ld failing: message '%s'", what, k,
+                      last_msg);
+    }
+}
+
+/* Over 16 sections and entries, so that the tables grow. */
+static char nomem_ini[4096];
+
+static void make_nomem_ini(void)
+{
+    size_t n = 0;
+    for (int i = 0; i < 20; i++)
+        n += (size_t)snprintf(nomem_ini + n, sizeof nomem_ini - n,
+                              "[s%d]\na = %d\nb = x\n", i, i);
+}
+
+static int op_parse(long k)
+{
+    shoal_config *cfg = SENTINEL_CFG;
+    arm(k);
+    int rc = shoal_config_parse(nomem_ini, strlen(nomem_ini), "oom.ini", &cfg);
+    disarm();
+    ck_assert_ptr_ne(cfg, SENTINEL_CFG);
+    ck_assert(rc == 0 ? cfg != NULL : cfg == NULL);
+    shoal_config_free(cfg);
+    return rc;
+}
+
+START_TEST(test_nomem_parse)
+{
+    make_nomem_ini();
+    ck_assert_int_gt(each_allocation_fails(op_parse, "parse"), 40);
+}
+END_TEST
+
+static int op_set(long k)
+{
+    shoal_config *cfg = parse_ok(nomem_ini, "oom.ini");
+    arm(k);
+    int rc = shoal_config_set(cfg, "s1.a=5"); /* replaces */
+    if (rc == 0)
+        rc = shoal_config_set(cfg, "s1.c=6"); /* adds */
+    for (int i = 0; rc == 0 && i < 20; i++) {
+        char a[32];
+        snprintf(a, sizeof a, "new.k%d=%d", i, i); /* grows the table */
+        rc = shoal_config_set(cfg, a);
+    }
+    disarm();
+    shoal_config_free(cfg);
+    return rc;
+}
+
+START_TEST(test_nomem_set)
+{
+    make_nomem_ini();
+    ck_assert_int_gt(each_allocation_fails(op_set, "set"), 4);
+}
+END_TEST
+
+static const char *nomem_path;
+
+static int op_read(long k)
+{
+    char *text = SENTINEL_STR;
+    size_t len = 5;
+    arm(k);
+    int rc = shoal_config_read_file(nomem_path, &text, &len);
+    disarm();
+    if (rc != 0) {
+        ck_assert_ptr_null(text);
+        ck_assert_uint_eq(len, 0);
+    }
+    free(text == SENTINEL_STR ? NULL : text);
+    return rc;
+}
+
+START_TEST(test_nomem_read_file)
+{
+    make_nomem_ini();
+    nomem_path = write_file("oom.ini", nomem_ini, strlen(nomem_ini));
+    ck_assert_int_ge(each_allocation_fails(op_read, "read_file"), 1);
+}
+END_TEST
+
+/* The getters allocate only to remember what was asked (the hint of the
+ * unknown-key report): without memory the hint is shorter, the values are
+ * still right and nothing fails. */
+START_TEST(test_nomem_getters_still_work)
+{
+    shoal_config *cfg = parse_ok("[run]\ntasks = 7\nx = 2.5\n", "g.ini");
+    for (long k = 0; k < 8; k++) {
+        reset_errors();
+        long l = 0;
+        double d = 0;
+        arm(k);
+        int rc = shoal_config_get_long(cfg, "run", "tasks", 1, 0, 0, 10, &l);
+        int rd = shoal_config_get_double(cfg, "run", "x", 1, 0, 0, 10, &d);
+        disarm();
+        ck_assert_int_eq(rc, 0);
+        ck_assert_int_eq(rd, 0);
+        ck_assert_int_eq(l, 7);
+        ck_assert(d == 2.5);
+        ck_assert_int_eq(nerrors, 0);
+    }
+    shoal_config_free(cfg);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -1457,6 +1632,15 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_read_device_refused);
     suite_add_tcase(s, tc);
 
+    tc = tcase_create("out_of_memory");
+    tcase_add_unchecked_fixture(tc, dir_setup, dir_teardown);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_nomem_parse);
+    tcase_add_test(tc, test_nomem_set);
+    tcase_add_test(tc, test_nomem_read_file);
+    tcase_add_test(tc, test_nomem_getters_still_work);
+    suite_add_tcase(s, tc);
     return s;
 }
 

@@ -5,7 +5,8 @@
  * from (file:line, or the --set option), so typed getters can report
  * "mc_pi.ini:7: [run] tasks = 'abc' is not an integer". Getters mark
  * entries as used; shoal_config_check_unused() then reports keys nobody
- * asked for (typos) with the known keys as a hint.
+ * asked for (typos) with the known keys as a hint. Out of memory is
+ * reported like any other error (SHOAL_ENOMEM and a message).
  *
  * The config owns all its strings. Not thread-safe; one per run. */
 #ifndef SHOAL_CONFIG_H
