@@ -6,6 +6,9 @@
  * inih's buffer instead of letting them be split silently. Every entry keeps
  * "source:line" for messages. Getters record what was asked, so that
  * shoal_config_check_unused() can name unknown keys and suggest known ones.
+ * A key counts as unknown only if nobody read it: a walk of a section
+ * (shoal_config_section_entry) takes all of it, since the walker judges its
+ * keys itself and may stop at its first error.
  *
  * Only regular files are read: opening a FIFO blocks until a writer comes,
  * which hung the whole job (rank 0 in open, the other ranks in MPI_Bcast).
@@ -30,6 +33,7 @@
 
 #define CONFIG_MAX_LINE 65536       /* longest line accepted, bytes */
 #define CONFIG_MAX_FILE (64u << 20) /* largest file accepted */
+#define CONFIG_MAX_UNKNOWN 5        /* unknown keys (sections) named one by one */
 
 typedef struct {
     char *section;
@@ -595,23 +599,29 @@ size_t shoal_config_section_size(const shoal_config *cfg, const char *sec)
     return n;
 }
 
+/* A walk takes the whole section: the walker judges its keys itself and may
+ * stop at the first bad one, and the keys after it are unread, not unknown
+ * (check_unused called each of them an unknown key). */
 int shoal_config_section_entry(shoal_config *cfg, const char *sec, size_t i,
                                const char **key, const char **value,
                                const char **where)
 {
+    const entry *found = NULL;
+    size_t seen = 0;
     for (size_t k = 0; k < cfg->nentries; k++) {
         entry *e = &cfg->entries[k];
         if (strcmp(e->section, sec))
             continue;
-        if (i-- == 0) {
-            e->used = 1;
-            *key = e->key;
-            *value = e->value;
-            *where = e->where;
-            return 0;
-        }
+        e->used = 1;
+        if (seen++ == i)
+            found = e;
     }
-    return SHOAL_ENOTFOUND;
+    if (!found)
+        return SHOAL_ENOTFOUND;
+    *key = found->key;
+    *value = found->value;
+    *where = found->where;
+    return 0;
 }
 
 /* ---- typed getters ------------------------------------------------------------ */
@@ -823,10 +833,24 @@ static int in_list(const char *s, const char *const *list)
     return 0;
 }
 
+/* One unknown key or section: named while there are few, counted after. */
+static int unknown(size_t *count)
+{
+    return ++*count <= CONFIG_MAX_UNKNOWN;
+}
+
+static void report_more(const shoal_config *cfg, size_t count, const char *what)
+{
+    if (count > CONFIG_MAX_UNKNOWN)
+        SHOAL_ERROR(SHOAL_ECONFIG, "... and %zu more unknown %s in %s; is it "
+                    "the config of this program?",
+                    count - CONFIG_MAX_UNKNOWN, what, cfg->source);
+}
+
 int shoal_config_check_unused(const shoal_config *cfg,
                               const char *const *sections)
 {
-    int bad = 0;
+    size_t nkeys = 0, nsecs = 0;
     for (size_t i = 0; i < cfg->nentries; i++) {
         const entry *e = &cfg->entries[i];
         if (e->used)
@@ -835,6 +859,8 @@ int shoal_config_check_unused(const shoal_config *cfg,
             /* Reported once per section, below. */
             continue;
         }
+        if (!unknown(&nkeys))
+            continue;
         char known[1024] = "";
         size_t len = 0;
         for (size_t j = 0; j < cfg->nasked && len < sizeof known - 64; j++) {
@@ -845,8 +871,8 @@ int shoal_config_check_unused(const shoal_config *cfg,
         }
         SHOAL_ERROR(SHOAL_ECONFIG, "%s: unknown key '%s' in [%s]; known keys: %s",
                     e->where, e->key, e->section, len ? known : "(none)");
-        bad = 1;
     }
+    report_more(cfg, nkeys, "keys");
     /* Unknown sections: from headers (even empty ones) and from overrides. */
     char joined[512] = "";
     size_t jl = 0;
@@ -854,22 +880,20 @@ int shoal_config_check_unused(const shoal_config *cfg,
         jl += (size_t)snprintf(joined + jl, sizeof joined - jl, "%s[%s]",
                                jl ? ", " : "", *s);
     for (size_t i = 0; i < cfg->nsections; i++) {
-        if (in_list(cfg->sections[i].name, sections))
+        if (in_list(cfg->sections[i].name, sections) || !unknown(&nsecs))
             continue;
         SHOAL_ERROR(SHOAL_ECONFIG,
                     "%s:%d: unknown section [%s]; known sections: %s",
                     cfg->source, cfg->sections[i].line, cfg->sections[i].name,
                     joined);
-        bad = 1;
     }
     for (size_t i = 0; i < cfg->nentries; i++) {
         const entry *e = &cfg->entries[i];
         if (e->line == 0 && !in_list(e->section, sections) &&
-            !find_section(cfg, e->section)) {
+            !find_section(cfg, e->section) && unknown(&nsecs))
             SHOAL_ERROR(SHOAL_ECONFIG, "%s: unknown section [%s]; known "
                         "sections: %s", e->where, e->section, joined);
-            bad = 1;
-        }
     }
-    return bad ? SHOAL_ECONFIG : 0;
+    report_more(cfg, nsecs, "sections");
+    return nkeys || nsecs ? SHOAL_ECONFIG : 0;
 }

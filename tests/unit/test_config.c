@@ -6,16 +6,17 @@
  * `required`, bounds and wrong types (messages carry "source:LINE", the key,
  * the bad value and a hint), every parse error (duplicate key or section, key
  * outside a section, line without '=', NUL byte, over-long line), --set
- * overrides, the unknown key/section report, shoal_config_read_file on
- * missing, directory, empty, whitespace-only, normal and oversized inputs
- * and its refusal of FIFOs and devices, and every out-of-memory path
- * (allocations made to fail one by one). Errors are captured by a
- * recording handler.
+ * overrides, the unknown key/section report (only keys nobody read, a few
+ * lines then a count), shoal_config_read_file on missing, directory, empty,
+ * whitespace-only, normal and oversized inputs and its refusal of FIFOs and
+ * devices, and every out-of-memory path (allocations made to fail one by
+ * one). Errors are captured by a recording handler.
  *
  * Tests named test_regression_* pin library bugs found while writing this
  * suite and since fixed; the comment above each says what went wrong. */
 #include <shoal/config.h>
 #include <shoal/error.h>
+#include <shoal/scan.h>
 
 #include <check.h>
 
@@ -1124,6 +1125,121 @@ START_TEST(test_unused_overrides)
 }
 END_TEST
 
+/* Regression: a consumer that walks a section (shoal_scan_create walks
+ * [scan]) judges its keys itself and stops at its first error; the keys
+ * after that were never read, and check_unused reported every one of them
+ * as an unknown key ("known keys: (none)") although they were fine. */
+START_TEST(test_regression_unused_after_walk_stopped)
+{
+    shoal_config *cfg = parse_ok("[run]\ntasks = 3\n[scan]\nx = bad(\n"
+                                 "label = a, b\nsleep_us = 1, 2\n", "walk.ini");
+    const char *key, *value, *where;
+    ck_assert_int_eq(shoal_config_section_entry(cfg, "scan", 0, &key, &value,
+                                                &where), 0);
+    ck_assert_str_eq(key, "x"); /* ... bad: the walker reports it and stops */
+    long l;
+    ck_assert_int_eq(shoal_config_get_long(cfg, "run", "tasks", 1, 0, 0, 10, &l),
+                     0);
+    const char *const secs[] = {"run", "scan", NULL};
+    ck_assert_int_eq(shoal_config_check_unused(cfg, secs), 0);
+    ck_assert_msg(nerrors == 0, "messages: %s", all_msgs);
+    shoal_config_free(cfg);
+}
+END_TEST
+
+/* The same through the real walker: one error, the first, and no false
+ * unknown keys after it. */
+START_TEST(test_regression_unused_after_scan_error)
+{
+    static const shoal_param params[] = {
+        {.name = "x", .type = SHOAL_FLOAT64, .dflt = "0"},
+        {.name = "label", .type = SHOAL_STRING, .dflt = "a"},
+        {.name = "sleep_us", .type = SHOAL_INT64, .dflt = "0"},
+    };
+    shoal_config *cfg = parse_ok("[run]\nseed = 5\n[scan]\n"
+                                 "x = linspce(0, 1, 3)\nlabel = a, b\n"
+                                 "sleep_us = 1, 2\n", "scan.ini");
+    uint64_t u;
+    ck_assert_int_eq(shoal_config_get_u64(cfg, "run", "seed", 0, 1, 1,
+                                          UINT64_MAX, &u), 0);
+    shoal_scan *scan = NULL;
+    ck_assert_int_eq(shoal_scan_create(cfg, "scan", params, 3, 5, &scan),
+                     SHOAL_ECONFIG);
+    ck_assert_ptr_null(scan);
+    ASSERT_MSG_HAS("scan.ini:4: [scan] x: unknown function 'linspce'");
+    const char *const secs[] = {"run", "test", "scan", NULL};
+    ck_assert_int_eq(shoal_config_check_unused(cfg, secs), 0);
+    ck_assert_msg(nerrors == 1, "%d messages: %s", nerrors, all_msgs);
+    shoal_config_free(cfg);
+}
+END_TEST
+
+/* Only false reports go: after a bad value, a real typo is still named
+ * (it often explains the first error). */
+START_TEST(test_unused_real_key_after_bad_value)
+{
+    shoal_config *cfg = parse_ok("[run]\ntasks = abc\ntaks = 3\n", "rk.ini");
+    uint64_t u;
+    ck_assert_int_eq(shoal_config_get_u64(cfg, "run", "tasks", 1, 0, 1, 10, &u),
+                     SHOAL_ECONFIG);
+    const char *const secs[] = {"run", NULL};
+    ck_assert_int_eq(shoal_config_check_unused(cfg, secs), SHOAL_ECONFIG);
+    ck_assert_msg(nerrors == 2, "%d messages: %s", nerrors, all_msgs);
+    ASSERT_MSG_HAS("rk.ini:3: unknown key 'taks' in [run]; known keys: tasks");
+    shoal_config_free(cfg);
+}
+END_TEST
+
+/* 20,000 unknown keys printed 20,000 lines: now the first five, then one
+ * line with the count of the rest. */
+START_TEST(test_unused_many_keys_capped)
+{
+    enum { NKEYS = 20000 };
+    size_t cap = 32 + NKEYS * 16, n = 0;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    n += (size_t)snprintf(text + n, cap - n, "[run]\ntasks = 1\n");
+    for (int i = 0; i < NKEYS; i++)
+        n += (size_t)snprintf(text + n, cap - n, "k%05d = %d\n", i, i);
+    shoal_config *cfg = parse_len_ok(text, n, "many.ini");
+    free(text);
+    long l;
+    ck_assert_int_eq(shoal_config_get_long(cfg, "run", "tasks", 1, 0, 0, 10, &l),
+                     0);
+    const char *const secs[] = {"run", NULL};
+    ck_assert_int_eq(shoal_config_check_unused(cfg, secs), SHOAL_ECONFIG);
+    ck_assert_msg(nerrors == 6, "%d messages", nerrors);
+    ASSERT_ALL_HAS("many.ini:3: unknown key 'k00000' in [run]; known keys: tasks");
+    ASSERT_ALL_HAS("many.ini:7: unknown key 'k00004' in [run]");
+    ck_assert(strstr(all_msgs, "k00005") == NULL);
+    ASSERT_MSG_HAS("... and 19995 more unknown keys");
+    ck_assert_int_eq(last_code, SHOAL_ECONFIG);
+    shoal_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_unused_many_sections_capped)
+{
+    char text[4096];
+    size_t n = (size_t)snprintf(text, sizeof text, "[run]\ntasks = 1\n");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "[x%02d]\n", i);
+    shoal_config *cfg = parse_ok(text, "secs.ini");
+    long l;
+    ck_assert_int_eq(shoal_config_get_long(cfg, "run", "tasks", 1, 0, 0, 10, &l),
+                     0);
+    ck_assert_int_eq(shoal_config_set(cfg, "y.k=1"), 0);
+    const char *const secs[] = {"run", NULL};
+    ck_assert_int_eq(shoal_config_check_unused(cfg, secs), SHOAL_ECONFIG);
+    ck_assert_msg(nerrors == 6, "%d messages: %s", nerrors, all_msgs);
+    ASSERT_ALL_HAS("secs.ini:3: unknown section [x00]");
+    ASSERT_ALL_HAS("secs.ini:7: unknown section [x04]");
+    ck_assert(strstr(all_msgs, "[x05]") == NULL);
+    ASSERT_MSG_HAS("... and 36 more unknown sections");
+    shoal_config_free(cfg);
+}
+END_TEST
+
 /* ---- shoal_config_read_file ---------------------------------------------------------------- */
 
 /* One scratch directory per test case, made and removed by an unchecked
@@ -1604,10 +1720,17 @@ static Suite *config_suite(void)
 
     tc = tcase_create("unused");
     tcase_add_checked_fixture(tc, setup, teardown);
+    /* Parsing 20,000 keys takes seconds under ASan (duplicate check). */
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_unused_reports);
     tcase_add_test(tc, test_unused_none_asked);
     tcase_add_test(tc, test_unused_all_used);
     tcase_add_test(tc, test_unused_overrides);
+    tcase_add_test(tc, test_regression_unused_after_walk_stopped);
+    tcase_add_test(tc, test_regression_unused_after_scan_error);
+    tcase_add_test(tc, test_unused_real_key_after_bad_value);
+    tcase_add_test(tc, test_unused_many_keys_capped);
+    tcase_add_test(tc, test_unused_many_sections_capped);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("read_file");

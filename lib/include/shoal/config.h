@@ -70,8 +70,10 @@ SHOAL_API int shoal_config_get_bool(shoal_config *cfg, const char *section,
                                     int *out);
 
 /* Entries of one section in file order (overrides that add keys come last):
- * the number of them, and entry i (marks it used). key, value and where stay
- * valid while the config lives. */
+ * the number of them, and entry i. key, value and where stay valid while the
+ * config lives. shoal_config_section_entry marks every entry of the section
+ * used: a caller that walks a section judges its keys itself, and may stop
+ * at the first bad one without the rest being called unknown. */
 SHOAL_API size_t shoal_config_section_size(const shoal_config *cfg,
                                            const char *section);
 SHOAL_API int shoal_config_section_entry(shoal_config *cfg,
@@ -81,7 +83,9 @@ SHOAL_API int shoal_config_section_entry(shoal_config *cfg,
 
 /* Report every entry of a section in `sections` (NULL-terminated) that was
  * never read (naming the keys that were asked for as a hint), and every
- * section not in `sections`. Returns SHOAL_ECONFIG if any were found. */
+ * section not in `sections`: the first 5 of each one by one, then one line
+ * "... and N more unknown keys" (sections). Returns SHOAL_ECONFIG if any
+ * were found. */
 SHOAL_API int shoal_config_check_unused(const shoal_config *cfg,
                                         const char *const *sections);
 
