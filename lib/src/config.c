@@ -6,24 +6,34 @@
  * inih's buffer instead of letting them be split silently. Every entry keeps
  * "source:line" for messages. Getters record what was asked, so that
  * shoal_config_check_unused() can name unknown keys and suggest known ones.
+ * A key counts as unknown only if nobody read it: a walk of a section
+ * (shoal_config_section_entry) takes all of it, since the walker judges its
+ * keys itself and may stop at its first error.
  *
- * Invariants: entries and sections are owned arrays of owned strings; a
- * failed parse frees everything it allocated. */
+ * Only regular files are read: opening a FIFO blocks until a writer comes,
+ * which hung the whole job (rank 0 in open, the other ranks in MPI_Bcast).
+ *
+ * Every error, out of memory included, is reported with what failed and
+ * where. Invariants: entries and sections are owned arrays of owned strings;
+ * a failed parse frees everything it allocated. */
 #include <shoal/config.h>
 #include <shoal/error.h>
 
 #include <ini.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CONFIG_MAX_LINE 65536       /* longest line accepted, bytes */
 #define CONFIG_MAX_FILE (64u << 20) /* largest file accepted */
+#define CONFIG_MAX_UNKNOWN 5        /* unknown keys (sections) named one by one */
 
 typedef struct {
     char *section;
@@ -67,6 +77,7 @@ static char *dupstr(const char *s)
     return p;
 }
 
+/* Room for element n. Silent: the caller reports what it was storing. */
 static int grow(void **arr, size_t *cap, size_t n, size_t elem)
 {
     if (n < *cap)
@@ -102,7 +113,10 @@ static int add_entry(shoal_config *cfg, const char *sec, const char *key,
 {
     if (grow((void **)&cfg->entries, &cfg->capentries, cfg->nentries,
              sizeof(entry)))
-        return SHOAL_ENOMEM;
+        return SHOAL_ERROR(SHOAL_ENOMEM,
+                           "%s: out of memory growing the table of keys to "
+                           "store '%s' in [%s]",
+                           where, key, sec);
     entry *e = &cfg->entries[cfg->nentries];
     e->section = dupstr(sec);
     e->key = dupstr(key);
@@ -115,7 +129,9 @@ static int add_entry(shoal_config *cfg, const char *sec, const char *key,
         free(e->key);
         free(e->value);
         free(e->where);
-        return SHOAL_ENOMEM;
+        return SHOAL_ERROR(SHOAL_ENOMEM,
+                           "%s: out of memory storing key '%s' in [%s]", where,
+                           key, sec);
     }
     cfg->nentries++;
     return 0;
@@ -127,7 +143,7 @@ typedef struct {
     shoal_config *cfg;
     const char *p, *end;
     int line;     /* number of the line last handed to inih */
-    int failed;   /* an error was already reported */
+    int failed;   /* code of the error already reported, 0 if none */
     int too_long; /* line number of an over-long line, 0 if none */
 } reader_state;
 
@@ -136,6 +152,8 @@ typedef struct {
 
 static void note_section(reader_state *st, const char *line, size_t len)
 {
+    if (st->failed)
+        return; /* the parse fails anyway; store nothing more */
     size_t i = 0;
     /* inih skips a UTF-8 byte order mark at the start; so must we. */
     if (st->line == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3))
@@ -156,11 +174,10 @@ static void note_section(reader_state *st, const char *line, size_t len)
         start++;
     shoal_config *cfg = st->cfg;
     if (end - start > CONFIG_MAX_SECTION) {
-        if (!st->failed)
-            SHOAL_ERROR(SHOAL_ECONFIG,
-                        "%s:%d: section name longer than %d characters",
-                        cfg->source, st->line, CONFIG_MAX_SECTION);
-        st->failed = 1;
+        st->failed = SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s:%d: section name longer than %d "
+                                 "characters; shorten it",
+                                 cfg->source, st->line, CONFIG_MAX_SECTION);
         return;
     }
     char name[CONFIG_MAX_SECTION + 1];
@@ -169,23 +186,24 @@ static void note_section(reader_state *st, const char *line, size_t len)
     name[n] = '\0';
     const section *prev = find_section(cfg, name);
     if (prev) {
-        if (!st->failed)
-            SHOAL_ERROR(SHOAL_ECONFIG,
-                        "%s:%d: section [%s] appears again (first at line %d); "
-                        "merge the two into one section",
-                        cfg->source, st->line, name, prev->line);
-        st->failed = 1;
+        st->failed = SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s:%d: section [%s] appears again (first at "
+                                 "line %d); merge the two into one section",
+                                 cfg->source, st->line, name, prev->line);
         return;
     }
+    char *copy = NULL;
     if (grow((void **)&cfg->sections, &cfg->capsections, cfg->nsections,
-             sizeof(section))) {
-        st->failed = 1;
+             sizeof(section)) ||
+        !(copy = dupstr(name))) {
+        st->failed = SHOAL_ERROR(SHOAL_ENOMEM,
+                                 "%s:%d: out of memory storing section [%s]",
+                                 cfg->source, st->line, name);
         return;
     }
-    cfg->sections[cfg->nsections].name = dupstr(name);
+    cfg->sections[cfg->nsections].name = copy;
     cfg->sections[cfg->nsections].line = st->line;
-    if (cfg->sections[cfg->nsections].name)
-        cfg->nsections++;
+    cfg->nsections++;
 }
 
 /* fgets over the in-memory text, one line per call, counting lines. */
@@ -206,12 +224,11 @@ static char *reader(char *str, int num, void *stream)
         memcpy(str, st->p, len);
         str[len] = '\0';
         /* A NUL byte inside a line would hide the rest of it from inih. */
-        if (memchr(str, '\0', len) != NULL && !st->failed) {
-            SHOAL_ERROR(SHOAL_ECONFIG,
-                        "%s:%d: line contains a NUL byte; is this a text file?",
-                        st->cfg->source, st->line);
-            st->failed = 1;
-        }
+        if (memchr(str, '\0', len) != NULL && !st->failed)
+            st->failed = SHOAL_ERROR(SHOAL_ECONFIG,
+                                     "%s:%d: line contains a NUL byte; is "
+                                     "this a text file?",
+                                     st->cfg->source, st->line);
         note_section(st, str, len);
     }
     st->p += len;
@@ -243,34 +260,30 @@ static int handler(void *user, const char *raw_sec, const char *key,
     char sec[CONFIG_MAX_SECTION + 2];
     trim_section(raw_sec, sec, sizeof sec);
     if (!sec[0]) {
-        SHOAL_ERROR(SHOAL_ECONFIG,
-                    "%s:%d: '%s' is outside any section; put it under a "
-                    "[section] header such as [run]",
-                    cfg->source, st->line, key);
-        st->failed = 1;
+        st->failed = SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s:%d: '%s' is outside any section; put it "
+                                 "under a [section] header such as [run]",
+                                 cfg->source, st->line, key);
         return 1;
     }
     if (!key[0]) {
-        SHOAL_ERROR(SHOAL_ECONFIG, "%s:%d: empty key name before '='",
-                    cfg->source, st->line);
-        st->failed = 1;
+        st->failed = SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s:%d: empty key name before '='; write "
+                                 "'key = value'",
+                                 cfg->source, st->line);
         return 1;
     }
     const entry *prev = find(cfg, sec, key);
     if (prev) {
-        SHOAL_ERROR(SHOAL_ECONFIG,
-                    "%s:%d: key '%s' in [%s] is set twice (first at line %d); "
-                    "keep one of them",
-                    cfg->source, st->line, key, sec, prev->line);
-        st->failed = 1;
+        st->failed = SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s:%d: key '%s' in [%s] is set twice (first "
+                                 "at line %d); keep one of them",
+                                 cfg->source, st->line, key, sec, prev->line);
         return 1;
     }
     char where[1024];
     snprintf(where, sizeof where, "%s:%d", cfg->source, st->line);
-    if (add_entry(cfg, sec, key, value, where, st->line)) {
-        st->failed = 1;
-        return 0;
-    }
+    st->failed = add_entry(cfg, sec, key, value, where, st->line);
     return 1;
 }
 
@@ -278,15 +291,20 @@ int shoal_config_parse(const char *text, size_t len, const char *source,
                        shoal_config **out)
 {
     *out = NULL;
+    if (!source)
+        source = "<config>";
     shoal_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg)
-        return SHOAL_ENOMEM;
-    cfg->text = malloc(len + 1);
-    cfg->source = dupstr(source ? source : "<config>");
+        return SHOAL_ERROR(SHOAL_ENOMEM, "%s: out of memory for the config",
+                           source);
+    cfg->text = len < SIZE_MAX ? malloc(len + 1) : NULL;
+    cfg->source = dupstr(source);
     cfg->overrides = dupstr("");
     if (!cfg->text || !cfg->source || !cfg->overrides) {
         shoal_config_free(cfg);
-        return SHOAL_ENOMEM;
+        return SHOAL_ERROR(SHOAL_ENOMEM,
+                           "%s: out of memory copying the config (%zu bytes)",
+                           source, len);
     }
     memcpy(cfg->text, text, len);
     cfg->text[len] = '\0';
@@ -300,7 +318,7 @@ int shoal_config_parse(const char *text, size_t len, const char *source,
     int rc = ini_parse_stream(reader, &st, handler, &st);
     if (st.failed) {
         shoal_config_free(cfg);
-        return SHOAL_ECONFIG;
+        return st.failed;
     }
     if (st.too_long) {
         SHOAL_ERROR(SHOAL_ECONFIG,
@@ -320,82 +338,118 @@ int shoal_config_parse(const char *text, size_t len, const char *source,
     }
     if (rc < 0) {
         shoal_config_free(cfg);
-        return SHOAL_ENOMEM;
+        return SHOAL_ERROR(SHOAL_ENOMEM,
+                           "%s: out of memory in the INI parser (inih)", source);
     }
     *out = cfg;
     return 0;
+}
+
+/* What a path is, for the refusal of anything but a regular file. */
+static const struct {
+    mode_t type;
+    const char *what;
+} file_kinds[] = {
+    {S_IFIFO, "a FIFO (named pipe)"},
+    {S_IFCHR, "a character device"},
+    {S_IFBLK, "a block device"},
+    {S_IFSOCK, "a socket"},
+};
+
+static int not_regular(const char *path, mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return SHOAL_ERROR(SHOAL_ECONFIG,
+                           "config file '%s' is a directory; give the path of "
+                           "an .ini file",
+                           path);
+    const char *what = "a special file";
+    for (size_t i = 0; i < sizeof file_kinds / sizeof file_kinds[0]; i++)
+        if ((mode & S_IFMT) == file_kinds[i].type)
+            what = file_kinds[i].what;
+    return SHOAL_ERROR(SHOAL_ECONFIG,
+                       "config file '%s' is %s, not a regular file; save the "
+                       "config as a regular .ini file and give its path",
+                       path, what);
+}
+
+/* read() until n bytes or end of file; -1 on a read error (errno set). */
+static ssize_t read_full(int fd, char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
 }
 
 int shoal_config_read_file(const char *path, char **text, size_t *len)
 {
     *text = NULL;
     *len = 0;
-    struct stat sb;
-    if (stat(path, &sb) != 0)
+    /* O_NONBLOCK: a FIFO opens at once, writer or not, and is refused
+     * below instead of blocking here. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return SHOAL_ERROR(errno == ENOENT ? SHOAL_ENOENT : SHOAL_EIO,
                            "cannot read config file '%s': %s", path,
                            strerror(errno));
-    if (S_ISDIR(sb.st_mode))
-        return SHOAL_ERROR(SHOAL_ECONFIG,
-                           "config file '%s' is a directory; give the path of "
-                           "an .ini file",
-                           path);
-    if ((unsigned long long)sb.st_size > CONFIG_MAX_FILE)
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return SHOAL_ERROR(SHOAL_EIO, "cannot read config file '%s': %s", path,
+                           strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return not_regular(path, sb.st_mode);
+    }
+    if ((unsigned long long)sb.st_size > CONFIG_MAX_FILE) {
+        close(fd);
         return SHOAL_ERROR(SHOAL_ECONFIG,
                            "config file '%s' is %lld bytes, over the %u MiB "
                            "limit; is this the right file?",
                            path, (long long)sb.st_size, CONFIG_MAX_FILE >> 20);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return SHOAL_ERROR(SHOAL_EIO, "cannot open config file '%s': %s", path,
-                           strerror(errno));
-    /* Read to EOF in chunks: pipes and process substitution report size 0. */
-    size_t cap = S_ISREG(sb.st_mode) ? (size_t)sb.st_size + 1 : 4096, n = 0;
-    char *buf = malloc(cap);
-    int err = buf == NULL;
-    while (!err) {
-        if (n > CONFIG_MAX_FILE) {
-            free(buf);
-            fclose(f);
-            return SHOAL_ERROR(SHOAL_ECONFIG,
-                               "config file '%s' is over the %u MiB limit; "
-                               "is this the right file?",
-                               path, CONFIG_MAX_FILE >> 20);
-        }
-        if (n + 1 >= cap) {
-            /* Full: grow only if there is more to read. */
-            int ch = fgetc(f);
-            if (ch == EOF) {
-                err = ferror(f);
-                break;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                err = 1;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-            buf[n++] = (char)ch;
-            continue;
-        }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
-        n += got;
-        if (got == 0) {
-            err = ferror(f);
-            break;
-        }
     }
-    fclose(f);
-    if (err) {
-        int had_buffer = buf != NULL;
+    size_t size = (size_t)sb.st_size;
+    char *buf = malloc(size + 1);
+    if (!buf) {
+        close(fd);
+        return SHOAL_ERROR(SHOAL_ENOMEM,
+                           "out of memory reading config file '%s' (%zu bytes)",
+                           path, size);
+    }
+    /* The size fstat gave, and one byte more to see that the file did not
+     * grow meanwhile: the limit holds without growing the buffer. */
+    ssize_t n = read_full(fd, buf, size), more = 0;
+    if (n == (ssize_t)size) {
+        char probe;
+        more = read_full(fd, &probe, 1);
+    }
+    int e = errno;
+    close(fd);
+    if (n < 0 || more < 0) {
         free(buf);
-        return had_buffer ? SHOAL_ERROR(SHOAL_EIO,
-                                        "error reading config file '%s'", path)
-                          : SHOAL_ENOMEM;
+        return SHOAL_ERROR(SHOAL_EIO, "error reading config file '%s': %s",
+                           path, strerror(e));
+    }
+    if (more > 0) {
+        free(buf);
+        return SHOAL_ERROR(SHOAL_ECONFIG,
+                           "config file '%s' grew while it was read; run "
+                           "again once it is written",
+                           path);
     }
     buf[n] = '\0';
-    if (n == 0 || strspn(buf, " \t\r\n") == n) {
+    if (n == 0 || strspn(buf, " \t\r\n") == (size_t)n) {
         free(buf);
         return SHOAL_ERROR(SHOAL_ECONFIG,
                            "config file '%s' is empty; it needs at least a "
@@ -403,7 +457,7 @@ int shoal_config_read_file(const char *path, char **text, size_t *len)
                            path);
     }
     *text = buf;
-    *len = n;
+    *len = (size_t)n;
     return 0;
 }
 
@@ -483,20 +537,24 @@ int shoal_config_set(shoal_config *cfg, const char *a)
         if (!v || !w) {
             free(v);
             free(w);
-            return SHOAL_ENOMEM;
+            return SHOAL_ERROR(SHOAL_ENOMEM, "%s: out of memory storing the "
+                               "value", where);
         }
         free(e->value);
         free(e->where);
         e->value = v;
         e->where = w;
         e->line = 0;
-    } else if (add_entry(cfg, sec, key, value, where, 0)) {
-        return SHOAL_ENOMEM;
+    } else {
+        int rc = add_entry(cfg, sec, key, value, where, 0);
+        if (rc)
+            return rc;
     }
     size_t old = strlen(cfg->overrides), add = strlen(a);
     char *o = realloc(cfg->overrides, old + add + 2);
     if (!o)
-        return SHOAL_ENOMEM;
+        return SHOAL_ERROR(SHOAL_ENOMEM, "%s: out of memory recording the "
+                           "override", where);
     memcpy(o + old, a, add);
     o[old + add] = '\n';
     o[old + add + 1] = '\0';
@@ -541,27 +599,35 @@ size_t shoal_config_section_size(const shoal_config *cfg, const char *sec)
     return n;
 }
 
+/* A walk takes the whole section: the walker judges its keys itself and may
+ * stop at the first bad one, and the keys after it are unread, not unknown
+ * (check_unused called each of them an unknown key). */
 int shoal_config_section_entry(shoal_config *cfg, const char *sec, size_t i,
                                const char **key, const char **value,
                                const char **where)
 {
+    const entry *found = NULL;
+    size_t seen = 0;
     for (size_t k = 0; k < cfg->nentries; k++) {
         entry *e = &cfg->entries[k];
         if (strcmp(e->section, sec))
             continue;
-        if (i-- == 0) {
-            e->used = 1;
-            *key = e->key;
-            *value = e->value;
-            *where = e->where;
-            return 0;
-        }
+        e->used = 1;
+        if (seen++ == i)
+            found = e;
     }
-    return SHOAL_ENOTFOUND;
+    if (!found)
+        return SHOAL_ENOTFOUND;
+    *key = found->key;
+    *value = found->value;
+    *where = found->where;
+    return 0;
 }
 
 /* ---- typed getters ------------------------------------------------------------ */
 
+/* Without memory the hint of check_unused gets shorter; the getter itself
+ * does not fail, so nothing is reported. */
 static void remember(shoal_config *cfg, const char *sec, const char *key)
 {
     for (size_t i = 0; i < cfg->nasked; i++)
@@ -767,10 +833,24 @@ static int in_list(const char *s, const char *const *list)
     return 0;
 }
 
+/* One unknown key or section: named while there are few, counted after. */
+static int unknown(size_t *count)
+{
+    return ++*count <= CONFIG_MAX_UNKNOWN;
+}
+
+static void report_more(const shoal_config *cfg, size_t count, const char *what)
+{
+    if (count > CONFIG_MAX_UNKNOWN)
+        SHOAL_ERROR(SHOAL_ECONFIG, "... and %zu more unknown %s in %s; is it "
+                    "the config of this program?",
+                    count - CONFIG_MAX_UNKNOWN, what, cfg->source);
+}
+
 int shoal_config_check_unused(const shoal_config *cfg,
                               const char *const *sections)
 {
-    int bad = 0;
+    size_t nkeys = 0, nsecs = 0;
     for (size_t i = 0; i < cfg->nentries; i++) {
         const entry *e = &cfg->entries[i];
         if (e->used)
@@ -779,6 +859,8 @@ int shoal_config_check_unused(const shoal_config *cfg,
             /* Reported once per section, below. */
             continue;
         }
+        if (!unknown(&nkeys))
+            continue;
         char known[1024] = "";
         size_t len = 0;
         for (size_t j = 0; j < cfg->nasked && len < sizeof known - 64; j++) {
@@ -789,8 +871,8 @@ int shoal_config_check_unused(const shoal_config *cfg,
         }
         SHOAL_ERROR(SHOAL_ECONFIG, "%s: unknown key '%s' in [%s]; known keys: %s",
                     e->where, e->key, e->section, len ? known : "(none)");
-        bad = 1;
     }
+    report_more(cfg, nkeys, "keys");
     /* Unknown sections: from headers (even empty ones) and from overrides. */
     char joined[512] = "";
     size_t jl = 0;
@@ -798,22 +880,20 @@ int shoal_config_check_unused(const shoal_config *cfg,
         jl += (size_t)snprintf(joined + jl, sizeof joined - jl, "%s[%s]",
                                jl ? ", " : "", *s);
     for (size_t i = 0; i < cfg->nsections; i++) {
-        if (in_list(cfg->sections[i].name, sections))
+        if (in_list(cfg->sections[i].name, sections) || !unknown(&nsecs))
             continue;
         SHOAL_ERROR(SHOAL_ECONFIG,
                     "%s:%d: unknown section [%s]; known sections: %s",
                     cfg->source, cfg->sections[i].line, cfg->sections[i].name,
                     joined);
-        bad = 1;
     }
     for (size_t i = 0; i < cfg->nentries; i++) {
         const entry *e = &cfg->entries[i];
         if (e->line == 0 && !in_list(e->section, sections) &&
-            !find_section(cfg, e->section)) {
+            !find_section(cfg, e->section) && unknown(&nsecs))
             SHOAL_ERROR(SHOAL_ECONFIG, "%s: unknown section [%s]; known "
                         "sections: %s", e->where, e->section, joined);
-            bad = 1;
-        }
     }
-    return bad ? SHOAL_ECONFIG : 0;
+    report_more(cfg, nsecs, "sections");
+    return nkeys || nsecs ? SHOAL_ECONFIG : 0;
 }

@@ -4,13 +4,18 @@
  * shoal_main reads one (typed getters, an override, unknown-key check) and
  * its [scan] (with [sampling]) is built for a small parameter table and
  * decoded for its first tasks, with the invariants of the index mapping
- * checked. Build and run:
- * scripts/fuzz.sh SECONDS. */
+ * checked. Build and run: scripts/fuzz.sh SECONDS.
+ *
+ * Built with SHOAL_FUZZ_SELFTEST (target fuzz_config_selftest) it also
+ * crashes on inputs that start with SELFTEST_CRASH, as corpus/selftest.ini
+ * does: tests/fuzz/test_fuzz_script.sh needs a crash that is certain and
+ * immediate to prove that scripts/fuzz.sh fails on one. */
 #include <shoal/shoal.h>
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,8 +27,15 @@ static void silent(const char *reason, const char *file, int line, int code)
     (void)code;
 }
 
+#define SELFTEST_CRASH "; SHOAL-FUZZ-SELFTEST-CRASH"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+#ifdef SHOAL_FUZZ_SELFTEST
+    if (size >= strlen(SELFTEST_CRASH) &&
+        !memcmp(data, SELFTEST_CRASH, strlen(SELFTEST_CRASH)))
+        abort();
+#endif
     shoal_set_error_handler(silent);
     if (size > (1u << 20))
         return 0;

@@ -25,6 +25,14 @@ fail() {
     exit 1
 }
 
+# need_h5py: the checks that read files with h5py are part of the test; a
+# Python without h5py and numpy fails it (tests/CMakeLists.txt checks the
+# same at configure time), it never skips them.
+need_h5py() {
+    "${SHOAL_PYTHON:?SHOAL_PYTHON is not set}" -c "import h5py, numpy" 2>"$work/python.err" ||
+        fail "'$SHOAL_PYTHON' cannot import h5py and numpy: $(tail -n 1 "$work/python.err"); on Debian: apt-get install python3-h5py python3-numpy (scripts/install-deps.sh)"
+}
+
 # mpirun N PROGRAM ARGS...: runs with FindMPI's flags; echoes the command.
 mpirun_n() {
     local n=$1
@@ -116,6 +124,7 @@ failures)
 retries)
     # Deterministic failures fail every attempt; transient ones recover, with
     # the results a clean run gives (same random stream).
+    need_h5py
     write_config "$work/c.ini" 200 "fail_every = 7"
     mpirun_n "$np" "$app" "$work/c.ini" -o "$work/det.h5" --set run.retries=2 >"$work/det.txt" 2>/dev/null
     rc=$?
@@ -133,8 +142,7 @@ retries)
     for obj in /results/u /results/g /results/k /results/v /tasks/status; do
         h5diff "$work/clean.h5" "$work/flaky.h5" "$obj" || fail "retried tasks differ from a clean run in $obj"
     done
-    if "$SHOAL_PYTHON" -c "import h5py" 2>/dev/null; then
-        "$SHOAL_PYTHON" - "$work/flaky.h5" "$work/det.h5" <<'PY' || fail "attempt counts wrong"
+    "$SHOAL_PYTHON" - "$work/flaky.h5" "$work/det.h5" <<'PY' || fail "attempt counts wrong"
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1], "r") as f:
     a = f["tasks/attempts"][:]
@@ -149,7 +157,6 @@ with h5py.File(sys.argv[2], "r") as f:
     assert all(s.startswith(b"injected failure at task") for s in m[t >= 0])
 print("attempts ok")
 PY
-    fi
     ;;
 
 clobber)
@@ -170,6 +177,7 @@ clobber)
 killed)
     # SIGKILL of every rank mid-run leaves a readable file whose done rows
     # are all correct.
+    need_h5py
     write_config "$work/c.ini" 4000 "sleep_us = 300"
     expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/full.h5" -q --set test_app.sleep_us=0
     setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
@@ -192,8 +200,7 @@ killed)
     [[ $out != *"done=0 "* ]] || fail "no row was done before the kill"
     [[ $out != "pending=0 "* ]] || fail "the run finished before the kill; the test needs a longer run"
     "$check" subset "$work/part.h5" "$work/full.h5" || fail "a done row differs from the full run"
-    if "$SHOAL_PYTHON" -c "import h5py" 2>/dev/null; then
-        "$SHOAL_PYTHON" - "$work/part.h5" <<'PY' || fail "h5py cannot read the killed run's file"
+    "$SHOAL_PYTHON" - "$work/part.h5" <<'PY' || fail "h5py cannot read the killed run's file"
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
     st = f["tasks/status"][:]
@@ -202,7 +209,6 @@ with h5py.File(sys.argv[1], "r") as f:
     assert ((u[st == 1] >= 0) & (u[st == 1] < 1)).all()
     print("h5py reads the killed file:", (st == 1).sum(), "rows done")
 PY
-    fi
     ;;
 
 resume)
@@ -512,6 +518,7 @@ badinput)
 scan)
     # A scan over every kind of parameter and design: identical files at 1
     # and N ranks, and each task saw exactly the values recorded in /params.
+    need_h5py
     for design in grid zip sobol lhs; do
         samples=
         case $design in
@@ -532,8 +539,7 @@ scan)
             h5diff "$work/$design-1.h5" "$work/$design-n.h5" "$obj" ||
                 fail "$design: $obj differs between 1 and $np ranks"
         done
-        if "$SHOAL_PYTHON" -c "import h5py" 2>/dev/null; then
-            "$SHOAL_PYTHON" - "$work/$design-n.h5" "$design" <<'PY' || fail "$design: /params disagree with what tasks saw"
+        "$SHOAL_PYTHON" - "$work/$design-n.h5" "$design" <<'PY' || fail "$design: /params disagree with what tasks saw"
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1], "r") as f:
     p, r, t = f["params"], f["results"], f["tasks"]
@@ -549,7 +555,6 @@ with h5py.File(sys.argv[1], "r") as f:
     assert (x == x[:, :1]).all()
     print(sys.argv[2], "ok:", n, "tasks,", dict(p.attrs))
 PY
-        fi
     done
     # --dry-run writes nothing and tells the task count.
     out=$("$app" "$work/grid.ini" -o "$work/dry.h5" --dry-run) || fail "dry run failed"
@@ -581,10 +586,7 @@ help)
 
 h5py)
     # What a user does: open the file with h5py, build columns, check.
-    if ! "$SHOAL_PYTHON" -c "import h5py, numpy" 2>/dev/null; then
-        echo "h5py not available for $SHOAL_PYTHON: skipped"
-        exit 77
-    fi
+    need_h5py
     write_config "$work/c.ini" 300
     expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q
     "$SHOAL_PYTHON" - "$work/out.h5" "$np" <<'PY' || fail "h5py checks failed"

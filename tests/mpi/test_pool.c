@@ -1,18 +1,24 @@
 /* test_pool: the lower-level pool API with a user-owned main, at any rank
  * count. Every index must be handed out exactly once (counted per rank and
- * summed), with an idle master too, with tiny and huge ranges, and a rank
- * whose range function fails must make every rank return an error. */
+ * summed), with an idle master too, with tiny and huge ranges, and a range
+ * function that fails must make every rank return an error.
+ *
+ * Which rank runs which range depends on timing, so the failure is tied to
+ * a task index, not to a rank: whichever rank runs that index fails. It is
+ * checked under schedules skewed on purpose (one rank starting late, so
+ * another may run everything) and only for what holds under any schedule. */
 #include <shoal/shoal.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#define NO_FAILURE UINT64_MAX
 
 typedef struct {
     unsigned char *seen; /* per index, executions on this rank */
-    int fail_at_rank;    /* rank whose range function fails, -1: none */
-    int rank;
-    uint64_t ranges;
+    uint64_t fail_index; /* the range holding this index fails; NO_FAILURE */
 } ctx;
 
 static int count_range(void *arg, shoal_pool *pool, uint64_t start, uint64_t n)
@@ -22,8 +28,7 @@ static int count_range(void *arg, shoal_pool *pool, uint64_t start, uint64_t n)
         c->seen[i]++;
         shoal_pool_yield(pool, shoal_now());
     }
-    c->ranges++;
-    if (c->rank == c->fail_at_rank && c->ranges == 2)
+    if (c->fail_index >= start && c->fail_index - start < n)
         return SHOAL_EIO;
     return 0;
 }
@@ -44,7 +49,7 @@ static void exactly_once(uint64_t ntasks, int master_idle, uint64_t max_range)
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    ctx c = {calloc(ntasks + 1, 1), -1, rank, 0};
+    ctx c = {calloc(ntasks + 1, 1), NO_FAILURE};
     unsigned char *sum = calloc(ntasks + 1, 1);
     shoal_pool_config cfg = {.ntasks = ntasks, .master_idle = master_idle,
                              .max_range_tasks = max_range};
@@ -71,19 +76,32 @@ static void exactly_once(uint64_t ntasks, int master_idle, uint64_t max_range)
     free(sum);
 }
 
-static void failing_rank(int who)
+/* The range holding task fail_index fails; rank `late` (-1: none) enters
+ * the pool 100 ms after the others. Whoever runs that index, every rank must
+ * return an error, and the rank that ran it the range function's own code. */
+static void failing_task(uint64_t fail_index, int late)
 {
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    if (who >= size)
+    if (late >= size)
         return;
     uint64_t ntasks = 5000;
-    ctx c = {calloc(ntasks, 1), who, rank, 0};
+    ctx c = {calloc(ntasks, 1), fail_index};
     shoal_pool_config cfg = {.ntasks = ntasks, .max_range_tasks = 7};
+    if (rank == late)
+        nanosleep(&(struct timespec){0, 100000000}, NULL);
     int rc = shoal_pool_run(MPI_COMM_WORLD, &cfg, count_range, &c, NULL);
-    EXPECT(rc < 0, "rank %d: failure on rank %d not reported (rc %d)", rank,
-           who, rc);
+    int ran_it = c.seen[fail_index], ran_total = 0;
+    MPI_Allreduce(&ran_it, &ran_total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    EXPECT(ran_total == 1, "task %llu (late rank %d) ran %d times, want 1",
+           (unsigned long long)fail_index, late, ran_total);
+    EXPECT(rc < 0, "rank %d: failure of task %llu (late rank %d) not reported "
+           "(rc %d)", rank, (unsigned long long)fail_index, late, rc);
+    if (ran_it)
+        EXPECT(rc == SHOAL_EIO, "rank %d ran failing task %llu but returned "
+               "%d, not the range function's %d", rank,
+               (unsigned long long)fail_index, rc, SHOAL_EIO);
     free(c.seen);
 }
 
@@ -97,8 +115,13 @@ int main(int argc, char **argv)
     exactly_once(10007, 1, 0);
     exactly_once(100003, 0, 3);
     exactly_once(200000, 1, 1u << 20);
-    failing_rank(0);
-    failing_rank(1);
+    int size;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const uint64_t fail_at[] = {0, 2500, 4999};
+    const int late[] = {-1, 0, size - 1};
+    for (size_t i = 0; i < sizeof fail_at / sizeof fail_at[0]; i++)
+        for (size_t j = 0; j < sizeof late / sizeof late[0]; j++)
+            failing_task(fail_at[i], late[j]);
     int all = 0;
     MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     int rank;

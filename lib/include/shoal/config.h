@@ -5,7 +5,8 @@
  * from (file:line, or the --set option), so typed getters can report
  * "mc_pi.ini:7: [run] tasks = 'abc' is not an integer". Getters mark
  * entries as used; shoal_config_check_unused() then reports keys nobody
- * asked for (typos) with the known keys as a hint.
+ * asked for (typos) with the known keys as a hint. Out of memory is
+ * reported like any other error (SHOAL_ENOMEM and a message).
  *
  * The config owns all its strings. Not thread-safe; one per run. */
 #ifndef SHOAL_CONFIG_H
@@ -22,8 +23,10 @@ typedef struct shoal_config shoal_config;
  * message with source:line was reported, and SHOAL_ECONFIG is returned. */
 SHOAL_API int shoal_config_parse(const char *text, size_t len,
                                  const char *source, shoal_config **out);
-/* Read a whole file into a NUL-terminated buffer (caller frees). Refuses
- * directories and files over 64 MiB with a clear message. */
+/* Read a whole file into a NUL-terminated buffer (caller frees). Only
+ * regular files: a directory, FIFO, device or socket is refused at once
+ * (SHOAL_ECONFIG, saying what it is; a FIFO without a writer used to block
+ * the run), and so are files over 64 MiB and empty ones. */
 SHOAL_API int shoal_config_read_file(const char *path, char **text,
                                      size_t *len);
 SHOAL_API void shoal_config_free(shoal_config *cfg);
@@ -67,8 +70,10 @@ SHOAL_API int shoal_config_get_bool(shoal_config *cfg, const char *section,
                                     int *out);
 
 /* Entries of one section in file order (overrides that add keys come last):
- * the number of them, and entry i (marks it used). key, value and where stay
- * valid while the config lives. */
+ * the number of them, and entry i. key, value and where stay valid while the
+ * config lives. shoal_config_section_entry marks every entry of the section
+ * used: a caller that walks a section judges its keys itself, and may stop
+ * at the first bad one without the rest being called unknown. */
 SHOAL_API size_t shoal_config_section_size(const shoal_config *cfg,
                                            const char *section);
 SHOAL_API int shoal_config_section_entry(shoal_config *cfg,
@@ -78,7 +83,9 @@ SHOAL_API int shoal_config_section_entry(shoal_config *cfg,
 
 /* Report every entry of a section in `sections` (NULL-terminated) that was
  * never read (naming the keys that were asked for as a hint), and every
- * section not in `sections`. Returns SHOAL_ECONFIG if any were found. */
+ * section not in `sections`: the first 5 of each one by one, then one line
+ * "... and N more unknown keys" (sections). Returns SHOAL_ECONFIG if any
+ * were found. */
 SHOAL_API int shoal_config_check_unused(const shoal_config *cfg,
                                         const char *const *sections);
 
