@@ -194,12 +194,18 @@ static int open_output(run_ctx *r)
         .scan = r->rs.scan ? shoal_scan_describe(r->rs.scan) : NULL,
         .overrides = shoal_config_overrides(r->cfg),
         .fingerprint = r->fingerprint ? r->fingerprint : "",
+        .row_bytes = shoal__settings_row_bytes(r->app, &r->rs),
         .drop_failures = r->cli.retry_failed,
     };
     rc = r->cli.resume ? shoal_store_open(r->comm, &spec, &r->store)
                        : shoal_store_create(r->comm, &spec, &r->store);
     if (rc < 0)
         return rc;
+    /* A new run starts a new crash log: an old one beside the output (left
+     * by the run --force replaced) would quarantine tasks that never
+     * crashed in this run. */
+    if (!r->cli.resume && r->rank == 0)
+        shoal__crash_forget(r->rs.output);
     /* Run-time errors differ between ranks: every rank speaks from here. */
     if (r->silenced)
         shoal_set_error_handler(r->prev);
@@ -340,7 +346,7 @@ static int finish(run_ctx *r)
         if (shoal_log_get_level() >= SHOAL_LOG_INFO)
             shoal__report_summary(name, r->ran[0], r->ran[1], r->nranks, r->wall, r->file,
                                   r->rs.tasks, r->cli.resume, r->rs.output);
-        if (r->app->summary) {
+        if (r->app->summary && shoal_log_get_level() >= SHOAL_LOG_INFO) {
             shoal_results *res = NULL;
             int src = shoal_results_open(r->rs.output, &res);
             if (src == 0)
@@ -410,8 +416,8 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
 
     int rc = set_up(&r);
     if (rc == 0 && r.cli.dry_run) {
-        if (r.rank == 0)
-            shoal__report_dry_run(app, &r.cli, &r.rs, r.nranks);
+        rc = r.rank == 0 ? shoal__report_dry_run(app, &r.cli, &r.rs, r.cfg, r.nranks) : 0;
+        rc = shoal__agree(r.comm, rc);
     } else if (rc == 0) {
         rc = open_output(&r);
         if (rc == 0)

@@ -25,7 +25,7 @@ static const struct {
                     "finish the run in an existing output file: only tasks not "
                     "done run"},
     [OPT_RETRY_FAILED] = {'R', "retry-failed", NULL,
-                          "with --resume: run again only the tasks that failed"},
+                          "with --resume: run the failed tasks again too"},
     [OPT_DRY_RUN] = {'n', "dry-run", NULL,
                      "show the tasks, parameters and output size; write nothing"},
     [OPT_QUIET] = {'q', "quiet", NULL, "print errors only"},

@@ -140,3 +140,10 @@ int shoal__crash_read(const char *output, uint64_t **tasks, uint32_t **counts,
     *n = u;
     return 0;
 }
+
+void shoal__crash_forget(const char *output)
+{
+    char path[4200];
+    if ((size_t)snprintf(path, sizeof path, "%s.crashes", output) < sizeof path)
+        unlink(path); /* a symlink is removed itself, never followed */
+}

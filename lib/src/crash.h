@@ -30,4 +30,7 @@ static inline void shoal__crash_task(uint64_t task)
 int shoal__crash_read(const char *output, uint64_t **tasks, uint32_t **counts,
                       size_t *n);
 
+/* Remove the crash log of `output` (a new run starts a new one). */
+void shoal__crash_forget(const char *output);
+
 #endif

@@ -16,4 +16,11 @@ int shoal__agree(MPI_Comm comm, int rc);
 /* Report why on this rank and end the whole job with exit status 4. */
 _Noreturn void shoal__abort(MPI_Comm comm, const char *why);
 
+/* Test-only fault injection: true when the environment variable
+ * SHOAL_TEST_FAIL_AT names this step ("STEP" on every rank, or "STEP:RANK"
+ * on one). The collective steps of the store call it after their real
+ * work, so tests can prove that a failure on one rank at any step still
+ * sends every rank down the same error path. Never set in normal use. */
+int shoal__inject(const char *step, int rank);
+
 #endif

@@ -45,8 +45,10 @@ static int fail_poison_tasks(shoal_store *store, const char *output, uint64_t ma
 int shoal__plan_resume(shoal_store *store, const char *output, int retry_failed,
                        uint64_t max_crashes, shoal__plan *plan)
 {
-    unsigned want = retry_failed ? 1u << SHOAL_STATUS_FAILED
-                                 : (1u << SHOAL_STATUS_PENDING) | (1u << SHOAL_STATUS_RUNNING);
+    /* Every task not done runs; with --retry-failed the failed ones too, so
+     * the run ends complete whatever state the file was left in. */
+    unsigned want = (1u << SHOAL_STATUS_PENDING) | (1u << SHOAL_STATUS_RUNNING) |
+                    (retry_failed ? 1u << SHOAL_STATUS_FAILED : 0);
     int rc = fail_poison_tasks(store, output, max_crashes, plan);
     if (rc == 0)
         rc = shoal_store_scan_status(store, want, &plan->todo, &plan->ntodo, plan->before);

@@ -2,7 +2,7 @@
  *
  * Rank 0 reads the file's /tasks/status and the crash log beside it: tasks
  * that crashed their process max_crashes times are marked failed (poison
- * tasks, never run again); the rest of the tasks not done — or, with
+ * tasks, never run again); the rest of the tasks not done — and, with
  * --retry-failed, the failed ones — become the list of ranges the pool
  * hands out. */
 #ifndef SHOAL_PLAN_H

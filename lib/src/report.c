@@ -1,4 +1,5 @@
 /* report.c: messages to the user at the end of a run (see report.h). */
+#include <shoal/error.h>
 #include <shoal/log.h>
 #include <shoal/results.h>
 
@@ -11,8 +12,53 @@
 #include <string.h>
 #include <unistd.h>
 
-void shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
-                           const shoal__settings *rs, int nranks)
+/* --resume --dry-run: would the file resume, and what would run? */
+static int dry_resume(const shoal_app *app, const shoal__cli *c, const shoal__settings *rs,
+                      shoal_config *cfg)
+{
+    shoal_results *res = NULL;
+    int rc = shoal_results_open(rs->output, &res);
+    if (rc < 0)
+        return rc;
+    char *want = shoal__settings_fingerprint(app, cfg, rs);
+    size_t cap = 1 << 20;
+    char *have = malloc(cap);
+    if (!want || !have)
+        rc = SHOAL_ERROR(SHOAL_ENOMEM, "out of memory comparing fingerprints");
+    if (rc == 0 && shoal_results_attr_string(res, "fingerprint", have, cap) < 0)
+        rc = SHOAL_ECONFIG;
+    if (rc == 0 && shoal__fingerprint_diff(rs->output, have, want) > 0)
+        rc = SHOAL_ECONFIG;
+    uint64_t counts[4] = {0, 0, 0, 0}, n = shoal_results_ntasks(res);
+    uint8_t *st = rc == 0 ? malloc(1 << 20) : NULL;
+    if (rc == 0 && !st)
+        rc = SHOAL_ERROR(SHOAL_ENOMEM, "out of memory reading /tasks/status");
+    for (uint64_t off = 0; rc == 0 && off < n; off += 1 << 20) {
+        uint64_t k = n - off < (1u << 20) ? n - off : 1u << 20;
+        rc = shoal_results_read_status(res, off, k, st);
+        for (uint64_t i = 0; rc == 0 && i < k; i++)
+            counts[st[i] < 4 ? st[i] : 0]++;
+    }
+    if (rc == 0) {
+        uint64_t run = counts[SHOAL_STATUS_PENDING] + counts[SHOAL_STATUS_RUNNING] +
+                       (c->retry_failed ? counts[SHOAL_STATUS_FAILED] : 0);
+        printf("  resume:   %llu done, %llu failed, %llu interrupted while running, %llu "
+               "pending; a resume would run %llu task%s\n",
+               (unsigned long long)counts[SHOAL_STATUS_DONE],
+               (unsigned long long)counts[SHOAL_STATUS_FAILED],
+               (unsigned long long)counts[SHOAL_STATUS_RUNNING],
+               (unsigned long long)counts[SHOAL_STATUS_PENDING], (unsigned long long)run,
+               run == 1 ? "" : "s");
+    }
+    free(st);
+    free(have);
+    free(want);
+    shoal_results_close(res);
+    return rc;
+}
+
+int shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
+                          const shoal__settings *rs, shoal_config *cfg, int nranks)
 {
     uint64_t row = shoal__settings_row_bytes(app, rs);
     double bytes = (double)rs->tasks * (double)row + 65536.0 + 64.0 * nranks;
@@ -28,14 +74,20 @@ void shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
         printf("  scan:     %s\n", shoal_scan_describe(rs->scan));
     printf("  tasks:    %llu\n", (unsigned long long)rs->tasks);
     printf("  output:   %s, about %.1f %s%s\n", rs->output, shown, unit,
-           access(rs->output, F_OK) == 0
-               ? (c->force ? " (exists: --force would replace it)"
-                           : " (exists: a run would refuse without --force)")
-               : "");
+           c->resume                     ? " (to resume)"
+           : access(rs->output, F_OK) == 0 ? (c->force ? " (exists: --force would replace it)"
+                                                       : " (exists: a run would refuse without "
+                                                         "--force)")
+                                           : "");
+    if (c->resume) {
+        int rc = dry_resume(app, c, rs, cfg);
+        if (rc < 0)
+            return rc;
+    }
     for (size_t i = 0; i < rs->nconsts; i++)
         printf("  constant: %s = %s\n", rs->const_names[i], rs->const_values[i]);
     if (!rs->scan || rs->nscan == 0)
-        return;
+        return 0;
     uint64_t shown_rows = rs->tasks < 10 ? rs->tasks : 10;
     printf("  first %llu of %llu tasks:\n    %8s %8s %9s", (unsigned long long)shown_rows,
            (unsigned long long)rs->tasks, "task", "point", "replicate");
@@ -59,6 +111,41 @@ void shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
         printf("\n");
     }
     free(vals);
+    return 0;
+}
+
+/* " ARG" appended to buf, in single quotes when the shell would otherwise
+ * split or expand it; returns the length written (cut at n - 1). */
+static size_t quote_arg(char *buf, size_t n, const char *arg)
+{
+    int plain = *arg != '\0';
+    for (const char *p = arg; *p && plain; p++)
+        plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "0123456789-_./=:,+@%", *p) != NULL;
+    size_t len = 0;
+#define PUT(ch)                \
+    do {                       \
+        if (len + 1 < n)       \
+            buf[len] = (ch);   \
+        len++;                 \
+    } while (0)
+    PUT(' ');
+    if (!plain)
+        PUT('\'');
+    for (const char *p = arg; *p; p++) {
+        if (*p == '\'' && !plain) { /* ' becomes '\'' */
+            PUT('\'');
+            PUT('\\');
+            PUT('\'');
+        }
+        PUT(*p);
+    }
+    if (!plain)
+        PUT('\'');
+#undef PUT
+    if (n)
+        buf[len < n ? len : n - 1] = '\0';
+    return len < n ? len : n - 1;
 }
 
 void shoal__report_interrupted(const char *name, int sig, const uint64_t file[4],
@@ -84,7 +171,7 @@ void shoal__report_interrupted(const char *name, int sig, const uint64_t file[4]
     for (int i = 0; i < argc && n < sizeof cmd - 16; i++) {
         if (i > 0 && shoal__cli_drop_on_resume(argv[i]))
             continue;
-        n += (size_t)snprintf(cmd + n, sizeof cmd - n, " %s", argv[i]);
+        n += quote_arg(cmd + n, sizeof cmd - n, argv[i]);
     }
     if (n < sizeof cmd - 16)
         snprintf(cmd + n, sizeof cmd - n, " --resume");

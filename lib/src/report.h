@@ -9,9 +9,11 @@
 
 #include <stdint.h>
 
-/* --dry-run: what a run would do, on stdout; nothing is written. */
-void shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
-                           const shoal__settings *rs, int nranks);
+/* --dry-run: what a run would do, on stdout; nothing is written. With
+ * --resume, what a resume of the existing file would run, or why it would
+ * be refused (then the code it would fail with). */
+int shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
+                          const shoal__settings *rs, shoal_config *cfg, int nranks);
 
 /* After a graceful stop: what is left and the exact command to go on
  * (file[] counts tasks per status). */

@@ -196,8 +196,10 @@ int shoal_results_attr_string(const shoal_results *r, const char *name,
         char *v = NULL;
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t)); /* Shoal writes UTF-8 */
         if (H5Aread(a, mt, &v) < 0) {
-            rc = SHOAL_EHDF5;
+            rc = SHOAL_ERROR(SHOAL_EHDF5, "reading attribute %s of '%s' failed", name,
+                             r->path);
         } else {
             snprintf(buf, n, "%s", v ? v : "");
             H5free_memory(v);

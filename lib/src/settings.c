@@ -124,6 +124,19 @@ static int read_run(shoal_config *cfg, const shoal_app *app, shoal__settings *rs
             if (r == 0 && rs->output[0] == '\0')
                 KEEP(SHOAL_ERROR(SHOAL_ECONFIG, "%s: [run] output is empty; give a file path",
                                  shoal_config_where(cfg, "run", "output")));
+            /* Beside the output go <output>.lock, .part and .crashes. */
+            const char *base = r == 0 ? strrchr(rs->output, '/') : NULL;
+            base = base ? base + 1 : rs->output;
+            if (r == 0 && (strlen(rs->output) + 16 >= PATH_MAX ||
+                           strlen(base) + strlen(".crashes") > NAME_MAX)) {
+                const char *where = shoal_config_where(cfg, "run", "output");
+                KEEP(SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s: [run] output: the file name is too long (%zu "
+                                 "characters; at most %d for the name, %d for the path, "
+                                 "leaving room for the .lock and .crashes files beside it)",
+                                 where ? where : shoal_config_source(cfg), strlen(base),
+                                 NAME_MAX - 8, PATH_MAX - 17));
+            }
             continue;
         }
         int r = read_run_key(cfg, k, rs);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* The /tasks columns: name and doc (their types: column_*_type below). */
@@ -133,8 +134,64 @@ static hid_t make_dataset(hid_t loc, const char *name, hid_t ftype, int ndims,
     return d;
 }
 
+/* "8-byte float" and the like, for messages. */
+static void type_words(hid_t t, char *buf, size_t n)
+{
+    H5T_class_t c = H5Tget_class(t);
+    size_t size = H5Tget_size(t);
+    const char *what = c == H5T_INTEGER ? (H5Tget_sign(t) == H5T_SGN_NONE ? "unsigned integer"
+                                                                           : "integer")
+                       : c == H5T_FLOAT  ? "float"
+                       : c == H5T_STRING ? "string"
+                                         : "non-numeric type";
+    snprintf(buf, n, "%zu-byte %s", size, what);
+}
+
+/* Open mode: does d's dataset have the shape and file type the run writes? */
+static int check_structure(const shoal__dset *d, hid_t ftype, const char *path, char *why,
+                           size_t nwhy)
+{
+    hsize_t dims[SHOAL_MAX_DIMS + 2] = {0};
+    int nd = H5Sget_simple_extent_ndims(d->space);
+    int same = nd == d->ndims;
+    if (nd >= 0 && nd <= SHOAL_MAX_DIMS + 1)
+        H5Sget_simple_extent_dims(d->space, dims, NULL);
+    for (int k = 0; same && k < nd; k++)
+        same = dims[k] == d->dims[k];
+    if (!same) {
+        char have[160] = "", want[160] = "";
+        size_t a = 0, b = 0;
+        for (int k = 0; k < nd && k <= SHOAL_MAX_DIMS; k++)
+            a += (size_t)snprintf(have + a, sizeof have - a, "%s%llu", k ? " x " : "",
+                                  (unsigned long long)dims[k]);
+        for (int k = 0; k < d->ndims; k++)
+            b += (size_t)snprintf(want + b, sizeof want - b, "%s%llu", k ? " x " : "",
+                                  (unsigned long long)d->dims[k]);
+        size_t n = (size_t)snprintf(why, nwhy, "dataset /%.300s has shape %s", path,
+                                    nd >= 0 ? have : "(unreadable)");
+        if (n < nwhy)
+            snprintf(why + n, nwhy - n, ", this run writes %s", want);
+        return SHOAL_ECONFIG;
+    }
+    hid_t t = H5Dget_type(d->dset);
+    int ok = t >= 0 && H5Tequal(t, ftype) > 0;
+    if (!ok) {
+        char have[64] = "unreadable type", want[64];
+        if (t >= 0)
+            type_words(t, have, sizeof have);
+        type_words(ftype, want, sizeof want);
+        size_t n = (size_t)snprintf(why, nwhy, "dataset /%.300s holds %s values", path, have);
+        if (n < nwhy)
+            snprintf(why + n, nwhy - n, ", this run writes %s", want);
+    }
+    if (t >= 0)
+        H5Tclose(t);
+    return ok ? 0 : SHOAL_ECONFIG;
+}
+
 /* Create or open one dataset `group/name` into d (d->mtype, ndims and dims
- * set by the caller). Returns 0, or SHOAL_EHDF5 with what went wrong in why. */
+ * set by the caller); opening checks its shape and type. Returns 0, or
+ * SHOAL_EHDF5 with what went wrong in why. */
 static int bind_one(shoal_store *s, shoal__bind_mode mode, const char *group,
                     const char *name, hid_t ftype, int fill_zero, const char *doc,
                     shoal__dset *d, char *why, size_t nwhy)
@@ -157,10 +214,22 @@ static int bind_one(shoal_store *s, shoal__bind_mode mode, const char *group,
         snprintf(why, nwhy, mode == SHOAL__BIND_CREATE ? "cannot create /%s"
                                                        : "dataset /%s is missing",
                  path);
-        return SHOAL_EHDF5;
+        return mode == SHOAL__BIND_CREATE ? SHOAL_EHDF5 : SHOAL_ECONFIG;
     }
     d->space = H5Dget_space(d->dset);
-    return d->space < 0 ? SHOAL_EHDF5 : 0;
+    if (d->space < 0)
+        return SHOAL_EHDF5;
+    return mode == SHOAL__BIND_OPEN ? check_structure(d, ftype, path, why, nwhy) : 0;
+}
+
+/* After each collective call: this rank's result (or an injected
+ * failure), agreed by every rank, so that no rank goes on to the next
+ * collective call alone. */
+static int step(shoal_store *s, const char *name, int rc)
+{
+    if (rc == 0 && shoal__inject(name, s->rank))
+        rc = SHOAL_EHDF5;
+    return shoal__agree(s->comm, rc);
 }
 
 int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
@@ -168,6 +237,7 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
 {
     char why[700] = "";
     int rc = 0;
+    const char *bind_step = mode == SHOAL__BIND_CREATE ? "bind" : "rebind";
     if (mode == SHOAL__BIND_CREATE) {
         static const char *const groups[] = {"results", "tasks", "params"};
         for (size_t g = 0; g < 3 && rc == 0; g++) {
@@ -179,6 +249,7 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
             } else {
                 H5Gclose(id);
             }
+            rc = step(s, bind_step, rc);
         }
     }
     for (size_t i = 0; i < spec->nfields && rc == 0; i++) {
@@ -189,17 +260,19 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
         for (int k = 0; k < f->ndims; k++)
             d->dims[k + 1] = f->dims[k];
         d->mtype = f->type == SHOAL_INT64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
-        rc = bind_one(s, mode, "results", f->name,
-                      f->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE, 0,
-                      f->doc, d, why, sizeof why);
+        rc = step(s, bind_step,
+                  bind_one(s, mode, "results", f->name,
+                           f->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE, 0,
+                           f->doc, d, why, sizeof why));
     }
     for (int c = 0; c < NCOLS && rc == 0; c++) {
         shoal__dset *d = &s->col[c];
         d->ndims = 1;
         d->dims[0] = spec->ntasks;
         d->mtype = column_mem_type(c);
-        rc = bind_one(s, mode, "tasks", columns[c].name, column_file_type(c),
-                      c == COL_STATUS, columns[c].doc, d, why, sizeof why);
+        rc = step(s, bind_step,
+                  bind_one(s, mode, "tasks", columns[c].name, column_file_type(c),
+                           c == COL_STATUS, columns[c].doc, d, why, sizeof why));
     }
     for (size_t i = 0; i < spec->nparams && rc == 0; i++) {
         const shoal_store_column *c = &spec->params[i];
@@ -217,7 +290,8 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
                                                       : H5T_NATIVE_DOUBLE);
             ft = c->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
         }
-        rc = bind_one(s, mode, "params", c->name, ft, 0, NULL, d, why, sizeof why);
+        rc = step(s, bind_step, bind_one(s, mode, "params", c->name, ft, 0, NULL, d, why,
+                                         sizeof why));
     }
     if (s->with_points && rc == 0) {
         shoal__dset *pr[2] = {&s->point, &s->replicate};
@@ -226,18 +300,24 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
             pr[k]->ndims = 1;
             pr[k]->dims[0] = spec->ntasks;
             pr[k]->mtype = H5T_NATIVE_INT64;
-            rc = bind_one(s, mode, "tasks", names[k], H5T_STD_I64LE, 0, NULL, pr[k],
-                          why, sizeof why);
+            rc = step(s, bind_step, bind_one(s, mode, "tasks", names[k], H5T_STD_I64LE, 0,
+                                             NULL, pr[k], why, sizeof why));
         }
     }
-    rc = shoal__agree(s->comm, rc);
     if (rc < 0 && s->rank == 0) {
         char msg[256];
         shoal__h5_message(msg, sizeof msg);
+        if (!why[0]) /* another rank failed, or an injected failure */
+            snprintf(why, sizeof why, "a rank could not %s a dataset",
+                     mode == SHOAL__BIND_CREATE ? "create" : "open");
         SHOAL_ERROR(rc, "%s '%s': %s%s%s",
                     mode == SHOAL__BIND_CREATE ? "cannot set up output file"
                                                : "cannot resume",
-                    spec->path, why[0] ? why : "HDF5 error", msg[0] ? ": " : "", msg);
+                    spec->path, why[0] ? why : "HDF5 error",
+                    rc == SHOAL_ECONFIG ? "; it does not hold this run, or it is damaged; "
+                                          "leaving it as it is"
+                                        : msg[0] ? ": " : "",
+                    rc == SHOAL_ECONFIG ? "" : msg);
     }
     return rc;
 }
@@ -361,12 +441,12 @@ static int write_provenance(shoal_store *s, const shoal_store_spec *spec,
 
 /* ---- create ---------------------------------------------------------------------- */
 
-/* Rank 0: can we create spec->path? Reports why not. */
+/* Rank 0: can we create spec->path, and hold it? Reports why not. */
 static int precheck(const shoal_store_spec *spec)
 {
     struct stat sb;
-    if (stat(spec->path, &sb) == 0) {
-        if (S_ISDIR(sb.st_mode))
+    if (lstat(spec->path, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode) || (stat(spec->path, &sb) == 0 && S_ISDIR(sb.st_mode)))
             return SHOAL_ERROR(SHOAL_EEXIST,
                                "output '%s' is a directory; give a file path "
                                "such as %s/%s.h5",
@@ -378,10 +458,6 @@ static int precheck(const shoal_store_spec *spec)
                                "--force to replace it, or --output to write "
                                "elsewhere",
                                spec->path);
-        if (access(spec->path, W_OK) != 0)
-            return SHOAL_ERROR(SHOAL_EIO, "output file '%s' exists and is not writable: %s",
-                               spec->path, strerror(errno));
-        return 0;
     }
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", spec->path);
@@ -399,28 +475,46 @@ static int precheck(const shoal_store_spec *spec)
                            "cannot create output '%s': directory '%s' is not "
                            "writable",
                            spec->path, dir);
+    /* The whole file must fit: every row is allocated now and written later. */
+    struct statvfs fs;
+    double need = (double)spec->ntasks * (double)spec->row_bytes + 1048576.0;
+    if (spec->row_bytes && statvfs(dir, &fs) == 0) {
+        double avail = (double)fs.f_bavail * (double)fs.f_frsize;
+        if (need > avail)
+            return SHOAL_ERROR(SHOAL_ERANGE,
+                               "cannot create output '%s': %llu tasks of %llu bytes "
+                               "need about %.3g GB, but '%s' has %.3g GB free; free "
+                               "space, write elsewhere (--output), or run fewer tasks",
+                               spec->path, (unsigned long long)spec->ntasks,
+                               (unsigned long long)spec->row_bytes, need / 1e9, dir,
+                               avail / 1e9);
+    }
     return 0;
 }
 
-int shoal__store_open_file(shoal_store *s, const shoal_store_spec *spec, int create)
+int shoal__store_open_file(shoal_store *s, const char *path, int create)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fapl_mpio(fapl, s->comm, MPI_INFO_NULL);
     H5Pset_coll_metadata_write(fapl, 1);
-    s->file = create ? H5Fcreate(spec->path, spec->force ? H5F_ACC_TRUNC : H5F_ACC_EXCL,
-                                 H5P_DEFAULT, fapl)
-                     : H5Fopen(spec->path, H5F_ACC_RDWR, fapl);
+    s->file = create ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)
+                     : H5Fopen(path, H5F_ACC_RDWR, fapl);
     H5Pclose(fapl);
-    int rc = shoal__agree(s->comm, s->file < 0 ? SHOAL_EHDF5 : 0);
+    /* A file that HDF5 cannot open is not one to resume (exit 2). */
+    int rc = s->file >= 0 ? 0 : create ? SHOAL_EHDF5 : SHOAL_ECONFIG;
+    if (rc == 0 && shoal__inject(create ? "create" : "open", s->rank))
+        rc = SHOAL_EHDF5;
+    rc = shoal__agree(s->comm, rc);
     if (rc < 0 && s->rank == 0) {
         char msg[256];
         shoal__h5_message(msg, sizeof msg);
         if (create)
-            SHOAL_ERROR(rc, "cannot create output file '%s': %s", spec->path,
+            SHOAL_ERROR(rc, "cannot create output file '%s': %s", path,
                         msg[0] ? msg : "HDF5 error");
         else
-            SHOAL_ERROR(rc, "cannot resume '%s': not an HDF5 file Shoal can open%s%s%s",
-                        spec->path, msg[0] ? " (" : "", msg, msg[0] ? ")" : "");
+            SHOAL_ERROR(rc, "cannot resume '%s': HDF5 cannot open it%s%s; it is not a "
+                        "result file, or it is truncated or damaged; leaving it as it is",
+                        path, msg[0] ? ": " : "", msg);
     }
     if (rc == 0) {
         s->dxpl = H5Pcreate(H5P_DATASET_XFER);
@@ -429,39 +523,82 @@ int shoal__store_open_file(shoal_store *s, const shoal_store_spec *spec, int cre
     return rc;
 }
 
+/* Collective: close the file and drop every handle (all ranks agreed to). */
+static int close_file(shoal_store *s)
+{
+    hid_t file = s->file;
+    s->file = 0;
+    for (size_t i = 0; i < s->nfields; i++)
+        dset_close(&s->field[i]);
+    for (int c = 0; c < NCOLS; c++)
+        dset_close(&s->col[c]);
+    for (size_t i = 0; i < s->nparams; i++)
+        dset_close(&s->param[i]);
+    dset_close(&s->point);
+    dset_close(&s->replicate);
+    if (s->dxpl > 0)
+        H5Pclose(s->dxpl);
+    s->dxpl = 0;
+    return file > 0 && H5Fclose(file) < 0 ? SHOAL_EHDF5 : 0;
+}
+
 int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **out)
 {
     *out = NULL;
     shoal__h5_quiet();
     shoal_store *s = shoal__store_alloc(comm, spec);
-    int mine = s ? 0 : SHOAL_ENOMEM;
+    int mine = s ? 0 : SHOAL_ERROR(SHOAL_ENOMEM, "out of memory for the store");
     if (s && s->rank == 0)
         mine = precheck(spec);
     int rc = shoal__agree(comm, mine);
-    if (rc == 0)
-        rc = shoal__store_open_file(s, spec, 1);
-    if (rc == 0)
-        rc = shoal__store_bind(s, spec, SHOAL__BIND_CREATE);
-    if (rc == 0) {
-        char *hosts_all = shoal__store_gather_hosts(s);
-        int bad = shoal__store_make_ranks(s, hosts_all) < 0;
-        if (!bad)
-            bad = shoal__failures_create(s->file, (uint64_t)s->nranks * SHOAL_FAILURE_SLOTS) < 0;
-        if (!bad)
-            bad = write_provenance(s, spec, hosts_all) < 0;
-        free(hosts_all);
-        if (!bad)
-            bad = H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0;
-        rc = shoal__agree(comm, bad ? SHOAL_EHDF5 : 0);
-        if (rc < 0 && s->rank == 0) {
-            char msg[256];
-            shoal__h5_message(msg, sizeof msg);
-            SHOAL_ERROR(rc, "cannot set up output file '%s': %s", spec->path,
-                        msg[0] ? msg : "HDF5 error");
-        }
-    }
     if (rc < 0) {
         shoal__store_free(s);
+        return rc;
+    }
+    /* Built under a temporary name; the lock guards it like the output. */
+    char part[4200];
+    snprintf(part, sizeof part, "%s.part", spec->path);
+    int made = 0;
+    made = 1; /* from here the temporary file may exist */
+    rc = shoal__store_open_file(s, part, 1);
+    if (rc == 0)
+        rc = shoal__store_bind(s, spec, SHOAL__BIND_CREATE);
+    char *hosts_all = NULL;
+    if (rc == 0) {
+        hosts_all = shoal__store_gather_hosts(s);
+        rc = step(s, "ranks", shoal__store_make_ranks(s, hosts_all));
+    }
+    if (rc == 0)
+        rc = step(s, "failures",
+                  shoal__failures_create(s->file, (uint64_t)s->nranks * SHOAL_FAILURE_SLOTS));
+    if (rc == 0)
+        rc = step(s, "provenance", write_provenance(s, spec, hosts_all));
+    free(hosts_all);
+    if (rc == 0)
+        rc = step(s, "flush", H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0 ? SHOAL_EHDF5 : 0);
+    if (rc < 0 && s->rank == 0) {
+        char msg[256];
+        shoal__h5_message(msg, sizeof msg);
+        SHOAL_ERROR(rc, "cannot set up output file '%s': %s", spec->path,
+                    msg[0] ? msg : "HDF5 error (or a failure on another rank)");
+    }
+    /* Complete: rename into place (replacing an old file or a symlink
+     * itself, never its target). The open file goes on under its new name;
+     * closing and reopening instead would lose the free space HDF5 keeps for
+     * the attributes written at close. */
+    if (rc == 0) {
+        int r = 0;
+        if (s->rank == 0 && (shoal__inject("rename", 0) || rename(part, spec->path) != 0))
+            r = SHOAL_ERROR(SHOAL_EIO, "cannot move the new file '%s' into place as '%s': %s",
+                            part, spec->path, strerror(errno));
+        rc = shoal__agree(s->comm, r); /* the last step: nothing can fail after it */
+        made = rc < 0;
+    }
+    if (rc < 0) {
+        int rank = s->rank;
+        shoal__store_free(s); /* closes the file on every rank */
+        if (made && rank == 0)
+            unlink(part);
         return rc;
     }
     *out = s;
@@ -494,11 +631,7 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine, uint64
 {
     if (!s)
         return 0;
-    if (nlog > SHOAL_FAILURE_SLOTS)
-        nlog = SHOAL_FAILURE_SLOTS;
-    int bad = shoal__failures_write(s->file, s->dxpl, log, nlog,
-                                    s->fail_base + (uint64_t)s->rank * SHOAL_FAILURE_SLOTS,
-                                    1) < 0;
+    int bad = shoal_store_write_failures(s, log, nlog) < 0;
     bad |= write_rank_stat(s, rank_stats[0], H5T_NATIVE_UINT64, &mine->tasks) < 0;
     bad |= write_rank_stat(s, rank_stats[1], H5T_NATIVE_DOUBLE, &mine->busy_seconds) < 0;
     bad |= write_rank_stat(s, rank_stats[2], H5T_NATIVE_DOUBLE, &mine->idle_seconds) < 0;
@@ -515,20 +648,7 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine, uint64
     bad |= shoal__attr_u64(s->file, "tasks_done", done) < 0;
     bad |= shoal__attr_u64(s->file, "tasks_failed", failed) < 0;
     /* Every dataset handle goes before the file, so H5Fclose really closes. */
-    hid_t file = s->file;
-    s->file = 0;
-    for (size_t i = 0; i < s->nfields; i++)
-        dset_close(&s->field[i]);
-    for (int c = 0; c < NCOLS; c++)
-        dset_close(&s->col[c]);
-    for (size_t i = 0; i < s->nparams; i++)
-        dset_close(&s->param[i]);
-    dset_close(&s->point);
-    dset_close(&s->replicate);
-    H5Pclose(s->dxpl);
-    s->dxpl = 0;
-    if (H5Fclose(file) < 0)
-        bad = 1;
+    bad |= close_file(s) < 0;
     int rc = shoal__agree(s->comm, bad ? SHOAL_EHDF5 : 0);
     if (rc < 0 && s->rank == 0)
         SHOAL_ERROR(rc, "closing output file '%s' failed", s->path);

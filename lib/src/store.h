@@ -67,6 +67,8 @@ typedef struct {
     /* What makes two runs the same run: "key = value" lines (app, seed,
      * rng, ntasks, scan, constants, outputs). A resumed file must match. */
     const char *fingerprint;
+    uint64_t row_bytes;         /* bytes a task adds to the file, for the
+                                   free-space check at creation (0: none) */
     int drop_failures;          /* open: forget earlier /failures entries
                                    (their tasks run again: --retry-failed) */
 } shoal_store_spec;
@@ -94,7 +96,12 @@ typedef struct {
 } shoal_store_rank_stats;
 
 /* Collective. Refuses (SHOAL_EEXIST, on every rank) an existing path unless
- * spec->force; reports a missing or unwritable directory clearly. Only rank 0
+ * spec->force; reports a missing or unwritable directory clearly, and a
+ * file the free space cannot hold (SHOAL_ERANGE) before writing anything.
+ * The file is built as "<path>.part" and renamed into place once every
+ * dataset exists (the caller holds the output's lock, which guards both
+ * names), so a crash or failure during creation leaves no half-made output,
+ * and --force replaces the old file (or a symlink itself) only then. Only rank 0
  * reports collective failures. On success *out owns the open store. */
 int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec,
                                  shoal_store **out);
@@ -134,6 +141,11 @@ int shoal_store_fail_rows(shoal_store *s, uint64_t start,
 int shoal_store_write_rows(shoal_store *s, uint64_t start,
                                      uint64_t count,
                                      const shoal_store_rows *rows);
+/* Independent: write this rank's failure log entries not yet in the file
+ * (log[0..nlog), up to SHOAL_FAILURE_SLOTS) into its /failures slots, so
+ * the messages survive a kill. Call after the rows of a range. */
+int shoal_store_write_failures(shoal_store *s, const shoal_store_failure *log, size_t nlog);
+
 /* Collective. Writes per-rank statistics, this rank's failure log (up to
  * SHOAL_FAILURE_SLOTS entries) and end attributes, and closes. done/failed
  * are the run's totals (identical on all ranks). Frees s even on failure. */

@@ -50,10 +50,10 @@ shoal_store *shoal__store_alloc(MPI_Comm comm, const shoal_store_spec *spec);
 /* Close whatever is open and free s; NULL does nothing. */
 void shoal__store_free(shoal_store *s);
 
-/* Collective: open spec->path for the run (create = 1: a new file, replacing
- * an old one only with spec->force; 0: read-write). Every rank gets the same
- * verdict; rank 0 says why it failed. Also sets up s->dxpl. */
-int shoal__store_open_file(shoal_store *s, const shoal_store_spec *spec, int create);
+/* Collective: open path for the run (create = 1: a new file, truncating one
+ * there; 0: read-write). Every rank gets the same verdict; rank 0 says why
+ * it failed. Also sets up s->dxpl. */
+int shoal__store_open_file(shoal_store *s, const char *path, int create);
 
 /* Collective: create (with their doc attributes) or open every per-task
  * dataset of spec's schema — /results, /tasks, /params and the point

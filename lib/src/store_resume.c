@@ -130,29 +130,61 @@ int shoal__fingerprint_diff(const char *path, const char *have, const char *want
     return ndiff;
 }
 
+/* After a collective step: this rank's result (or an injected failure),
+ * agreed by every rank before the next collective call. */
+static int step(shoal_store *s, const char *name, int rc)
+{
+    if (rc == 0 && shoal__inject(name, s->rank))
+        rc = SHOAL_EHDF5;
+    return shoal__agree(s->comm, rc);
+}
+
+/* Rank 0: is spec->path a file we can resume? Reports why not. */
+static int precheck(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return SHOAL_ERROR(SHOAL_ENOENT,
+                           "nothing to resume: '%s' does not exist; run without "
+                           "--resume to start",
+                           path);
+    if (!S_ISREG(sb.st_mode) || access(path, R_OK | W_OK) != 0)
+        return SHOAL_ERROR(SHOAL_EIO, "cannot resume '%s': not a readable and writable file",
+                           path);
+    if (sb.st_size == 0)
+        return SHOAL_ERROR(SHOAL_ECONFIG,
+                           "cannot resume '%s': it is empty (0 bytes), not a result "
+                           "file; leaving it as it is. Run without --resume and with "
+                           "--force to replace it",
+                           path);
+#if H5_VERSION_GE(1, 12, 0)
+    htri_t is_hdf5 = H5Fis_accessible(path, H5P_DEFAULT);
+#else
+    htri_t is_hdf5 = H5Fis_hdf5(path);
+#endif
+    if (is_hdf5 <= 0)
+        return SHOAL_ERROR(SHOAL_ECONFIG,
+                           "cannot resume '%s': it is not an HDF5 file, or it is "
+                           "truncated or damaged (%lld bytes); leaving it as it is",
+                           path, (long long)sb.st_size);
+    return 0;
+}
+
 int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **out)
 {
     *out = NULL;
     shoal__h5_quiet();
     shoal_store *s = shoal__store_alloc(comm, spec);
-    int mine = s ? 0 : SHOAL_ENOMEM;
-    if (s && s->rank == 0) {
-        struct stat sb;
-        if (stat(spec->path, &sb) != 0)
-            mine = SHOAL_ERROR(SHOAL_ENOENT,
-                               "nothing to resume: '%s' does not exist; run without "
-                               "--resume to start",
-                               spec->path);
-        else if (!S_ISREG(sb.st_mode) || access(spec->path, R_OK | W_OK) != 0)
-            mine = SHOAL_ERROR(SHOAL_EIO, "cannot resume '%s': not a writable file",
-                               spec->path);
-    }
+    int mine = s ? 0 : SHOAL_ERROR(SHOAL_ENOMEM, "out of memory for the store");
+    if (s && s->rank == 0)
+        mine = precheck(spec->path);
     int rc = shoal__agree(comm, mine);
     if (rc == 0)
-        rc = shoal__store_open_file(s, spec, 0);
+        rc = shoal__store_open_file(s, spec->path, 0);
     if (rc < 0)
         goto fail;
 
+    /* Nothing is written before the file is known to be this run's. */
     char *fp = shoal__attr_read_str(s->file, "fingerprint");
     mine = 0;
     if (s->rank == 0) {
@@ -176,28 +208,29 @@ int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **
      * them back into the first slots. */
     shoal_store_failure *old = NULL;
     size_t nold = 0;
-    int bad = 0;
     if (!spec->drop_failures)
-        bad = shoal__failures_read(s->file, spec->path, &old, &nold) < 0;
-    uint64_t counts[2] = {nold, nold}, range[2];
-    counts[1] = ~counts[1];
+        rc = shoal__failures_read(s->file, spec->path, &old, &nold);
+    rc = step(s, "read_failures", rc);
+    uint64_t counts[2] = {nold, ~(uint64_t)nold}, range[2] = {0, 0};
     MPI_Allreduce(counts, range, 2, MPI_UINT64_T, MPI_MIN, comm);
-    if (range[0] != ~range[1])
+    if (rc == 0 && range[0] != ~range[1])
         shoal__abort(comm, "ranks read different /failures from the same file");
-    char *hosts_all = shoal__store_gather_hosts(s);
-    bad = shoal__agree(comm, bad ? SHOAL_EHDF5 : 0) < 0;
-    if (!bad)
-        bad = shoal__store_make_ranks(s, hosts_all) < 0;
-    if (!bad) {
+    char *hosts_all = rc == 0 ? shoal__store_gather_hosts(s) : NULL;
+    if (rc == 0)
+        rc = step(s, "ranks", shoal__store_make_ranks(s, hosts_all));
+    if (rc == 0) {
         s->fail_base = nold;
-        bad = shoal__failures_create(s->file,
-                                     nold + (uint64_t)s->nranks * SHOAL_FAILURE_SLOTS) < 0;
+        rc = step(s, "failures",
+                  shoal__failures_create(s->file,
+                                         nold + (uint64_t)s->nranks * SHOAL_FAILURE_SLOTS));
     }
-    if (!bad && nold > 0)
-        bad = shoal__failures_write(s->file, s->dxpl, old, nold, 0, s->rank == 0) < 0;
+    if (rc == 0 && nold > 0)
+        rc = step(s, "old_failures",
+                  shoal__failures_write(s->file, s->dxpl, old, nold, 0, s->rank == 0));
     free(old);
+    free(hosts_all);
     /* Attributes of this run (collective, identical on every rank). */
-    if (!bad) {
+    if (rc == 0) {
         uint64_t resumed = 0;
         hid_t a = H5Aexists(s->file, "resumed") > 0 ? H5Aopen(s->file, "resumed", H5P_DEFAULT)
                                                     : -1;
@@ -209,19 +242,22 @@ int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **
         if (s->rank == 0)
             shoal__iso_time(started, sizeof started);
         MPI_Bcast(started, sizeof started, MPI_CHAR, 0, comm);
+        MPI_Bcast(&resumed, 1, MPI_UINT64_T, 0, comm);
+        int bad = 0;
         bad |= shoal__attr_u64(s->file, "resumed", resumed + 1) < 0;
         bad |= shoal__attr_str(s->file, "resumed_at", started) < 0;
         bad |= shoal__attr_u64(s->file, "nranks", (uint64_t)s->nranks) < 0;
         bad |= shoal__attr_str(s->file, "state", "running") < 0;
         bad |= shoal__attr_str(s->file, "overrides", spec->overrides ? spec->overrides : "") < 0;
+        rc = step(s, "attributes", bad ? SHOAL_EHDF5 : 0);
     }
-    free(hosts_all);
-    if (!bad)
-        bad = H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0;
-    rc = shoal__agree(comm, bad ? SHOAL_EHDF5 : 0);
+    if (rc == 0)
+        rc = step(s, "flush", H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0 ? SHOAL_EHDF5 : 0);
     if (rc < 0) {
         if (s->rank == 0)
-            SHOAL_ERROR(rc, "cannot reopen '%s' for resuming", spec->path);
+            SHOAL_ERROR(rc, "cannot reopen '%s' for resuming; the rows in it are kept, "
+                        "and --resume can be tried again once the cause is fixed",
+                        spec->path);
         goto fail;
     }
     *out = s;

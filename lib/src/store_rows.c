@@ -7,6 +7,7 @@
  * run is killed. */
 #include <shoal/error.h>
 
+#include "failures.h"
 #include "h5util.h"
 #include "store_impl.h"
 
@@ -198,4 +199,19 @@ int shoal_store_read_status(shoal_store *s, uint64_t start, uint64_t count,
                        s->col[COL_STATUS].space, s->dxpl, buf);
     H5Sclose(ms);
     return e < 0 ? SHOAL_EHDF5 : 0;
+}
+
+int shoal_store_write_failures(shoal_store *s, const shoal_store_failure *log, size_t nlog)
+{
+    if (nlog > SHOAL_FAILURE_SLOTS)
+        nlog = SHOAL_FAILURE_SLOTS;
+    if (nlog <= s->nlogged)
+        return 0;
+    uint64_t slot = s->fail_base + (uint64_t)s->rank * SHOAL_FAILURE_SLOTS + s->nlogged;
+    int rc = shoal__failures_write(s->file, s->dxpl, log + s->nlogged, nlog - s->nlogged, slot,
+                                   1);
+    if (rc < 0)
+        return SHOAL_ERROR(SHOAL_EIO, "writing failure messages into '%s' failed", s->path);
+    s->nlogged = nlog;
+    return 0;
 }

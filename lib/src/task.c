@@ -358,6 +358,8 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
                                    (const void *const *)r->pbufs, r->point,
                                    r->replicate};
     int rc = shoal_store_write_rows(r->store, start, count, &rows);
+    if (rc == 0)
+        rc = shoal_store_write_failures(r->store, r->log, r->nlog);
     return rc < 0 ? rc : stopped ? SHOAL_EINTR : 0;
 }
 

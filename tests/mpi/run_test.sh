@@ -394,14 +394,31 @@ diskfull)
         exit 77
     fi
     trap 'umount "$work/small" 2>/dev/null' EXIT
+    # A file too large for the disk is refused before anything is written.
     write_config "$work/c.ini" 40000
-    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/ref.h5" -q
     mpirun_n "$np" "$app" "$work/c.ini" -o "$work/small/out.h5" -q 2>"$work/err"
     rc=$?
+    [[ $rc -eq 2 ]] || fail "file larger than the disk: exit $rc, expected 2"
+    grep -q "need about .* GB, but .* free" "$work/err" || fail "no size message: $(grep shoal "$work/err")"
+    [[ -z $(ls -A "$work/small") ]] || fail "refused run left files: $(ls -A "$work/small")"
+    umount "$work/small"
+    # The file fits, but something else fills the disk during the run.
+    mount -t tmpfs -o size=6m tmpfs "$work/small" || fail "remount"
+    write_config "$work/c.ini" 30000 "sleep_us = 100"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/ref.h5" -q
+    (
+        for _ in $(seq 1 400); do [[ -e $work/small/out.h5 ]] && break; sleep 0.05; done
+        dd if=/dev/zero of="$work/small/filler" bs=64k 2>/dev/null
+    ) &
+    filler=$!
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/small/out.h5" -q 2>"$work/err"
+    rc=$?
+    wait "$filler"
     [[ $rc -eq 4 ]] || fail "disk full: exit $rc, expected 4"
     grep -q "the disk is full" "$work/err" || fail "no disk-full message: $(grep shoal "$work/err")"
     "$check" subset "$work/small/out.h5" "$work/ref.h5" || fail "a done row is wrong after ENOSPC"
     cp "$work/small/out.h5" "$work/out.h5"
+    rm -f "$work/small/out.h5.lock"
     umount "$work/small"
     trap - EXIT
     expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" --resume -q
@@ -608,6 +625,162 @@ with h5py.File(path, "r") as f:
     assert f["ranks/host"].shape == (nranks,) and f["ranks/tasks"][:].sum() == 300
     print("h5py: ok", {k: v.dtype.str for k, v in cols.items()})
 PY
+    ;;
+
+collective)
+    # A failure on one rank at any collective step of creating or resuming
+    # the file: every rank exits 4 (no hang), nothing half-made is left,
+    # and a file being resumed stays resumable.
+    write_config "$work/c.ini" 300 "fail_every = 50"
+    last=$((np - 1))
+    for at in create bind ranks failures provenance flush rename; do
+        for who in 0 "$last"; do
+            [[ $at == rename && $who != 0 ]] && continue # only rank 0 renames
+            SHOAL_TEST_FAIL_AT=$at:$who timeout 120 "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" \
+                "${preflags[@]}" "$app" "${postflags[@]}" "$work/c.ini" -o "$work/new.h5" -q 2>"$work/err"
+            rc=$?
+            [[ $rc -eq 4 ]] || fail "create, failure at $at on rank $who: exit $rc, expected 4 (124: a hang)"
+            left=$(find "$work" -maxdepth 1 -name 'new.h5*')
+            [[ -z $left ]] || fail "create, failure at $at on rank $who: left $left"
+        done
+    done
+    expect_rc 1 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q 2>/dev/null
+    cp "$work/out.h5" "$work/ref.h5"
+    for at in open rebind read_failures ranks old_failures failures attributes flush; do
+        for who in 0 "$last"; do
+            SHOAL_TEST_FAIL_AT=$at:$who timeout 120 "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" \
+                "${preflags[@]}" "$app" "${postflags[@]}" "$work/c.ini" -o "$work/out.h5" --resume -q 2>"$work/err"
+            rc=$?
+            [[ $rc -eq 4 ]] || fail "resume, failure at $at on rank $who: exit $rc, expected 4 (124: a hang)"
+            [[ ! -e $work/out.h5.lock ]] || fail "resume, failure at $at: lock left behind"
+        done
+    done
+    expect_rc 1 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" --resume -q 2>/dev/null
+    h5diff "$work/ref.h5" "$work/out.h5" /results || fail "results changed by failed resumes"
+    ;;
+
+structure)
+    # Resume checks the file's structure before writing anything, and says
+    # what is wrong; a bad file is left as it is.
+    write_config "$work/c.ini" 100
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/good.h5" -q
+    need_h5py
+    bad_resume() { # bad_resume FILE MESSAGE
+        local before
+        before=$(sum_of "$1")
+        mpirun_n "$np" "$app" "$work/c.ini" -o "$1" --resume 2>"$work/err"
+        local rc=$?
+        [[ $rc -eq 2 ]] || fail "resume of $(basename "$1"): exit $rc, expected 2"
+        grep -qF -- "$2" "$work/err" || fail "resume of $(basename "$1"): message lacks '$2': $(cat "$work/err")"
+        grep -q "()" "$work/err" && fail "empty parentheses in: $(cat "$work/err")"
+        [[ $(sum_of "$1") == "$before" ]] || fail "resume of $(basename "$1") modified it"
+    }
+    cp "$work/good.h5" "$work/rows.h5"
+    cp "$work/good.h5" "$work/type.h5"
+    "$SHOAL_PYTHON" - "$work/rows.h5" "$work/type.h5" <<'PY' || fail "could not damage the files"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "a") as f:
+    del f["results/x2"]; f["results/x2"] = np.zeros(10)
+with h5py.File(sys.argv[2], "a") as f:
+    del f["tasks/status"]; f["tasks/status"] = np.ones(100)
+PY
+    bad_resume "$work/rows.h5" "dataset /results/x2 has shape 10, this run writes 100"
+    bad_resume "$work/type.h5" "dataset /tasks/status holds 8-byte float values, this run writes 1-byte unsigned integer"
+    : >"$work/empty.h5"
+    bad_resume "$work/empty.h5" "it is empty (0 bytes)"
+    [[ ! -s $work/empty.h5 ]] || fail "0-byte file rewritten"
+    head -c 3000 "$work/good.h5" >"$work/cut.h5"
+    bad_resume "$work/cut.h5" "or it is truncated or damaged"
+    ;;
+
+fresh_run)
+    # What a new run must not inherit, and what a resume must finish.
+    write_config "$work/c.ini" 400 "crash_at = 137" "sleep_us = 20"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q 2>/dev/null
+    [[ -s $work/out.h5.crashes ]] || fail "no crash log after a crash"
+    rm -f "$work/out.h5.lock"
+    # --force starts a new run: the old crash log goes with the old file.
+    write_config "$work/ok.ini" 400 "sleep_us = 20"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/ok.ini" -o "$work/out.h5" -q --force
+    [[ ! -e $work/out.h5.crashes ]] || fail "--force kept the old crash log"
+    # --resume --retry-failed on an unfinished file finishes it.
+    write_config "$work/f.ini" 400 "fail_every = 7"
+    SHOAL_TEST_ENV_FAIL_EVERY=9 mpirun_n "$np" "$app" "$work/ok.ini" -o "$work/part.h5" -q \
+        --set run.retries=0 2>/dev/null
+    "$SHOAL_PYTHON" - "$work/part.h5" <<'PY' || fail "could not make an unfinished file"
+import sys, h5py
+with h5py.File(sys.argv[1], "a") as f:
+    s = f["tasks/status"]; s[300:] = 0
+PY
+    expect_rc 0 mpirun_n "$np" "$app" "$work/ok.ini" -o "$work/part.h5" --resume --retry-failed -q
+    [[ $("$check" counts "$work/part.h5") == "pending=0 done=400 failed=0" ]] || fail "retry-failed on an unfinished file: $("$check" counts "$work/part.h5")"
+    # --force on a symlink replaces the link, not its target.
+    expect_rc 0 mpirun_n "$np" "$app" "$work/ok.ini" -o "$work/target.h5" -q
+    before=$(sum_of "$work/target.h5")
+    ln -s target.h5 "$work/link.h5"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/ok.ini" -o "$work/link.h5" -q --force --set run.seed=3
+    [[ ! -L $work/link.h5 ]] || fail "--force left the symlink"
+    [[ $(sum_of "$work/target.h5") == "$before" ]] || fail "--force wrote through the symlink"
+    # Failure messages are in the file while the run goes, not only at close.
+    write_config "$work/slow.ini" 300 "fail_every = 10" "sleep_us = 20000"
+    setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+        "$work/slow.ini" -o "$work/kill.h5" -q 2>/dev/null &
+    job=$!
+    for _ in $(seq 1 200); do
+        [[ -e $work/kill.h5 ]] && [[ $(HDF5_USE_FILE_LOCKING=FALSE "$check" counts "$work/kill.h5" 2>/dev/null | sed 's/.*failed=//') -ge 3 ]] && break
+        sleep 0.1
+    done
+    kill -KILL -- -"$job" 2>/dev/null
+    wait "$job" 2>/dev/null
+    HDF5_USE_FILE_LOCKING=FALSE "$SHOAL_PYTHON" - "$work/kill.h5" <<'PY' || fail "failure messages lost on a kill"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    failed = int((f["tasks/status"][:] == 2).sum())
+    msgs = int((f["failures/task"][:] >= 0).sum())
+    assert failed >= 3, failed
+    assert msgs == failed, (msgs, failed)
+    ranks = f["failures/rank"][:][f["failures/task"][:] >= 0]
+    assert (ranks >= 0).all(), ranks
+PY
+    ;;
+
+cli)
+    # Bundled short options, -q silences the summary, messages for humans.
+    write_config "$work/c.ini" 20
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -qfo "$work/q.h5" >"$work/out" 2>"$work/err"
+    [[ ! -s $work/out ]] || fail "-q printed: $(cat "$work/out")"
+    grep -q "shoal:" "$work/err" && fail "-q printed: $(cat "$work/err")"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -vvf -o "$work/q.h5" >"$work/out" 2>&1
+    grep -q "debug" "$work/out" || grep -q "tasks (20 done" "$work/out" || fail "-vv: $(cat "$work/out")"
+    # --resume --dry-run says what a resume would run, and writes nothing.
+    write_config "$work/f.ini" 30 "fail_every = 3"
+    mpirun_n "$np" "$app" "$work/f.ini" -o "$work/f.h5" -q 2>/dev/null
+    before=$(sum_of "$work/f.h5")
+    out=$(mpirun_n "$np" "$app" "$work/f.ini" -o "$work/f.h5" --resume --retry-failed --dry-run) || fail "--resume --dry-run refused"
+    grep -q "20 done, 10 failed, 0 interrupted while running, 0 pending; a resume would run 10 tasks" <<<"$out" || fail "--resume --dry-run: $out"
+    [[ $(sum_of "$work/f.h5") == "$before" ]] || fail "--resume --dry-run wrote"
+    # A long output name is a config error.
+    long=$(head -c 300 /dev/zero | tr '\0' a)
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/$long.h5" 2>"$work/err"
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "long output name: exit $rc, expected 2"
+    grep -q "the file name is too long" "$work/err" || fail "long name message: $(cat "$work/err")"
+    # The resume command printed after a stop survives a space in a path.
+    mkdir "$work/with space"
+    write_config "$work/with space/s.ini" 400 "sleep_us = 20000"
+    "$app" "$work/with space/s.ini" -o "$work/with space/s.h5" -q 2>"$work/err" &
+    job=$!
+    sleep 1
+    kill -USR1 "$job"
+    wait "$job"
+    rc=$?
+    [[ $rc -eq 3 ]] || fail "stopped run: exit $rc, expected 3"
+    cmd=$(sed -n 's/.*to finish the run: //p' "$work/err")
+    [[ -n $cmd ]] || fail "no resume command: $(cat "$work/err")"
+    eval "set -- $cmd" || fail "resume command does not parse: $cmd"
+    [[ $4 == "$app" && $5 == "$work/with space/s.ini" ]] || fail "resume command words: $cmd"
+    "${@:4}" -q >/dev/null 2>&1
+    [[ $? -eq 0 ]] || fail "the printed resume command did not finish the run: $cmd"
     ;;
 
 *)
