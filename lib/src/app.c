@@ -1037,6 +1037,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         .master_idle = !rs.master_works,
         .ranges = (const uint64_t(*)[2])todo,
         .nranges = ntodo,
+        .stop_check = shoal__signals_stop_check,
     };
     if (c.resume && rank == 0 && ntodo == 0)
         pc.ntasks = 0; /* nothing left */

@@ -13,15 +13,15 @@
  * Waiting uses MPI_Test followed by nanosleep with exponential back-off, so
  * an idle rank sleeps instead of spinning on a core another rank needs.
  *
- * A stop request (signals.h) on any rank ends the handing out: a worker
- * that sees it runs no further range and says so in its next request, the
- * master stops scheduling, and every rank returns SHOAL_EINTR. */
+ * An early stop (the caller's stop_check, e.g. a signal) on any rank ends
+ * the handing out: a worker that sees it runs no further range and says so
+ * in its next request, the master stops scheduling, and every rank returns
+ * SHOAL_EINTR. */
 #include <shoal/error.h>
 #include <shoal/log.h>
 #include <shoal/pool.h>
 
 #include "sched.h"
-#include "signals.h"
 #include "tags.h"
 
 #include <math.h>
@@ -49,16 +49,17 @@ struct shoal_pool {
     int64_t (*send_bufs)[2];
     int stops_sent;
     int failed;                /* master: some rank reported failure */
-    int stopped;               /* a stop was requested (signal) */
+    int stopped;               /* a stop was requested (stop_check) */
+    const shoal_pool_config *cfg;
     double last_poll;
     shoal_pool_stats st;
 };
 
-double shoal_now(void)
+/* Has the caller asked this rank to stop? */
+static int stop_requested(const shoal_pool *p)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    double deadline;
+    return p->cfg->stop_check && p->cfg->stop_check(p->cfg->stop_ctx, &deadline);
 }
 
 /* Wait for r to complete without burning a core; st may be
@@ -214,7 +215,7 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
     for (;;) {
         uint64_t start, n = 0;
         /* A signal here (or one a worker reported) ends the handing out. */
-        if (shoal__stop_requested() && !p->stopped) {
+        if (!p->stopped && stop_requested(p)) {
             p->stopped = 1;
             shoal__sched_stop(&p->sched);
         }
@@ -284,7 +285,7 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
         p->st.messages++;
         MPI_Irecv(next, 2, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
         req[0] = req[1] = 0;
-        if (rc == 0 && shoal__stop_requested()) {
+        if (rc == 0 && stop_requested(p)) {
             rc = SHOAL_EINTR; /* leave this range pending */
             req[2] |= SHOAL__REQ_STOPPED;
         }
@@ -320,6 +321,7 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
     MPI_Comm_size(comm, &p.size);
     p.is_master = p.rank == 0;
     p.recv_req = MPI_REQUEST_NULL;
+    p.cfg = cfg;
 
     double t0 = shoal_now();
     int rc = p.is_master ? run_master(&p, cfg, fn, arg) : run_worker(&p, fn, arg);

@@ -1,6 +1,8 @@
 /* signals.c: the stop flag and its handlers (see signals.h). The handlers
  * only touch sig_atomic_t flags and call async-signal-safe functions
  * (clock_gettime, alarm, write, _exit). */
+#include <shoal/clock.h>
+
 #include "signals.h"
 
 #include <signal.h>
@@ -80,8 +82,11 @@ void shoal__signals_restore(void)
     installed = 0;
 }
 
-void shoal__stop_request(int sig)
+int shoal__signals_stop_check(void *ctx, double *deadline)
 {
-    if (shoal__stop_sig == 0)
-        shoal__stop_sig = sig;
+    (void)ctx;
+    int sig = shoal__stop_sig;
+    if (sig && deadline)
+        *deadline = (double)first_second + grace; /* when the alarm rings */
+    return sig;
 }

@@ -20,7 +20,8 @@ void shoal__signals_restore(void);
 #include <signal.h>
 extern volatile sig_atomic_t shoal__stop_sig;
 static inline int shoal__stop_requested(void) { return shoal__stop_sig; }
-/* Ask to stop as if signal sig had arrived (a rank told by the master). */
-void shoal__stop_request(int sig);
+/* The pool's stop_check (shoal_pool_config): the signal, or 0; *deadline
+ * is when the grace period ends, in shoal_now() time. ctx is unused. */
+int shoal__signals_stop_check(void *ctx, double *deadline);
 
 #endif

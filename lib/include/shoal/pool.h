@@ -10,10 +10,14 @@
  * serves requests between its own tasks: a range function must call
  * shoal_pool_yield() between tasks.
  *
- * The pool knows nothing about HDF5 or tasks: only index ranges. */
+ * A run can be stopped early (a signal, say): the caller's stop_check tells
+ * the pool, which then hands out nothing more.
+ *
+ * The pool knows nothing about HDF5, tasks or signals: only index ranges. */
 #ifndef SHOAL_POOL_H
 #define SHOAL_POOL_H
 
+#include <shoal/clock.h>
 #include <shoal/export.h>
 #include <mpi.h>
 #include <stdint.h>
@@ -38,6 +42,14 @@ typedef struct {
      * still has to do. NULL: all of 0..ntasks-1. */
     const uint64_t (*ranges)[2];
     size_t nranges;
+    /* Optional, every rank: an early stop. stop_check(stop_ctx, &deadline)
+     * is polled between ranges; it returns 0, or nonzero (the signal
+     * number) once this rank has been asked to stop, and then sets
+     * *deadline to the shoal_now() time by which the rank must be gone
+     * (HUGE_VAL: none). The pool then hands out no more ranges and every
+     * rank returns SHOAL_EINTR. NULL: the run never stops early. */
+    int (*stop_check)(void *ctx, double *deadline);
+    void *stop_ctx;
 } shoal_pool_config;
 
 typedef struct {
@@ -52,7 +64,8 @@ typedef struct {
 /* Collective over comm. Runs until every task has been handed out and every
  * rank has finished its ranges. Returns 0 on every rank, or on every rank the
  * same negative code if some rank's range function failed (that rank has
- * reported why). stats may be NULL. */
+ * reported why), or SHOAL_EINTR everywhere after an early stop. stats may be
+ * NULL. */
 SHOAL_API int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
                              shoal_range_fn *fn, void *arg,
                              shoal_pool_stats *stats);
@@ -63,8 +76,5 @@ SHOAL_API int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
  * and once every worker has left, so a range function may skip the calls
  * until that much time has passed. */
 SHOAL_API double shoal_pool_yield(shoal_pool *pool, double now);
-
-/* Monotonic time in seconds. */
-SHOAL_API double shoal_now(void);
 
 #endif
