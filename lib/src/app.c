@@ -1038,6 +1038,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         .ranges = (const uint64_t(*)[2])todo,
         .nranges = ntodo,
         .stop_check = shoal__signals_stop_check,
+        .stop_notify = shoal__signals_stop_notify,
     };
     if (c.resume && rank == 0 && ntodo == 0)
         pc.ntasks = 0; /* nothing left */

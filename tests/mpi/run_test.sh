@@ -573,6 +573,62 @@ with h5py.File(path, "r") as f:
 PY
     ;;
 
+stop_one)
+    # SIGUSR1 to ONE rank's pid (not to mpirun, which forwards it to all):
+    # the master tells every rank, each stops after its current task, and the
+    # run ends gracefully with 3 well within the grace period, whichever rank
+    # was signalled. Ranges are long (target_range_seconds), so a rank that
+    # went on with its range would start many more tasks. No task is lost:
+    # --resume finishes to the reference.
+    ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+    printf '[run]\ntasks = 150\nseed = 5\ntarget_range_seconds = 1000\ngrace_seconds = 6\n' >"$work/c.ini"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/ref.h5" -q
+    for target in 0 $((np - 1)); do
+        out=$work/t$target.h5
+        mkdir -p "$work/pid$target" "$work/trace$target"
+        SHOAL_TEST_SPIN_US=500000 SHOAL_TEST_PID_DIR=$work/pid$target SHOAL_TEST_TRACE_DIR=$work/trace$target \
+            "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+            "$work/c.ini" -o "$out" 2>"$work/t$target.err" &
+        pid=$!
+        # Every rank 3 tasks in: past the first one-task ranges.
+        lines() { wc -l <"$work/trace$target/trace.$(cat "$work/pid$target/rank.$1")" 2>/dev/null || echo 0; }
+        for _ in $(seq 1 600); do
+            sleep 0.1
+            ready=1
+            for ((r = 0; r < np; r++)); do
+                [[ -s $work/pid$target/rank.$r && $(lines $r) -ge 3 ]] || ready=0
+            done
+            [[ $ready -eq 1 ]] && break
+        done
+        [[ $ready -eq 1 ]] || fail "target $target: the ranks did not get going"
+        declare -a before=()
+        for ((r = 0; r < np; r++)); do before[r]=$(lines $r); done
+        kill -USR1 "$(cat "$work/pid$target/rank.$target")"
+        t0=$(ms)
+        wait "$pid"
+        rc=$?
+        took=$(($(ms) - t0))
+        echo "signal to rank $target: exit $rc after $took ms; tasks started per rank before: ${before[*]}"
+        [[ $rc -eq 3 ]] || fail "signal to rank $target: exit $rc, expected 3: $(grep shoal "$work/t$target.err")"
+        ! grep -q "grace period over" "$work/t$target.err" || fail "signal to rank $target: the grace period ran out"
+        grep -q "interrupted by SIGUSR1" "$work/t$target.err" ||
+            fail "signal to rank $target: rank 0 does not report SIGUSR1: $(grep shoal "$work/t$target.err")"
+        for ((r = 0; r < np; r++)); do
+            started=$(($(lines $r) - before[r]))
+            [[ $started -le 3 ]] || fail "signal to rank $target: rank $r started $started tasks after the signal"
+        done
+        [[ $took -lt 5000 ]] || fail "signal to rank $target: took $took ms to stop"
+        [[ ! -e $out.lock ]] || fail "signal to rank $target: lock left behind"
+        counts=$("$check" counts "$out") || fail "signal to rank $target: file unreadable"
+        [[ $counts == *" failed=0" && $counts != "pending=0 "* ]] || fail "signal to rank $target: counts $counts"
+        "$check" subset "$out" "$work/ref.h5" || fail "signal to rank $target: a done row differs"
+        expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$out" --resume -q
+        for obj in /results /tasks/status; do
+            h5diff "$work/ref.h5" "$out" "$obj" || fail "signal to rank $target: resumed file differs in $obj"
+        done
+    done
+    ;;
+
 *)
     echo "unknown case $case_name" >&2
     exit 2
