@@ -79,7 +79,13 @@ void shoal__signals_install(double grace_seconds)
     told_deadline = HUGE_VAL;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
+    /* Each handler holds off the others: a second signal in the first
+     * one's opening lines, before the time of the first is noted, would
+     * otherwise look like a late second signal and stop at once. */
     sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NSTOP; i++)
+        sigaddset(&sa.sa_mask, stop_signals[i]);
+    sigaddset(&sa.sa_mask, SIGALRM);
     sa.sa_flags = SA_RESTART; /* file writes in progress just go on */
     sa.sa_handler = on_stop;
     for (size_t i = 0; i < NSTOP; i++)

@@ -147,6 +147,26 @@ START_TEST(test_second_signal_exits)
 }
 END_TEST
 
+/* While a handler runs, the other stop signals and the alarm wait: a second
+ * signal arriving in the first one's opening lines (before it noted the
+ * time of the first) would otherwise look like a late second signal and
+ * stop the run at once. */
+START_TEST(test_handlers_mask_their_peers)
+{
+    static const int all[] = {SIGTERM, SIGINT, SIGUSR1, SIGALRM};
+    shoal__signals_install(30);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        struct sigaction sa;
+        sigaction(all[i], NULL, &sa);
+        for (size_t j = 0; j < sizeof all / sizeof all[0]; j++)
+            ck_assert_msg(all[i] == all[j] || sigismember(&sa.sa_mask, all[j]),
+                          "signal %d can interrupt the handler of %d", all[j],
+                          all[i]);
+    }
+    shoal__signals_restore();
+}
+END_TEST
+
 static Suite *signals_suite(void)
 {
     Suite *s = suite_create("signals");
@@ -161,6 +181,7 @@ static Suite *signals_suite(void)
     tcase_add_exit_test(tc, test_notify_past_deadline, 3);
     tcase_add_test(tc, test_repeat_within_a_second);
     tcase_add_exit_test(tc, test_second_signal_exits, 3);
+    tcase_add_test(tc, test_handlers_mask_their_peers);
     suite_add_tcase(s, tc);
     return s;
 }
