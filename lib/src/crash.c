@@ -3,6 +3,7 @@
 #include <shoal/error.h>
 
 #include "crash.h"
+#include "lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +47,8 @@ static void on_crash(int sig)
         (void)!write(log_fd, end, (size_t)(buf + sizeof buf - end));
         close(log_fd);
     }
+    /* This process is going down: its lock (rank 0) must not outlive it. */
+    shoal__lock_drop();
     /* SA_RESETHAND restored the default action: die of the same signal. */
     raise(sig);
 }

@@ -1,4 +1,9 @@
-/* lock.c: the output file's lock (see lock.h). */
+/* lock.c: the output file's lock (see lock.h).
+ *
+ * The path of the lock this process holds is also kept in a static buffer,
+ * with the holder's pid, so that shoal__lock_drop() can remove it from a
+ * signal handler (unlink(2) is async-signal-safe; malloc'd memory and the
+ * caller's variables are out of reach there). */
 #include <shoal/error.h>
 #include <shoal/log.h>
 
@@ -12,6 +17,31 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+static char held_path[4200];
+static volatile sig_atomic_t held = 0;
+static volatile pid_t held_pid = 0; /* a forked child holds nothing */
+
+void shoal__lock_drop(void)
+{
+    if (held && held_pid == getpid()) {
+        held = 0;
+        unlink(held_path);
+    }
+}
+
+/* Note the lock just taken, for shoal__lock_drop(). */
+static void hold(const char *path)
+{
+    static int at_exit = 0;
+    if (strlen(path) >= sizeof held_path)
+        return; /* too long to keep: only shoal__lock_release removes it */
+    memcpy(held_path, path, strlen(path) + 1);
+    held_pid = getpid();
+    held = 1;
+    if (!at_exit)
+        at_exit = atexit(shoal__lock_drop) == 0; /* exit() without release */
+}
 
 /* Write our identity into a new lock file; 0, or errno. */
 static int create_lock(const char *path)
@@ -92,6 +122,7 @@ int shoal__lock_acquire(const char *output, char **lock_path)
         int err = create_lock(path);
         if (err == 0) {
             *lock_path = path;
+            hold(path);
             return 0;
         }
         if (err != EEXIST) {
@@ -158,6 +189,7 @@ void shoal__lock_release(char *lock_path)
 {
     if (!lock_path)
         return;
+    held = 0;
     unlink(lock_path);
     free(lock_path);
 }

@@ -1,6 +1,6 @@
 /* signals.c: the stop flag and its handlers (see signals.h). The handlers
  * only touch sig_atomic_t flags and call async-signal-safe functions
- * (clock_gettime, alarm, write, _exit).
+ * (clock_gettime, alarm, write, unlink, _exit).
  *
  * A rank stops for its own signal or because the pool told it of another
  * rank's (shoal__signals_stop_notify). Only its own signals count for "a
@@ -10,6 +10,7 @@
  * was told. */
 #include <shoal/clock.h>
 
+#include "lock.h"
 #include "signals.h"
 
 #include <math.h>
@@ -34,6 +35,16 @@ static int installed = 0;
 
 static void say(const char *msg) { (void)!write(2, msg, strlen(msg)); }
 
+/* Stop at once: the file stays valid (no metadata changes during a run);
+ * the output's lock goes with us, so the rerun is neither refused nor
+ * warned about a stale lock. */
+static void hard_stop(const char *msg)
+{
+    shoal__lock_drop();
+    say(msg);
+    _exit(3);
+}
+
 static void on_stop(int sig)
 {
     struct timespec ts;
@@ -54,9 +65,8 @@ static void on_stop(int sig)
     long ms = ((long)ts.tv_sec - (long)first_sec) * 1000 +
               ((long)ts.tv_nsec - (long)first_nsec) / 1000000;
     if (ms > 1000) {
-        say("shoal: second signal: stopping now; the file stays valid and the "
-            "run can be resumed with --resume\n");
-        _exit(3);
+        hard_stop("shoal: second signal: stopping now; the file stays valid "
+                  "and the run can be resumed with --resume\n");
     }
 }
 
@@ -65,10 +75,9 @@ static void on_alarm(int sig)
     (void)sig;
     if (shoal__stop_sig == 0)
         return;
-    say("shoal: grace period over: stopping now; rows of unfinished ranges are "
-        "not written, the file stays valid and the run can be resumed with "
-        "--resume\n");
-    _exit(3);
+    hard_stop("shoal: grace period over: stopping now; rows of unfinished "
+              "ranges are not written, the file stays valid and the run can be "
+              "resumed with --resume\n");
 }
 
 void shoal__signals_install(double grace_seconds)

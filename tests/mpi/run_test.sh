@@ -629,6 +629,100 @@ stop_one)
     done
     ;;
 
+stop_grace)
+    # Tasks longer than the grace period: SIGUSR1 to rank 0 alone. Its grace
+    # runs out in the middle of a task: the run stops at once with 3, rank 0
+    # removes the output's lock on the way out (the rerun finds no stale
+    # lock), the file holds only correct rows and --resume finishes it.
+    ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+    printf '[run]\ntasks = 40\nseed = 5\ngrace_seconds = 1\n' >"$work/c.ini"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/ref.h5" -q
+    mkdir -p "$work/pid"
+    SHOAL_TEST_SPIN_US=5000000 SHOAL_TEST_PID_DIR=$work/pid \
+        "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+        "$work/c.ini" -o "$work/out.h5" 2>"$work/err" &
+    pid=$!
+    for _ in $(seq 1 600); do
+        sleep 0.1
+        [[ $(find "$work/pid" -name 'rank.*' | wc -l) -eq $np ]] && break
+    done
+    sleep 0.5
+    kill -USR1 "$(cat "$work/pid/rank.0")"
+    t0=$(ms)
+    wait "$pid"
+    rc=$?
+    took=$(($(ms) - t0))
+    echo "grace expiry: exit $rc after $took ms"
+    [[ $rc -eq 3 ]] || fail "exit $rc, expected 3: $(grep shoal "$work/err")"
+    grep -q "grace period over" "$work/err" || fail "no grace message: $(grep shoal "$work/err")"
+    [[ $took -lt 4000 ]] || fail "took $took ms with a grace period of 1 s"
+    [[ ! -e $work/out.h5.lock ]] || fail "the grace expiry left the lock: $(cat "$work/out.h5.lock")"
+    "$check" subset "$work/out.h5" "$work/ref.h5" || fail "a done row differs"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" --resume -q 2>"$work/err2"
+    ! grep -q "stale lock" "$work/err2" || fail "rerun found a stale lock: $(cat "$work/err2")"
+    h5diff "$work/ref.h5" "$work/out.h5" /results || fail "resumed file differs"
+    ;;
+
+stop_twice)
+    # A second signal more than a second after the first stops at once with
+    # 3, in the middle of long tasks, whether it reaches every rank (through
+    # mpirun) or rank 0 alone; rank 0 removes the lock on the way out (so
+    # the rerun finds no stale lock), and --resume finishes the file.
+    ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+    printf '[run]\ntasks = 40\nseed = 5\ngrace_seconds = 60\n' >"$work/c.ini"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/ref.h5" -q
+    for to in mpirun rank0; do
+        mkdir -p "$work/pid-$to"
+        out=$work/$to.h5
+        SHOAL_TEST_SPIN_US=5000000 SHOAL_TEST_PID_DIR=$work/pid-$to \
+            "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+            "$work/c.ini" -o "$out" 2>"$work/$to.err" &
+        pid=$!
+        for _ in $(seq 1 600); do
+            sleep 0.1
+            [[ $(find "$work/pid-$to" -name 'rank.*' | wc -l) -eq $np ]] && break
+        done
+        sleep 0.5
+        whom=$pid
+        [[ $to == rank0 ]] && whom=$(cat "$work/pid-$to/rank.0")
+        kill -USR1 "$whom"
+        sleep 1.5
+        kill -USR1 "$whom"
+        t0=$(ms)
+        wait "$pid"
+        rc=$?
+        took=$(($(ms) - t0))
+        echo "second signal to $to: exit $rc after $took ms"
+        [[ $rc -eq 3 ]] || fail "second signal to $to: exit $rc, expected 3: $(grep shoal "$work/$to.err")"
+        grep -q "second signal" "$work/$to.err" || fail "second signal to $to: no message"
+        [[ $took -lt 3000 ]] || fail "second signal to $to: took $took ms to stop"
+        if [[ $to == rank0 ]]; then
+            [[ ! -e $out.lock ]] || fail "the second signal left the lock: $(cat "$out.lock")"
+        fi
+        "$check" subset "$out" "$work/ref.h5" || fail "second signal to $to: a done row differs"
+        expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$out" --resume -q 2>"$work/$to.err2"
+        if [[ $to == rank0 ]]; then
+            ! grep -q "stale lock" "$work/$to.err2" || fail "rerun found a stale lock: $(cat "$work/$to.err2")"
+        fi
+        h5diff "$work/ref.h5" "$out" /results || fail "second signal to $to: resumed file differs"
+    done
+    ;;
+
+crash_lock)
+    # Rank 0 crashing in a task removes the output's lock on its way down:
+    # the rerun is not refused and finds no stale lock.
+    write_config "$work/c.ini" 50 "crash_at = 7"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q >/dev/null 2>&1
+    rc=$?
+    [[ $rc -ne 0 && $rc -ne 2 ]] || fail "crash: exit $rc"
+    grep -q "^task 7 signal 11$" "$work/out.h5.crashes" || fail "crash not logged"
+    [[ ! -e $work/out.h5.lock ]] || fail "the crash left the lock: $(cat "$work/out.h5.lock")"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q --resume >/dev/null 2>"$work/err2"
+    rc=$?
+    [[ $rc -ne 2 ]] || fail "rerun refused: $(cat "$work/err2")"
+    ! grep -q "stale lock" "$work/err2" || fail "rerun found a stale lock: $(cat "$work/err2")"
+    ;;
+
 *)
     echo "unknown case $case_name" >&2
     exit 2
