@@ -723,6 +723,22 @@ crash_lock)
     ! grep -q "stale lock" "$work/err2" || fail "rerun found a stale lock: $(cat "$work/err2")"
     ;;
 
+lock_special)
+    # A lock path that is a symbolic link (here to /dev/zero) or a FIFO is
+    # refused at once with 2, instead of hanging on its read.
+    write_config "$work/c.ini" 20
+    ln -s /dev/zero "$work/a.h5.lock"
+    mkfifo "$work/b.h5.lock"
+    for out in a b; do
+        timeout 60 "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+            "$work/c.ini" -o "$work/$out.h5" 2>"$work/$out.err"
+        rc=$?
+        [[ $rc -eq 2 ]] || fail "$out: exit $rc, expected 2 (124: hung): $(cat "$work/$out.err")"
+        grep -q "not a regular file" "$work/$out.err" || fail "$out: message: $(cat "$work/$out.err")"
+        [[ ! -e $work/$out.h5 ]] || fail "$out: output created"
+    done
+    ;;
+
 *)
     echo "unknown case $case_name" >&2
     exit 2
