@@ -12,6 +12,20 @@
  * LOCK_MAX bytes read (/dev/zero behind a link would never end). Anything
  * but a regular file is refused.
  *
+ * Across nodes the lock is a lease. It records the holder's host, pid, start
+ * time, SLURM job (SLURM_JOB_ID, SLURM_RESTART_COUNT) and lease in seconds,
+ * and a small thread of the holder touches its mtime (futimens) every
+ * lease / 6 seconds, at most 10, until it is released. Another host cannot
+ * see whether the holder's pid lives, but it can see the mtime: a lock from
+ * another host not refreshed for longer than the lease it names is stale and
+ * taken over with a warning. A lock that names no lease (an older Shoal,
+ * which never refreshes it) is never taken over from another host. On the
+ * holder's host the pid decides, as before. A lock of our own SLURM job but
+ * an earlier restart (the job was requeued, perhaps onto other nodes) is
+ * stale wherever it was taken. The mtime is read right after an open, which
+ * on NFS revalidates the attributes (close-to-open); clocks of the nodes
+ * need to agree to well within the lease.
+ *
  * The path of the lock this process holds is also kept in a static buffer,
  * with the holder's pid, so that shoal__lock_drop() can remove it from a
  * signal handler (unlink(2) is async-signal-safe; malloc'd memory and the
@@ -23,6 +37,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +51,9 @@
 #define TRIES 40              /* rounds of create / judge / take over */
 #define YOUNG_SECONDS 5       /* an unparsable lock this young may be in writing */
 #define RETRY_NS 50000000L    /* wait before looking at it again */
+#define LEASE_SECONDS 60.0    /* default lease of our lock */
+#define LEASE_ENV "SHOAL_LOCK_LEASE_SECONDS"
+#define REFRESH_MAX 10.0      /* seconds between refreshes, at most */
 
 static char held_path[4200];
 static volatile sig_atomic_t held = 0;
@@ -48,10 +67,109 @@ void shoal__lock_drop(void)
     }
 }
 
-/* Note the lock just taken, for shoal__lock_drop(). */
-static void hold(const char *path)
+/* The lease of our lock: SHOAL_LOCK_LEASE_SECONDS, or LEASE_SECONDS. */
+static double our_lease(void)
+{
+    const char *v = getenv(LEASE_ENV);
+    if (!v || !v[0])
+        return LEASE_SECONDS;
+    char *end;
+    double d = strtod(v, &end);
+    if (*end != '\0' || !(d >= 0.1 && d <= 1e6)) {
+        shoal_log_warn("%s='%s' is not a number of seconds from 0.1 to 1e6; "
+                       "using %g", LEASE_ENV, v, LEASE_SECONDS);
+        return LEASE_SECONDS;
+    }
+    return d;
+}
+
+/* ---- the heartbeat: the holder refreshes the lock's mtime ------------------- */
+
+static struct {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int running, stop, fd;
+    double interval;
+} beat = {.mu = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+static void *heartbeat(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&beat.mu);
+    while (!beat.stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        double t = (double)until.tv_sec + 1e-9 * (double)until.tv_nsec + beat.interval;
+        until.tv_sec = (time_t)t;
+        until.tv_nsec = (long)((t - floor(t)) * 1e9);
+        while (!beat.stop &&
+               pthread_cond_timedwait(&beat.cv, &beat.mu, &until) != ETIMEDOUT) {
+        }
+        if (!beat.stop)
+            futimens(beat.fd, NULL); /* now; our own file, so allowed */
+    }
+    pthread_mutex_unlock(&beat.mu);
+    return NULL;
+}
+
+/* Start refreshing the lock at path every interval seconds. Without the
+ * thread the run goes on: only a run on another host could take the lock
+ * over, once the lease has passed. */
+static void heartbeat_start(const char *path, double lease)
+{
+    beat.fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    beat.interval = lease / 6 < REFRESH_MAX ? lease / 6 : REFRESH_MAX;
+    beat.stop = 0;
+    pthread_condattr_t ca;
+    int ok = beat.fd >= 0 && pthread_condattr_init(&ca) == 0;
+    if (ok) {
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        ok = pthread_cond_init(&beat.cv, &ca) == 0;
+        pthread_condattr_destroy(&ca);
+    }
+    if (ok) {
+        /* The thread takes no signal: the stop and crash handlers must run
+         * on the thread that runs the tasks. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        ok = pthread_create(&beat.thread, NULL, heartbeat, NULL) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (!ok)
+            pthread_cond_destroy(&beat.cv);
+    }
+    beat.running = ok;
+    if (!ok) {
+        shoal_log_warn("cannot refresh the lock '%s' while the run goes on: a "
+                       "run on another host may take it over after %g s",
+                       path, lease);
+        if (beat.fd >= 0)
+            close(beat.fd);
+        beat.fd = -1;
+    }
+}
+
+static void heartbeat_stop(void)
+{
+    if (!beat.running)
+        return;
+    pthread_mutex_lock(&beat.mu);
+    beat.stop = 1;
+    pthread_cond_signal(&beat.cv);
+    pthread_mutex_unlock(&beat.mu);
+    pthread_join(beat.thread, NULL);
+    pthread_cond_destroy(&beat.cv);
+    close(beat.fd);
+    beat.fd = -1;
+    beat.running = 0;
+}
+
+/* Note the lock just taken, for shoal__lock_drop(), and keep it fresh. */
+static void hold(const char *path, double lease)
 {
     static int at_exit = 0;
+    heartbeat_start(path, lease);
     if (strlen(path) >= sizeof held_path)
         return; /* too long to keep: only shoal__lock_release removes it */
     memcpy(held_path, path, strlen(path) + 1);
@@ -69,8 +187,21 @@ static void local_host(char *host, size_t n)
     host[n - 1] = '\0';
 }
 
+/* The SLURM job we run in ("" outside SLURM) and how often it was requeued. */
+static const char *slurm_job(void)
+{
+    const char *j = getenv("SLURM_JOB_ID");
+    return j && strlen(j) < 64 && !strpbrk(j, " \t\n") ? j : "";
+}
+
+static long slurm_restart(void)
+{
+    const char *r = getenv("SLURM_RESTART_COUNT");
+    return r ? strtol(r, NULL, 10) : 0;
+}
+
 /* Our lock's text; its length. */
-static int lock_text(char *buf, size_t n)
+static int lock_text(char *buf, size_t n, double lease)
 {
     char host[256], when[32];
     local_host(host, sizeof host);
@@ -78,8 +209,15 @@ static int lock_text(char *buf, size_t n)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return snprintf(buf, n, "host %s\npid %ld\nstarted %s\n", host,
-                    (long)getpid(), when);
+    int len = snprintf(buf, n, "host %s\npid %ld\nstarted %s\n", host,
+                       (long)getpid(), when);
+    if (len > 0 && (size_t)len < n && slurm_job()[0])
+        len += snprintf(buf + len, n - (size_t)len,
+                        "slurm_job %s\nslurm_restart %ld\n", slurm_job(),
+                        slurm_restart());
+    if (len > 0 && (size_t)len < n)
+        len += snprintf(buf + len, n - (size_t)len, "lease %g\n", lease);
+    return len;
 }
 
 static int write_all(int fd, const char *buf, size_t n)
@@ -113,10 +251,10 @@ static int create_in_place(const char *path, const char *text, size_t n)
 
 /* Create the lock with our identity, complete; 0, or errno (EEXIST: some
  * file is there). */
-static int create_lock(const char *path)
+static int create_lock(const char *path, double lease)
 {
-    char text[512];
-    int n = lock_text(text, sizeof text);
+    char text[768];
+    int n = lock_text(text, sizeof text, lease);
     if (n <= 0 || (size_t)n >= sizeof text)
         return EINVAL;
     size_t len = strlen(path);
@@ -145,7 +283,10 @@ typedef struct {
     char host[256];
     long pid;
     char started[64];
-    time_t mtime;     /* of the lock file */
+    char job[64];     /* SLURM job, "" if none */
+    long restart;     /* its SLURM_RESTART_COUNT */
+    double lease;     /* seconds; 0: none named (never refreshed) */
+    double age;       /* seconds since the lock's mtime */
     dev_t dev;        /* which file it was */
     ino_t ino;
 } owner;
@@ -175,7 +316,10 @@ static enum lock_state read_lock(const char *path, owner *o, int *err)
         close(fd);
         return LOCK_SPECIAL;
     }
-    o->mtime = st.st_mtime;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    o->age = (double)(now.tv_sec - st.st_mtim.tv_sec) +
+             1e-9 * (double)(now.tv_nsec - st.st_mtim.tv_nsec);
     o->dev = st.st_dev;
     o->ino = st.st_ino;
     char buf[LOCK_MAX + 1];
@@ -200,7 +344,15 @@ static enum lock_state read_lock(const char *path, owner *o, int *err)
             o->pid = strtol(line + 4, NULL, 10);
         else if (!strncmp(line, "started ", 8))
             sscanf(line + 8, "%63s", o->started);
+        else if (!strncmp(line, "slurm_job ", 10))
+            sscanf(line + 10, "%63s", o->job);
+        else if (!strncmp(line, "slurm_restart ", 14))
+            o->restart = strtol(line + 14, NULL, 10);
+        else if (!strncmp(line, "lease ", 6))
+            o->lease = strtod(line + 6, NULL);
     }
+    if (!(o->lease > 0 && o->lease < HUGE_VAL))
+        o->lease = 0;
     return o->pid > 0 && o->host[0] ? LOCK_OWNED : LOCK_FOREIGN;
 }
 
@@ -279,7 +431,7 @@ static enum verdict judge(const char *output, const char *path, int attempt,
                           output, path, strerror(err));
         return V_REFUSE;
     case LOCK_FOREIGN:
-        if (attempt < TRIES - 1 && time(NULL) - o->mtime < YOUNG_SECONDS) {
+        if (attempt < TRIES - 1 && o->age < YOUNG_SECONDS) {
             pause_briefly(); /* perhaps still being written (no hard links) */
             return V_RETRY;
         }
@@ -291,19 +443,59 @@ static enum verdict judge(const char *output, const char *path, int attempt,
     case LOCK_OWNED:
         break;
     }
-    char host[256];
+    char host[256], job[96] = "";
     local_host(host, sizeof host);
-    if (!strcmp(o->host, host) && o->pid != getpid() && !alive(o->pid)) {
-        shoal_log_warn("removing stale lock '%s' of pid %ld on %s (started %s), "
-                       "which no longer runs",
-                       path, o->pid, o->host, o->started);
+    if (o->job[0])
+        snprintf(job, sizeof job, ", SLURM job %s", o->job);
+    /* Our own SLURM job, requeued since: its earlier run is over. */
+    if (o->job[0] && !strcmp(o->job, slurm_job()) && o->restart != slurm_restart()) {
+        shoal_log_warn("taking over the lock '%s' of pid %ld on %s (started "
+                       "%s): it is this SLURM job's (%s) before it was "
+                       "requeued (restart %ld, now %ld)",
+                       path, o->pid, o->host, o->started, o->job, o->restart,
+                       slurm_restart());
         return V_STALE;
     }
-    *rc = SHOAL_ERROR(SHOAL_EEXIST,
-                      "output '%s' is in use by another run (pid %ld on host "
-                      "%s, started %s; lock file '%s'); wait for it to end, or "
-                      "if that run is gone, delete the lock file",
-                      output, o->pid, o->host, o->started, path);
+    if (!strcmp(o->host, host)) {
+        if (o->pid != getpid() && !alive(o->pid)) {
+            shoal_log_warn("removing stale lock '%s' of pid %ld on %s (started "
+                           "%s), which no longer runs",
+                           path, o->pid, o->host, o->started);
+            return V_STALE;
+        }
+        *rc = SHOAL_ERROR(SHOAL_EEXIST,
+                          "output '%s' is in use by another run (pid %ld on "
+                          "host %s, started %s%s; lock file '%s'); wait for it "
+                          "to end, or if that run is gone, delete the lock file",
+                          output, o->pid, o->host, o->started, job, path);
+        return V_REFUSE;
+    }
+    /* Another host: its pid cannot be checked from here, its lease can. */
+    if (o->lease > 0 && o->age > o->lease) {
+        shoal_log_warn("taking over the lock '%s' of pid %ld on host %s "
+                       "(started %s%s): not refreshed for %.0f s, longer than "
+                       "its lease of %g s, so that run is gone",
+                       path, o->pid, o->host, o->started, job, o->age, o->lease);
+        return V_STALE;
+    }
+    if (o->lease > 0)
+        *rc = SHOAL_ERROR(SHOAL_EEXIST,
+                          "output '%s' is in use by a run on host %s (pid %ld, "
+                          "started %s%s; lock file '%s', refreshed %.0f s ago); "
+                          "wait for it to end. If that run is gone (its node "
+                          "failed), the lock goes stale %g s after its last "
+                          "refresh and a new run takes it over; or delete the "
+                          "lock file if you are sure no run uses the output",
+                          output, o->host, o->pid, o->started, job, path,
+                          o->age > 0 ? o->age : 0, o->lease);
+    else
+        *rc = SHOAL_ERROR(SHOAL_EEXIST,
+                          "output '%s' is in use by a run on host %s (pid %ld, "
+                          "started %s%s; lock file '%s'), which cannot be "
+                          "checked from here (the lock names no lease: an older "
+                          "Shoal wrote it); wait for it to end, or if that run "
+                          "is gone, delete the lock file",
+                          output, o->host, o->pid, o->started, job, path);
     return V_REFUSE;
 }
 
@@ -323,11 +515,12 @@ int shoal__lock_acquire(const char *output, char **lock_path)
     if (!path)
         return SHOAL_ENOMEM;
     snprintf(path, n, "%s.lock", output);
+    double lease = our_lease();
     for (int attempt = 0; attempt < TRIES; attempt++) {
-        int err = create_lock(path);
+        int err = create_lock(path, lease);
         if (err == 0) {
             *lock_path = path;
-            hold(path);
+            hold(path, lease);
             return 0;
         }
         if (err != EEXIST) {
@@ -356,6 +549,7 @@ void shoal__lock_release(char *lock_path)
 {
     if (!lock_path)
         return;
+    heartbeat_stop();
     held = 0;
     unlink(lock_path);
     free(lock_path);

@@ -723,6 +723,34 @@ crash_lock)
     ! grep -q "stale lock" "$work/err2" || fail "rerun found a stale lock: $(cat "$work/err2")"
     ;;
 
+lock_host)
+    # A lock naming another host is a lease: refreshed by its run, taken over
+    # with a warning once older than the lease it names; a fresh one refuses
+    # with 2 and says who holds it and what to do; one without a lease (an
+    # older Shoal, which never refreshes it) is never taken over.
+    write_config "$work/c.ini" 20
+    lock=$work/out.h5.lock
+    printf 'host elsewhere.example\npid 4242\nstarted 2024-05-01T10:00:00Z\nslurm_job 777\nlease 60\n' >"$lock"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" 2>"$work/err1"
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "fresh lock of another host: exit $rc, expected 2"
+    for want in elsewhere.example "pid 4242" "SLURM job 777" "delete"; do
+        grep -q "$want" "$work/err1" || fail "refusal lacks '$want': $(cat "$work/err1")"
+    done
+    [[ ! -e $work/out.h5 ]] || fail "refused run created the output"
+    [[ -e $lock ]] || fail "refused run removed the other host's lock"
+    touch -d '-10 minutes' "$lock"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" 2>"$work/err2" >/dev/null
+    grep -q "taking over.*elsewhere.example" "$work/err2" || fail "no take-over warning: $(cat "$work/err2")"
+    [[ ! -e $lock ]] || fail "lock left after the run"
+    printf 'host elsewhere.example\npid 4242\nstarted 2024-05-01T10:00:00Z\n' >"$work/out2.h5.lock"
+    touch -d '-10 minutes' "$work/out2.h5.lock"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out2.h5" 2>"$work/err3"
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "lock of another host without a lease: exit $rc, expected 2"
+    grep -q "elsewhere.example" "$work/err3" || fail "refusal lacks the host: $(cat "$work/err3")"
+    ;;
+
 lock_special)
     # A lock path that is a symbolic link (here to /dev/zero) or a FIFO is
     # refused at once with 2, instead of hanging on its read.

@@ -1,7 +1,9 @@
 /* test_lock.c: the output file's lock (lock.h): what it records, what it
  * refuses and what it takes over, that it never blocks on a special file,
  * and that two runs starting at once never see each other's lock half
- * written. Every test runs in its own process (check forks) and directory. */
+ * written; the lease across hosts (a lock of another host is stale once not
+ * refreshed for its lease; the holder refreshes it) and SLURM requeues.
+ * Every test runs in its own process (check forks) and directory. */
 #include <shoal/error.h>
 #include <shoal/log.h>
 
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +41,9 @@ static void setup(void)
     snprintf(output, sizeof output, "%s/out.h5", dir);
     snprintf(lockfile, sizeof lockfile, "%s.lock", output);
     reason[0] = '\0';
+    unsetenv("SLURM_JOB_ID");
+    unsetenv("SLURM_RESTART_COUNT");
+    unsetenv("SHOAL_LOCK_LEASE_SECONDS");
     shoal_set_error_handler(capture);
     shoal_log_set_level(SHOAL_LOG_QUIET);
 }
@@ -212,6 +218,156 @@ START_TEST(test_concurrent_starters)
 }
 END_TEST
 
+/* ---- across hosts: the lease ------------------------------------------------ */
+
+/* A lock of another run on host elsewhere.example, last touched age s ago. */
+static void plant(const char *extra, double age)
+{
+    FILE *f = fopen(lockfile, "w");
+    fprintf(f, "host elsewhere.example\npid 4242\nstarted 2024-05-01T10:00:00Z\n%s",
+            extra);
+    fclose(f);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct timespec t[2] = {now, now};
+    t[0].tv_sec -= (time_t)age;
+    t[1].tv_sec -= (time_t)age;
+    ck_assert_int_eq(utimensat(AT_FDCWD, lockfile, t, 0), 0);
+}
+
+static int ours(void)
+{
+    char want[64];
+    snprintf(want, sizeof want, "\npid %ld\n", (long)getpid());
+    const char *text = slurp(lockfile);
+    return text && strstr(text, want) != NULL;
+}
+
+START_TEST(test_records_lease_and_job)
+{
+    setenv("SLURM_JOB_ID", "777", 1);
+    setenv("SLURM_RESTART_COUNT", "2", 1);
+    setenv("SHOAL_LOCK_LEASE_SECONDS", "30", 1);
+    char *path = NULL;
+    ck_assert_int_eq(shoal__lock_acquire(output, &path), 0);
+    const char *text = slurp(lockfile);
+    ck_assert_msg(strstr(text, "\nslurm_job 777\n") &&
+                      strstr(text, "\nslurm_restart 2\n") &&
+                      strstr(text, "\nlease 30\n"),
+                  "lock text: %s", text);
+    shoal__lock_release(path);
+}
+END_TEST
+
+START_TEST(test_other_host_fresh_refused)
+{
+    plant("slurm_job 777\nslurm_restart 0\nlease 60\n", 5);
+    char *path = NULL;
+    ck_assert_int_eq(shoal__lock_acquire(output, &path), SHOAL_EEXIST);
+    ck_assert_msg(strstr(reason, "host elsewhere.example") && strstr(reason, "pid 4242") &&
+                      strstr(reason, "SLURM job 777") && strstr(reason, "60 s") &&
+                      strstr(reason, "delete the lock file") && strstr(reason, lockfile),
+                  "message: %s", reason);
+    ck_assert(!ours());
+}
+END_TEST
+
+START_TEST(test_other_host_expired_taken)
+{
+    plant("lease 60\n", 61);
+    char *path = NULL;
+    ck_assert_int_eq(shoal__lock_acquire(output, &path), 0);
+    ck_assert(ours());
+    shoal__lock_release(path);
+}
+END_TEST
+
+START_TEST(test_other_host_short_lease)
+{
+    plant("lease 2\n", 3);
+    char *path = NULL;
+    ck_assert_int_eq(shoal__lock_acquire(output, &path), 0);
+    shoal__lock_release(path);
+}
+END_TEST
+
+/* An older Shoal never refreshes its lock: no lease, never taken over. */
+START_TEST(test_other_host_no_lease_refused)
+{
+    plant("", 600);
+    char *path = NULL;
+    ck_assert_int_eq(shoal__lock_acquire(output, &path), SHOAL_EEXIST);
+    ck_assert_msg(strstr(reason, "elsewhere.example") && strstr(reason, "no lease"),
+                  "message: %s", reason);
+}
+END_TEST
+
+/* Our own SLURM job, requeued (onto another node): its old lock is stale
+ * however fresh. The same job without a requeue is another run of ours. */
+START_TEST(test_requeued_job_taken)
+{
+    plant("slurm_job 777\nslurm_restart 0\nlease 60\n", 1);
+    setenv("SLURM_JOB_ID", "777", 1);
+    setenv("SLURM_RESTART_COUNT", "1", 1);
+    char *path = NULL;
+    ck_assert_int_eq(shoal__lock_acquire(output, &path), 0);
+    ck_assert(ours());
+    shoal__lock_release(path);
+}
+END_TEST
+
+START_TEST(test_same_job_not_requeued_refused)
+{
+    plant("slurm_job 777\nslurm_restart 1\nlease 60\n", 1);
+    setenv("SLURM_JOB_ID", "777", 1);
+    setenv("SLURM_RESTART_COUNT", "1", 1);
+    char *path = NULL;
+    ck_assert_int_eq(shoal__lock_acquire(output, &path), SHOAL_EEXIST);
+    setenv("SLURM_JOB_ID", "778", 1);
+    ck_assert_int_eq(shoal__lock_acquire(output, &path), SHOAL_EEXIST);
+}
+END_TEST
+
+/* The holder keeps its lock's mtime fresh (lease 0.6 s: every 0.1 s), and
+ * stops when it releases it. */
+START_TEST(test_heartbeat)
+{
+    setenv("SHOAL_LOCK_LEASE_SECONDS", "0.6", 1);
+    char *path = NULL;
+    ck_assert_int_eq(shoal__lock_acquire(output, &path), 0);
+    struct timespec old = {0, 0};
+    struct timespec t[2] = {old, old};
+    ck_assert_int_eq(utimensat(AT_FDCWD, lockfile, t, 0), 0);
+    struct timespec ts = {0, 400000000};
+    nanosleep(&ts, NULL);
+    struct stat st;
+    ck_assert_int_eq(stat(lockfile, &st), 0);
+    ck_assert_msg(time(NULL) - st.st_mtime < 3, "lock not refreshed: mtime %ld s old",
+                  (long)(time(NULL) - st.st_mtime));
+    shoal__lock_release(path);
+    ck_assert_int_eq(access(lockfile, F_OK), -1);
+    /* And again: the heartbeat starts anew with the next lock. */
+    ck_assert_int_eq(shoal__lock_acquire(output, &path), 0);
+    ck_assert_int_eq(utimensat(AT_FDCWD, lockfile, t, 0), 0);
+    nanosleep(&ts, NULL);
+    ck_assert_int_eq(stat(lockfile, &st), 0);
+    ck_assert(time(NULL) - st.st_mtime < 3);
+    shoal__lock_release(path);
+}
+END_TEST
+
+/* shoal__lock_drop (for signal handlers) removes the lock held. */
+START_TEST(test_drop)
+{
+    char *path = NULL;
+    ck_assert_int_eq(shoal__lock_acquire(output, &path), 0);
+    shoal__lock_drop();
+    ck_assert_int_eq(access(lockfile, F_OK), -1);
+    shoal__lock_drop(); /* nothing held: nothing happens */
+    shoal__lock_release(path);
+}
+END_TEST
+
 static Suite *lock_suite(void)
 {
     Suite *s = suite_create("lock");
@@ -226,6 +382,20 @@ static Suite *lock_suite(void)
     tcase_add_test(tc, test_directory);
     tcase_add_test(tc, test_garbage_bounded);
     tcase_add_test(tc, test_concurrent_starters);
+    tcase_add_test(tc, test_drop);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("lease");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, test_records_lease_and_job);
+    tcase_add_test(tc, test_other_host_fresh_refused);
+    tcase_add_test(tc, test_other_host_expired_taken);
+    tcase_add_test(tc, test_other_host_short_lease);
+    tcase_add_test(tc, test_other_host_no_lease_refused);
+    tcase_add_test(tc, test_requeued_job_taken);
+    tcase_add_test(tc, test_same_job_not_requeued_refused);
+    tcase_add_test(tc, test_heartbeat);
     suite_add_tcase(s, tc);
     return s;
 }
