@@ -118,6 +118,8 @@ static void *heartbeat(void *arg)
  * over, once the lease has passed. */
 static void heartbeat_start(const char *path, double lease)
 {
+    if (beat.running)
+        return; /* one lock per process: the first keeps its heartbeat */
     beat.fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     beat.interval = lease / 6 < REFRESH_MAX ? lease / 6 : REFRESH_MAX;
     beat.stop = 0;
