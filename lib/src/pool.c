@@ -98,7 +98,7 @@ static double deadline_from_wire(int64_t ns)
 
 /* ---- stopping early ----------------------------------------------------------- */
 
-/* Ask the caller's stop_check (once it said yes, the answer stays). */
+/* Ask the caller's stop_check: nonzero once this rank must stop. */
 static int check_stop(shoal_pool *p, int *sig, double *deadline)
 {
     *sig = 0;
