@@ -269,6 +269,9 @@ static int run(run_ctx *r)
         .master_idle = !r->rs.master_works,
         .ranges = (const uint64_t(*)[2])r->plan.todo,
         .nranges = r->plan.ntodo,
+        /* A signal on any rank stops every rank (signals.h). */
+        .stop_check = shoal__signals_stop_check,
+        .stop_notify = shoal__signals_stop_notify,
     };
     if (r->cli.resume && r->rank == 0 && r->plan.ntodo == 0)
         pc.ntasks = 0; /* nothing left */

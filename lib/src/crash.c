@@ -1,8 +1,15 @@
 /* crash.c: the crash log (see crash.h). The handler touches only a file
- * descriptor, a preformatted buffer and async-signal-safe calls. */
+ * descriptor, a preformatted buffer and async-signal-safe calls.
+ *
+ * The log sits beside the output, where anyone with write access to the
+ * directory could plant something: it is opened without following a
+ * symbolic link and without blocking (a FIFO), written or read only if it
+ * is a regular file, and read only up to CRASH_LOG_MAX bytes. */
 #include <shoal/error.h>
+#include <shoal/log.h>
 
 #include "crash.h"
+#include "lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#define LOG_FLAGS (O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+#define CRASH_LOG_MAX (16L << 20) /* about 800,000 records */
 
 static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 #define NCRASH (sizeof crash_signals / sizeof crash_signals[0])
@@ -34,8 +45,13 @@ static void on_crash(int sig)
 {
     uint64_t t = shoal__crash_current;
     int log_fd = t != UINT64_MAX
-                     ? open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)
+                     ? open(log_path, O_WRONLY | O_APPEND | O_CREAT | LOG_FLAGS, 0644)
                      : -1;
+    struct stat st;
+    if (log_fd >= 0 && (fstat(log_fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(log_fd); /* not ours to write to */
+        log_fd = -1;
+    }
     if (log_fd >= 0) {
         char buf[64], *end = buf + sizeof buf;
         *--end = '\n';
@@ -46,6 +62,8 @@ static void on_crash(int sig)
         (void)!write(log_fd, end, (size_t)(buf + sizeof buf - end));
         close(log_fd);
     }
+    /* This process is going down: its lock (rank 0) must not outlive it. */
+    shoal__lock_drop();
     /* SA_RESETHAND restored the default action: die of the same signal. */
     raise(sig);
 }
@@ -92,13 +110,39 @@ int shoal__crash_read(const char *output, uint64_t **tasks, uint32_t **counts,
     *n = 0;
     char path[4200];
     snprintf(path, sizeof path, "%s.crashes", output);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    int fd = open(path, O_RDONLY | LOG_FLAGS);
+    if (fd < 0 && errno == ENOENT)
         return 0; /* no crash so far */
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int rc = fd < 0 && errno != ELOOP
+                     ? SHOAL_ERROR(SHOAL_EIO, "cannot read the crash log '%s': %s",
+                                   path, strerror(errno))
+                     : SHOAL_ERROR(SHOAL_EIO,
+                                   "the crash log '%s' is not a regular file (a "
+                                   "symbolic link, FIFO, device or directory), "
+                                   "so Shoal did not write it; remove it and run "
+                                   "again",
+                                   path);
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return SHOAL_ENOMEM;
+    }
     size_t cap = 0, len = 0;
     uint64_t *all = NULL;
     char line[128];
     while (fgets(line, sizeof line, f)) {
+        if (ftell(f) > CRASH_LOG_MAX) {
+            shoal_log_warn("crash log '%s' is longer than %ld MiB: only its "
+                           "start is read",
+                           path, CRASH_LOG_MAX >> 20);
+            break;
+        }
         unsigned long long t;
         if (sscanf(line, "task %llu", &t) != 1)
             continue;

@@ -4,8 +4,8 @@
  * offers no way around that. So that one bad parameter point cannot block a
  * scan forever, each rank installs handlers for SIGSEGV, SIGBUS, SIGFPE,
  * SIGILL and SIGABRT that append "task <index> signal <n>" to
- * "<output>.crashes" (one write(2), async-signal-safe) and re-raise the
- * signal. A resumed run counts the records per task and marks a task that
+ * "<output>.crashes" (one write(2), async-signal-safe), remove the output's
+ * lock if this process holds it (lock.h), and re-raise the signal. A resumed run counts the records per task and marks a task that
  * crashed max_crashes times as failed instead of running it again. */
 #ifndef SHOAL_CRASH_H
 #define SHOAL_CRASH_H

@@ -13,15 +13,22 @@
  * Waiting uses MPI_Test followed by nanosleep with exponential back-off, so
  * an idle rank sleeps instead of spinning on a core another rank needs.
  *
- * A stop request (signals.h) on any rank ends the handing out: a worker
- * that sees it runs no further range and says so in its next request, the
- * master stops scheduling, and every rank returns SHOAL_EINTR. */
+ * An early stop (the caller's stop_check, e.g. a signal) on any rank ends
+ * the handing out: a worker that sees it runs no further range and says so,
+ * with its signal and deadline, in its next request; the master then answers
+ * every request with "stop" and tells every worker at once with a STOP
+ * message, which a worker receives in shoal_pool_yield() between its tasks,
+ * so that it stops after the task it is in rather than after its range and
+ * the one it prefetched. Every worker gets exactly one STOP message per run
+ * (stopped 0 with its last range when the run ends normally), so none stays
+ * unreceived. The deadline travels as wall-clock time (tags.h) and is
+ * converted to and from each rank's monotonic clock. Every rank returns
+ * SHOAL_EINTR. */
 #include <shoal/error.h>
 #include <shoal/log.h>
 #include <shoal/pool.h>
 
 #include "sched.h"
-#include "signals.h"
 #include "tags.h"
 
 #include <math.h>
@@ -37,33 +44,151 @@
  * 4 ms costs under 1%. Workers hold a prefetched range, so a reply that
  * waits this long for the master delays only ranges shorter than it. */
 #define WAIT_SLEEP_MAX_NS 4000000
+#define WORKER_POLL 0.01      /* worker: look for a STOP this often, at most */
+
+enum { REQ_LEN = 5, STOP_LEN = 3 }; /* int64 words of a REQUEST, a STOP */
 
 struct shoal_pool {
     MPI_Comm comm;
     int rank, size;
     int is_master;
+    const shoal_pool_config *cfg;
     shoal__sched sched;        /* master only */
     MPI_Request recv_req;      /* master: the posted REQUEST receive */
-    int64_t recv_buf[3];
+    int64_t recv_buf[REQ_LEN];
     MPI_Request *send_reqs;    /* master: one RANGE send per worker */
     int64_t (*send_bufs)[2];
+    MPI_Request *stop_reqs;    /* master: the one STOP send per worker */
+    int64_t (*stop_bufs)[STOP_LEN];
     int stops_sent;
     int failed;                /* master: some rank reported failure */
-    int stopped;               /* a stop was requested (signal) */
+    int stopped;               /* the run stops early (stop_check) */
+    int stop_sig;              /* its signal (0: not known) */
+    double deadline;           /* shoal_now() time to be gone by (HUGE_VAL: none) */
+    MPI_Request stop_req;      /* worker: the posted STOP receive */
+    int64_t stop_buf[STOP_LEN];
     double last_poll;
     shoal_pool_stats st;
 };
 
-double shoal_now(void)
+/* ---- the deadline on the wire ------------------------------------------------ */
+
+static double wall_now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* A shoal_now() deadline as CLOCK_REALTIME nanoseconds (0: none). */
+static int64_t deadline_to_wire(double deadline)
+{
+    if (!(deadline < HUGE_VAL))
+        return 0;
+    double wall = wall_now() + (deadline - shoal_now());
+    return wall > 0 ? (int64_t)(wall * 1e9) : 1;
+}
+
+static double deadline_from_wire(int64_t ns)
+{
+    if (ns <= 0)
+        return HUGE_VAL;
+    return shoal_now() + ((double)ns * 1e-9 - wall_now());
+}
+
+/* ---- stopping early ----------------------------------------------------------- */
+
+/* Ask the caller's stop_check: nonzero once this rank must stop. */
+static int check_stop(shoal_pool *p, int *sig, double *deadline)
+{
+    *sig = 0;
+    *deadline = HUGE_VAL;
+    if (!p->cfg->stop_check)
+        return 0;
+    *sig = p->cfg->stop_check(p->cfg->stop_ctx, deadline);
+    return *sig != 0;
+}
+
+static void notify(shoal_pool *p)
+{
+    if (p->cfg->stop_notify)
+        p->cfg->stop_notify(p->cfg->stop_ctx, p->stop_sig, p->deadline);
+}
+
+/* Master: send worker w its one STOP message, unless it had it. */
+static void tell(shoal_pool *p, int w, int stopped)
+{
+    if (p->stop_bufs[w][0] >= 0)
+        return;
+    p->stop_bufs[w][0] = stopped;
+    p->stop_bufs[w][1] = stopped ? p->stop_sig : 0;
+    p->stop_bufs[w][2] = stopped ? deadline_to_wire(p->deadline) : 0;
+    MPI_Isend(p->stop_bufs[w], STOP_LEN, MPI_INT64_T, w, SHOAL__TAG_STOP,
+              p->comm, &p->stop_reqs[w]);
+    p->st.messages++;
+}
+
+/* Master: the run stops early. Hand out nothing more, tell every worker
+ * still at work, and this rank's caller when the stop came from a worker. */
+static void master_stop(shoal_pool *p, int sig, double deadline, int from_worker)
+{
+    if (p->stopped)
+        return;
+    p->stopped = 1;
+    p->stop_sig = sig;
+    p->deadline = deadline;
+    shoal__sched_stop(&p->sched);
+    if (from_worker)
+        notify(p);
+    if (p->stop_reqs)
+        for (int w = 1; w < p->size; w++)
+            tell(p, w, 1);
+}
+
+/* Master: has this rank been asked to stop? */
+static void master_check(shoal_pool *p)
+{
+    int sig;
+    double deadline;
+    if (!p->stopped && check_stop(p, &sig, &deadline))
+        master_stop(p, sig, deadline, 0);
+}
+
+/* Worker: the STOP message, if it has come. */
+static void worker_poll(shoal_pool *p)
+{
+    if (p->stop_req == MPI_REQUEST_NULL)
+        return;
+    int flag = 0;
+    MPI_Test(&p->stop_req, &flag, MPI_STATUS_IGNORE);
+    if (!flag || !p->stop_buf[0] || p->stopped)
+        return;
+    p->stopped = 1;
+    p->stop_sig = (int)p->stop_buf[1];
+    p->deadline = deadline_from_wire(p->stop_buf[2]);
+    notify(p);
+}
+
+/* Worker: has this rank been asked to stop, by its caller or the master? */
+static int worker_stopped(shoal_pool *p)
+{
+    int sig;
+    double deadline;
+    if (!p->stopped && check_stop(p, &sig, &deadline)) {
+        p->stopped = 1;
+        p->stop_sig = sig;
+        p->deadline = deadline;
+    }
+    if (!p->stopped)
+        worker_poll(p);
+    return p->stopped;
+}
+
 /* Wait for r to complete without burning a core; st may be
- * MPI_STATUS_IGNORE. Returns seconds waited. */
-static double wait_backoff(MPI_Request *r, MPI_Status *st)
+ * MPI_STATUS_IGNORE. On the master, a stop is looked for at every wake-up,
+ * so that workers hear of it even while the master has nothing to do.
+ * Returns seconds waited. */
+static double wait_backoff(shoal_pool *p, MPI_Request *r, MPI_Status *st)
 {
     int flag = 0;
     double t0 = shoal_now();
@@ -79,6 +204,8 @@ static double wait_backoff(MPI_Request *r, MPI_Status *st)
         MPI_Test(r, &flag, st);
         if (flag)
             break;
+        if (p && p->is_master && p->stop_reqs)
+            master_check(p);
         if (ns < WAIT_SLEEP_MAX_NS)
             ns = ns * 2 > WAIT_SLEEP_MAX_NS ? WAIT_SLEEP_MAX_NS : ns * 2;
     }
@@ -89,25 +216,28 @@ static double wait_backoff(MPI_Request *r, MPI_Status *st)
 
 static void post_recv(shoal_pool *p)
 {
-    MPI_Irecv(p->recv_buf, 3, MPI_INT64_T, MPI_ANY_SOURCE, SHOAL__TAG_REQUEST,
+    MPI_Irecv(p->recv_buf, REQ_LEN, MPI_INT64_T, MPI_ANY_SOURCE, SHOAL__TAG_REQUEST,
               p->comm, &p->recv_req);
 }
 
-/* Answer one request from worker src (recv_buf holds it). */
+/* Answer one request from worker src (recv_buf holds it). After a stop,
+ * the answer is "stop", also when the stop reached this rank only now. */
 static void answer(shoal_pool *p, int src)
 {
+    master_check(p);
     shoal__sched_report(&p->sched, (uint64_t)p->recv_buf[0],
                         (double)p->recv_buf[1] * 1e-9);
     if (p->recv_buf[2] & SHOAL__REQ_FAILED) {
         p->failed = 1;
         shoal__sched_stop(&p->sched);
     }
-    if (p->recv_buf[2] & SHOAL__REQ_STOPPED) {
-        p->stopped = 1;
-        shoal__sched_stop(&p->sched);
-    }
+    if (p->recv_buf[2] & SHOAL__REQ_STOPPED)
+        master_stop(p, (int)p->recv_buf[3],
+                    deadline_from_wire(p->recv_buf[4]), 1);
     uint64_t start;
     uint64_t n = shoal__sched_next(&p->sched, &start);
+    if (n == 0)
+        tell(p, src, 0); /* its last range: the STOP is due now */
     MPI_Wait(&p->send_reqs[src], MPI_STATUS_IGNORE);
     p->send_bufs[src][0] = (int64_t)start;
     p->send_bufs[src][1] = (int64_t)n;
@@ -121,6 +251,7 @@ static void answer(shoal_pool *p, int src)
 /* Serve every request that has arrived; never blocks. */
 static void serve(shoal_pool *p)
 {
+    master_check(p); /* tell the workers even if none asks */
     for (;;) {
         int flag = 0;
         MPI_Status status;
@@ -137,7 +268,17 @@ static void serve(shoal_pool *p)
 
 double shoal_pool_yield(shoal_pool *p, double now)
 {
-    if (!p->is_master || p->size == 1 || p->stops_sent >= p->size - 1)
+    if (!p->is_master) {
+        if (p->stop_req == MPI_REQUEST_NULL || p->stopped)
+            return HUGE_VAL; /* it knows how the run ends */
+        double since = now - p->last_poll;
+        if (since < WORKER_POLL)
+            return WORKER_POLL - since;
+        p->last_poll = now;
+        worker_stopped(p);
+        return p->stopped ? HUGE_VAL : WORKER_POLL;
+    }
+    if (p->size == 1 || p->stops_sent >= p->size - 1)
         return HUGE_VAL; /* nobody to serve, now or later */
     double since = now - p->last_poll;
     if (since < POLL_INTERVAL)
@@ -197,14 +338,18 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
     if (nworkers > 0) {
         p->send_reqs = malloc((size_t)p->size * sizeof *p->send_reqs);
         p->send_bufs = malloc((size_t)p->size * sizeof *p->send_bufs);
-        if (!p->send_reqs || !p->send_bufs) {
+        p->stop_reqs = malloc((size_t)p->size * sizeof *p->stop_reqs);
+        p->stop_bufs = malloc((size_t)p->size * sizeof *p->stop_bufs);
+        if (!p->send_reqs || !p->send_bufs || !p->stop_reqs || !p->stop_bufs) {
             /* Without these the master cannot answer anyone: the run
              * cannot continue on any rank. */
             shoal_log_error("master: out of memory for %d workers", nworkers);
             MPI_Abort(p->comm, 4);
         }
-        for (int i = 0; i < p->size; i++)
-            p->send_reqs[i] = MPI_REQUEST_NULL;
+        for (int i = 0; i < p->size; i++) {
+            p->send_reqs[i] = p->stop_reqs[i] = MPI_REQUEST_NULL;
+            p->stop_bufs[i][0] = -1; /* not sent */
+        }
         post_recv(p);
         if (works)
             handshake(p, nworkers);
@@ -213,11 +358,8 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
 
     for (;;) {
         uint64_t start, n = 0;
-        /* A signal here (or one a worker reported) ends the handing out. */
-        if (shoal__stop_requested() && !p->stopped) {
-            p->stopped = 1;
-            shoal__sched_stop(&p->sched);
-        }
+        /* A stop here (or one a worker reported) ends the handing out. */
+        master_check(p);
         /* Answer waiting workers before starting a range of our own. */
         if (nworkers > 0 && p->stops_sent < nworkers)
             serve(p);
@@ -232,8 +374,8 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
             p->st.ranges++;
             shoal__sched_report(&p->sched, n, t1 - t0);
             if (frc == SHOAL_EINTR) {
-                p->stopped = 1;
-                shoal__sched_stop(&p->sched);
+                master_check(p);
+                master_stop(p, 0, HUGE_VAL, 0); /* if stop_check did not say */
             } else if (frc < 0) {
                 rc = frc;
                 shoal__sched_stop(&p->sched);
@@ -246,15 +388,18 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
             break;
         /* Nothing of our own to run: sleep until a worker asks. */
         MPI_Status status;
-        p->st.idle_seconds += wait_backoff(&p->recv_req, &status);
+        p->st.idle_seconds += wait_backoff(p, &p->recv_req, &status);
         answer(p, status.MPI_SOURCE);
         if (p->stops_sent < nworkers)
             post_recv(p);
     }
     if (nworkers > 0) {
         MPI_Waitall(p->size, p->send_reqs, MPI_STATUSES_IGNORE);
+        MPI_Waitall(p->size, p->stop_reqs, MPI_STATUSES_IGNORE);
         free(p->send_reqs);
         free(p->send_bufs);
+        free(p->stop_reqs);
+        free(p->stop_bufs);
     }
     if (rc == 0 && p->failed)
         rc = SHOAL_EINTERNAL; /* a worker failed; it reported why */
@@ -267,27 +412,27 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
 
 static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
 {
-    int64_t req[3] = {0, 0, 0};
+    int64_t req[REQ_LEN] = {0, 0, 0, 0, 0};
     int64_t cur[2], next[2];
     MPI_Request r;
     int rc = 0;
 
-    MPI_Send(req, 3, MPI_INT64_T, 0, SHOAL__TAG_REQUEST, p->comm);
+    MPI_Irecv(p->stop_buf, STOP_LEN, MPI_INT64_T, 0, SHOAL__TAG_STOP, p->comm,
+              &p->stop_req);
+    MPI_Send(req, REQ_LEN, MPI_INT64_T, 0, SHOAL__TAG_REQUEST, p->comm);
     p->st.messages++;
     MPI_Irecv(cur, 2, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
-    p->st.idle_seconds += wait_backoff(&r, MPI_STATUS_IGNORE);
+    p->st.idle_seconds += wait_backoff(p, &r, MPI_STATUS_IGNORE);
 
     while (cur[1] > 0) {
         /* Ask for the next range before running this one: the answer
          * travels while we work. */
-        MPI_Send(req, 3, MPI_INT64_T, 0, SHOAL__TAG_REQUEST, p->comm);
+        MPI_Send(req, REQ_LEN, MPI_INT64_T, 0, SHOAL__TAG_REQUEST, p->comm);
         p->st.messages++;
         MPI_Irecv(next, 2, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
         req[0] = req[1] = 0;
-        if (rc == 0 && shoal__stop_requested()) {
+        if (rc == 0 && worker_stopped(p))
             rc = SHOAL_EINTR; /* leave this range pending */
-            req[2] |= SHOAL__REQ_STOPPED;
-        }
         if (rc == 0) {
             double t0 = shoal_now();
             int frc = fn(arg, p, (uint64_t)cur[0], (uint64_t)cur[1]);
@@ -297,15 +442,30 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
             p->st.ranges++;
             req[0] = cur[1];
             req[1] = (int64_t)((t1 - t0) * 1e9);
+            if (frc == SHOAL_EINTR && !worker_stopped(p))
+                p->stopped = 1; /* stopped without stop_check: no signal known */
             if (frc < 0) {
                 rc = frc;
-                req[2] |= frc == SHOAL_EINTR ? SHOAL__REQ_STOPPED
-                                             : SHOAL__REQ_FAILED;
+                if (frc != SHOAL_EINTR)
+                    req[2] |= SHOAL__REQ_FAILED;
             }
         }
-        p->st.idle_seconds += wait_backoff(&r, MPI_STATUS_IGNORE);
+        if (p->stopped && !(req[2] & SHOAL__REQ_STOPPED)) {
+            req[2] |= SHOAL__REQ_STOPPED;
+            req[3] = p->stop_sig;
+            req[4] = deadline_to_wire(p->deadline);
+        }
+        p->st.idle_seconds += wait_backoff(p, &r, MPI_STATUS_IGNORE);
         cur[0] = next[0];
         cur[1] = next[1];
+    }
+    /* The master's one STOP message: with the last range or before it. */
+    p->st.idle_seconds += wait_backoff(p, &p->stop_req, MPI_STATUS_IGNORE);
+    if (p->stop_buf[0] && !p->stopped) {
+        p->stopped = 1;
+        p->stop_sig = (int)p->stop_buf[1];
+        p->deadline = deadline_from_wire(p->stop_buf[2]);
+        notify(p);
     }
     return rc;
 }
@@ -319,7 +479,10 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
     MPI_Comm_rank(comm, &p.rank);
     MPI_Comm_size(comm, &p.size);
     p.is_master = p.rank == 0;
+    p.cfg = cfg;
     p.recv_req = MPI_REQUEST_NULL;
+    p.stop_req = MPI_REQUEST_NULL;
+    p.deadline = HUGE_VAL;
 
     double t0 = shoal_now();
     int rc = p.is_master ? run_master(&p, cfg, fn, arg) : run_worker(&p, fn, arg);
@@ -331,7 +494,7 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
     int mine[2] = {rc < 0 && rc != SHOAL_EINTR, rc == SHOAL_EINTR}, any[2];
     MPI_Request done;
     MPI_Iallreduce(mine, any, 2, MPI_INT, MPI_MAX, comm, &done);
-    p.st.idle_seconds += wait_backoff(&done, MPI_STATUS_IGNORE);
+    p.st.idle_seconds += wait_backoff(NULL, &done, MPI_STATUS_IGNORE);
     p.st.wall_seconds = shoal_now() - t0;
     if (stats)
         *stats = p.st;

@@ -7,7 +7,11 @@
  * second after the first (a repeat within a second is the same request
  * delivered twice, as SLURM does to mpirun and to each rank), the process
  * stops at once with _exit(3): the file stays valid, since no metadata
- * changes during a run, and the run is resumable. */
+ * changes during a run, and the run is resumable.
+ *
+ * The pool passes a stop on to every rank (shoal__signals_stop_notify), with
+ * the signalled rank's deadline: every rank stops after its current task and
+ * its alarm rings at that same deadline. */
 #ifndef SHOAL_SIGNALS_H
 #define SHOAL_SIGNALS_H
 
@@ -20,7 +24,13 @@ void shoal__signals_restore(void);
 #include <signal.h>
 extern volatile sig_atomic_t shoal__stop_sig;
 static inline int shoal__stop_requested(void) { return shoal__stop_sig; }
-/* Ask to stop as if signal sig had arrived (a rank told by the master). */
-void shoal__stop_request(int sig);
+/* The pool's stop_check and stop_notify (shoal_pool_config; ctx unused).
+ * stop_check: the signal, or 0; *deadline is when this rank's grace alarm
+ * rings, in shoal_now() time. stop_notify: another rank stopped for signal
+ * sig (0: unknown) and the run must be over by deadline: from now on this
+ * rank stops too (shoal__stop_requested() is nonzero) and its grace alarm
+ * rings by that deadline. */
+int shoal__signals_stop_check(void *ctx, double *deadline);
+void shoal__signals_stop_notify(void *ctx, int sig, double deadline);
 
 #endif

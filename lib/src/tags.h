@@ -3,8 +3,14 @@
 #define SHOAL_TAGS_H
 
 enum shoal__tag {
-    SHOAL__TAG_REQUEST = 7101, /* worker -> master: int64[3] {done, busy_ns, flags} */
-    SHOAL__TAG_RANGE = 7102    /* master -> worker: int64[2] {start, count}; count 0 = stop */
+    /* worker -> master: int64[5] {done, busy_ns, flags, sig, deadline_ns} */
+    SHOAL__TAG_REQUEST = 7101,
+    /* master -> worker: int64[2] {start, count}; count 0 = stop */
+    SHOAL__TAG_RANGE = 7102,
+    /* master -> worker, exactly one per worker and run: int64[3] {stopped,
+     * sig, deadline_ns}; sent as soon as the run stops early (stopped 1),
+     * else just before the worker's last RANGE (stopped 0) */
+    SHOAL__TAG_STOP = 7103
 };
 
 /* Flags in a request. */
@@ -12,5 +18,8 @@ enum {
     SHOAL__REQ_FAILED = 1,  /* this rank cannot go on: stop, run failed */
     SHOAL__REQ_STOPPED = 2  /* this rank was asked to stop: stop, resumable */
 };
+
+/* deadline_ns: CLOCK_REALTIME nanoseconds, 0 for none. Wall time, not the
+ * monotonic clock, so that ranks on different nodes agree on it. */
 
 #endif

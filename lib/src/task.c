@@ -337,6 +337,12 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
             double wait = shoal_pool_yield(pool, shoal_now());
             poll_at = wait >= 1.0 ? UINT64_MAX
                                   : after + (uint64_t)(wait * r->ticks_per_second);
+            /* A stop from another rank arrives in the yield: stop before
+             * the next task, not after it. */
+            if (shoal__stop_requested() && k < count) {
+                count = k;
+                stopped = 1;
+            }
         }
     }
     r->time_block = block;

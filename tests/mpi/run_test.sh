@@ -781,6 +781,198 @@ cli)
     [[ $4 == "$app" && $5 == "$work/with space/s.ini" ]] || fail "resume command words: $cmd"
     "${@:4}" -q >/dev/null 2>&1
     [[ $? -eq 0 ]] || fail "the printed resume command did not finish the run: $cmd"
+stop_one)
+    # SIGUSR1 to ONE rank's pid (not to mpirun, which forwards it to all):
+    # the master tells every rank, each stops after its current task, and the
+    # run ends gracefully with 3 well within the grace period, whichever rank
+    # was signalled. Ranges are long (target_range_seconds), so a rank that
+    # went on with its range would start many more tasks. No task is lost:
+    # --resume finishes to the reference.
+    ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+    printf '[run]\ntasks = 150\nseed = 5\ntarget_range_seconds = 1000\ngrace_seconds = 6\n' >"$work/c.ini"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/ref.h5" -q
+    for target in 0 $((np - 1)); do
+        out=$work/t$target.h5
+        mkdir -p "$work/pid$target" "$work/trace$target"
+        SHOAL_TEST_SPIN_US=500000 SHOAL_TEST_PID_DIR=$work/pid$target SHOAL_TEST_TRACE_DIR=$work/trace$target \
+            "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+            "$work/c.ini" -o "$out" 2>"$work/t$target.err" &
+        pid=$!
+        # Every rank 3 tasks in: past the first one-task ranges.
+        lines() { wc -l <"$work/trace$target/trace.$(cat "$work/pid$target/rank.$1")" 2>/dev/null || echo 0; }
+        for _ in $(seq 1 600); do
+            sleep 0.1
+            ready=1
+            for ((r = 0; r < np; r++)); do
+                [[ -s $work/pid$target/rank.$r && $(lines $r) -ge 3 ]] || ready=0
+            done
+            [[ $ready -eq 1 ]] && break
+        done
+        [[ $ready -eq 1 ]] || fail "target $target: the ranks did not get going"
+        declare -a before=()
+        for ((r = 0; r < np; r++)); do before[r]=$(lines $r); done
+        kill -USR1 "$(cat "$work/pid$target/rank.$target")"
+        t0=$(ms)
+        wait "$pid"
+        rc=$?
+        took=$(($(ms) - t0))
+        echo "signal to rank $target: exit $rc after $took ms; tasks started per rank before: ${before[*]}"
+        [[ $rc -eq 3 ]] || fail "signal to rank $target: exit $rc, expected 3: $(grep shoal "$work/t$target.err")"
+        ! grep -q "grace period over" "$work/t$target.err" || fail "signal to rank $target: the grace period ran out"
+        grep -q "interrupted by SIGUSR1" "$work/t$target.err" ||
+            fail "signal to rank $target: rank 0 does not report SIGUSR1: $(grep shoal "$work/t$target.err")"
+        for ((r = 0; r < np; r++)); do
+            started=$(($(lines $r) - before[r]))
+            [[ $started -le 3 ]] || fail "signal to rank $target: rank $r started $started tasks after the signal"
+        done
+        [[ $took -lt 5000 ]] || fail "signal to rank $target: took $took ms to stop"
+        [[ ! -e $out.lock ]] || fail "signal to rank $target: lock left behind"
+        counts=$("$check" counts "$out") || fail "signal to rank $target: file unreadable"
+        [[ $counts == *" failed=0" && $counts != "pending=0 "* ]] || fail "signal to rank $target: counts $counts"
+        "$check" subset "$out" "$work/ref.h5" || fail "signal to rank $target: a done row differs"
+        expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$out" --resume -q
+        for obj in /results /tasks/status; do
+            h5diff "$work/ref.h5" "$out" "$obj" || fail "signal to rank $target: resumed file differs in $obj"
+        done
+    done
+    ;;
+
+stop_grace)
+    # Tasks longer than the grace period: SIGUSR1 to rank 0 alone. Its grace
+    # runs out in the middle of a task: the run stops at once with 3, rank 0
+    # removes the output's lock on the way out (the rerun finds no stale
+    # lock), the file holds only correct rows and --resume finishes it.
+    ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+    printf '[run]\ntasks = 40\nseed = 5\ngrace_seconds = 1\n' >"$work/c.ini"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/ref.h5" -q
+    mkdir -p "$work/pid"
+    SHOAL_TEST_SPIN_US=5000000 SHOAL_TEST_PID_DIR=$work/pid \
+        "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+        "$work/c.ini" -o "$work/out.h5" 2>"$work/err" &
+    pid=$!
+    for _ in $(seq 1 600); do
+        sleep 0.1
+        [[ $(find "$work/pid" -name 'rank.*' | wc -l) -eq $np ]] && break
+    done
+    sleep 0.5
+    kill -USR1 "$(cat "$work/pid/rank.0")"
+    t0=$(ms)
+    wait "$pid"
+    rc=$?
+    took=$(($(ms) - t0))
+    echo "grace expiry: exit $rc after $took ms"
+    [[ $rc -eq 3 ]] || fail "exit $rc, expected 3: $(grep shoal "$work/err")"
+    grep -q "grace period over" "$work/err" || fail "no grace message: $(grep shoal "$work/err")"
+    [[ $took -lt 4000 ]] || fail "took $took ms with a grace period of 1 s"
+    [[ ! -e $work/out.h5.lock ]] || fail "the grace expiry left the lock: $(cat "$work/out.h5.lock")"
+    "$check" subset "$work/out.h5" "$work/ref.h5" || fail "a done row differs"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" --resume -q 2>"$work/err2"
+    ! grep -q "stale lock" "$work/err2" || fail "rerun found a stale lock: $(cat "$work/err2")"
+    h5diff "$work/ref.h5" "$work/out.h5" /results || fail "resumed file differs"
+    ;;
+
+stop_twice)
+    # A second signal more than a second after the first stops at once with
+    # 3, in the middle of long tasks, whether it reaches every rank (through
+    # mpirun) or rank 0 alone; rank 0 removes the lock on the way out (so
+    # the rerun finds no stale lock), and --resume finishes the file.
+    ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+    printf '[run]\ntasks = 40\nseed = 5\ngrace_seconds = 60\n' >"$work/c.ini"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/ref.h5" -q
+    for to in mpirun rank0; do
+        mkdir -p "$work/pid-$to"
+        out=$work/$to.h5
+        SHOAL_TEST_SPIN_US=5000000 SHOAL_TEST_PID_DIR=$work/pid-$to \
+            "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+            "$work/c.ini" -o "$out" 2>"$work/$to.err" &
+        pid=$!
+        for _ in $(seq 1 600); do
+            sleep 0.1
+            [[ $(find "$work/pid-$to" -name 'rank.*' | wc -l) -eq $np ]] && break
+        done
+        sleep 0.5
+        whom=$pid
+        [[ $to == rank0 ]] && whom=$(cat "$work/pid-$to/rank.0")
+        kill -USR1 "$whom"
+        sleep 1.5
+        kill -USR1 "$whom"
+        t0=$(ms)
+        wait "$pid"
+        rc=$?
+        took=$(($(ms) - t0))
+        echo "second signal to $to: exit $rc after $took ms"
+        [[ $rc -eq 3 ]] || fail "second signal to $to: exit $rc, expected 3: $(grep shoal "$work/$to.err")"
+        grep -q "second signal" "$work/$to.err" || fail "second signal to $to: no message"
+        [[ $took -lt 3000 ]] || fail "second signal to $to: took $took ms to stop"
+        if [[ $to == rank0 ]]; then
+            [[ ! -e $out.lock ]] || fail "the second signal left the lock: $(cat "$out.lock")"
+        fi
+        "$check" subset "$out" "$work/ref.h5" || fail "second signal to $to: a done row differs"
+        expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$out" --resume -q 2>"$work/$to.err2"
+        if [[ $to == rank0 ]]; then
+            ! grep -q "stale lock" "$work/$to.err2" || fail "rerun found a stale lock: $(cat "$work/$to.err2")"
+        fi
+        h5diff "$work/ref.h5" "$out" /results || fail "second signal to $to: resumed file differs"
+    done
+    ;;
+
+crash_lock)
+    # Rank 0 crashing in a task removes the output's lock on its way down:
+    # the rerun is not refused and finds no stale lock.
+    write_config "$work/c.ini" 50 "crash_at = 7"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q >/dev/null 2>&1
+    rc=$?
+    [[ $rc -ne 0 && $rc -ne 2 ]] || fail "crash: exit $rc"
+    grep -q "^task 7 signal 11$" "$work/out.h5.crashes" || fail "crash not logged"
+    [[ ! -e $work/out.h5.lock ]] || fail "the crash left the lock: $(cat "$work/out.h5.lock")"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" -q --resume >/dev/null 2>"$work/err2"
+    rc=$?
+    [[ $rc -ne 2 ]] || fail "rerun refused: $(cat "$work/err2")"
+    ! grep -q "stale lock" "$work/err2" || fail "rerun found a stale lock: $(cat "$work/err2")"
+    ;;
+
+lock_host)
+    # A lock naming another host is a lease: refreshed by its run, taken over
+    # with a warning once older than the lease it names; a fresh one refuses
+    # with 2 and says who holds it and what to do; one without a lease (an
+    # older Shoal, which never refreshes it) is never taken over.
+    write_config "$work/c.ini" 20
+    lock=$work/out.h5.lock
+    printf 'host elsewhere.example\npid 4242\nstarted 2024-05-01T10:00:00Z\nslurm_job 777\nlease 60\n' >"$lock"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" 2>"$work/err1"
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "fresh lock of another host: exit $rc, expected 2"
+    for want in elsewhere.example "pid 4242" "SLURM job 777" "delete"; do
+        grep -q "$want" "$work/err1" || fail "refusal lacks '$want': $(cat "$work/err1")"
+    done
+    [[ ! -e $work/out.h5 ]] || fail "refused run created the output"
+    [[ -e $lock ]] || fail "refused run removed the other host's lock"
+    touch -d '-10 minutes' "$lock"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" 2>"$work/err2" >/dev/null
+    grep -q "taking over.*elsewhere.example" "$work/err2" || fail "no take-over warning: $(cat "$work/err2")"
+    [[ ! -e $lock ]] || fail "lock left after the run"
+    printf 'host elsewhere.example\npid 4242\nstarted 2024-05-01T10:00:00Z\n' >"$work/out2.h5.lock"
+    touch -d '-10 minutes' "$work/out2.h5.lock"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out2.h5" 2>"$work/err3"
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "lock of another host without a lease: exit $rc, expected 2"
+    grep -q "elsewhere.example" "$work/err3" || fail "refusal lacks the host: $(cat "$work/err3")"
+    ;;
+
+lock_special)
+    # A lock path that is a symbolic link (here to /dev/zero) or a FIFO is
+    # refused at once with 2, instead of hanging on its read.
+    write_config "$work/c.ini" 20
+    ln -s /dev/zero "$work/a.h5.lock"
+    mkfifo "$work/b.h5.lock"
+    for out in a b; do
+        timeout 60 "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+            "$work/c.ini" -o "$work/$out.h5" 2>"$work/$out.err"
+        rc=$?
+        [[ $rc -eq 2 ]] || fail "$out: exit $rc, expected 2 (124: hung): $(cat "$work/$out.err")"
+        grep -q "not a regular file" "$work/$out.err" || fail "$out: message: $(cat "$work/$out.err")"
+        [[ ! -e $work/$out.h5 ]] || fail "$out: output created"
+    done
     ;;
 
 *)

@@ -6,7 +6,14 @@
  * failures (fail_every) and uneven task durations (sleep_us). When the
  * environment names SHOAL_TEST_TRACE_DIR, each execution of a task appends
  * its index to a per-process file there: a side channel that lets the tests
- * count executions independently of the result file. */
+ * count executions independently of the result file.
+ *
+ * Two more environment knobs, outside the config so that a --resume of the
+ * same config may set them differently: SHOAL_TEST_SPIN_US makes every task
+ * spin that many microseconds more (long tasks for the stop tests, a fast
+ * reference run without it), and SHOAL_TEST_PID_DIR makes each rank write its
+ * pid to <dir>/rank.<rank> before its first task, so that a test can signal
+ * one chosen rank. */
 #include <shoal/shoal.h>
 
 #include <gsl/gsl_randist.h>
@@ -20,9 +27,31 @@
 
 enum { U, G, K, V, M, X2, LABEL_LEN, NOUTPUTS };
 
+static long spin_us = 0; /* SHOAL_TEST_SPIN_US */
+
+static int write_pid(const char *dir)
+{
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/rank.%d", dir, rank);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%ld\n", (long)getpid());
+    /* Complete before it appears: the test reads it as soon as it exists. */
+    return fclose(f) == 0 && rename(tmp, path) == 0 ? 0 : -1;
+}
+
 static int trace_init(void *ctx, void **workspace)
 {
     (void)ctx;
+    const char *spin = getenv("SHOAL_TEST_SPIN_US");
+    spin_us = spin ? atol(spin) : 0;
+    const char *pids = getenv("SHOAL_TEST_PID_DIR");
+    if (pids && pids[0] && write_pid(pids) != 0)
+        return -1;
     const char *dir = getenv("SHOAL_TEST_TRACE_DIR");
     *workspace = NULL;
     if (!dir || !dir[0])
@@ -67,6 +96,8 @@ static int test_task(shoal_task *t, void *ctx)
     long sleep_us = shoal_param_long(t, "sleep_us");
     if (sleep_us > 0)
         spin_for(1e-6 * (double)(sleep_us * (long)(i % 7)));
+    if (spin_us > 0)
+        spin_for(1e-6 * (double)spin_us);
 
     gsl_rng *r = shoal_task_rng(t);
     shoal_set_double(t, U, gsl_rng_uniform(r));

@@ -6,9 +6,14 @@
  * Which rank runs which range depends on timing, so the failure is tied to
  * a task index, not to a rank: whichever rank runs that index fails. It is
  * checked under schedules skewed on purpose (one rank starting late, so
- * another may run everything) and only for what holds under any schedule. */
+ * another may run everything) and only for what holds under any schedule.
+ * A stop on one rank (its stop_check) must reach every other rank through
+ * stop_notify, with the same signal and deadline, and every rank must return
+ * SHOAL_EINTR without running any index twice. */
 #include <shoal/shoal.h>
 
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +110,102 @@ static void failing_task(uint64_t fail_index, int late)
     free(c.seen);
 }
 
+/* ---- a stop on one rank ---------------------------------------------------- */
+
+typedef struct {
+    unsigned char *seen;
+    int rank, who;        /* who: the rank that stops by itself */
+    uint64_t tasks;       /* tasks run on this rank */
+    int stop;             /* the signal this rank stops for (0: none) */
+    double deadline;
+    int told;             /* stop_notify calls */
+    int told_sig;
+    double told_deadline;
+    uint64_t after_told;  /* tasks started after stop_notify */
+} stop_ctx;
+
+static int stop_range(void *arg, shoal_pool *pool, uint64_t start, uint64_t n)
+{
+    stop_ctx *c = arg;
+    for (uint64_t i = start; i < start + n; i++) {
+        if (c->stop)
+            return SHOAL_EINTR; /* as the runner: stop before the next task */
+        if (c->told)
+            c->after_told++;
+        c->seen[i]++;
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+        if (++c->tasks == 3 && c->rank == c->who) {
+            c->stop = SIGUSR1;
+            c->deadline = shoal_now() + 100;
+        }
+        shoal_pool_yield(pool, shoal_now());
+    }
+    return 0;
+}
+
+static int stop_check(void *arg, double *deadline)
+{
+    stop_ctx *c = arg;
+    if (c->stop)
+        *deadline = c->deadline;
+    return c->stop;
+}
+
+static void stop_notify(void *arg, int sig, double deadline)
+{
+    stop_ctx *c = arg;
+    c->told++;
+    c->told_sig = sig;
+    c->told_deadline = deadline;
+    c->stop = sig;
+    c->deadline = deadline;
+}
+
+static void stop_on_one_rank(int who, int master_idle)
+{
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (who >= size || (master_idle && who == 0 && size > 1))
+        return;
+    uint64_t ntasks = 200000; /* far more than run before the stop */
+    stop_ctx c = {calloc(ntasks, 1), rank, who, 0, 0, HUGE_VAL, 0, 0, 0, 0};
+    unsigned char *sum = calloc(ntasks, 1);
+    shoal_pool_config cfg = {.ntasks = ntasks, .master_idle = master_idle,
+                             .stop_check = stop_check, .stop_notify = stop_notify,
+                             .stop_ctx = &c};
+    int rc = shoal_pool_run(MPI_COMM_WORLD, &cfg, stop_range, &c, NULL);
+    EXPECT(rc == SHOAL_EINTR, "stop on rank %d: rank %d returned %d", who, rank, rc);
+    double deadline = c.deadline;
+    MPI_Bcast(&deadline, 1, MPI_DOUBLE, who, MPI_COMM_WORLD);
+    if (rank != who) {
+        EXPECT(c.told == 1, "stop on rank %d: rank %d told %d times", who, rank,
+               c.told);
+        EXPECT(c.told_sig == SIGUSR1, "stop on rank %d: rank %d told signal %d",
+               who, rank, c.told_sig);
+        EXPECT(fabs(c.told_deadline - deadline) < 1.0,
+               "stop on rank %d: rank %d told deadline %+.3f s off", who, rank,
+               c.told_deadline - deadline);
+    } else {
+        EXPECT(c.told == 0, "stop on rank %d: it was told of its own stop", who);
+    }
+    EXPECT(c.after_told == 0, "stop on rank %d: rank %d ran %llu tasks after it "
+           "was told", who, rank, (unsigned long long)c.after_told);
+    MPI_Reduce(c.seen, sum, (int)ntasks, MPI_UNSIGNED_CHAR, MPI_SUM, 0,
+               MPI_COMM_WORLD);
+    uint64_t total = 0;
+    MPI_Reduce(&c.tasks, &total, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (rank == 0) {
+        for (uint64_t i = 0; i < ntasks; i++)
+            EXPECT(sum[i] <= 1, "stop on rank %d: index %llu ran %d times", who,
+                   (unsigned long long)i, sum[i]);
+        EXPECT(total < ntasks, "stop on rank %d: every task ran", who);
+    }
+    free(c.seen);
+    free(sum);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -122,6 +223,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof fail_at / sizeof fail_at[0]; i++)
         for (size_t j = 0; j < sizeof late / sizeof late[0]; j++)
             failing_task(fail_at[i], late[j]);
+    stop_on_one_rank(0, 0);
+    stop_on_one_rank(1, 0);
+    stop_on_one_rank(1, 1);
+    stop_on_one_rank(2, 0);
     int all = 0;
     MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     int rank;

@@ -10,10 +10,16 @@
  * serves requests between its own tasks: a range function must call
  * shoal_pool_yield() between tasks.
  *
- * The pool knows nothing about HDF5 or tasks: only index ranges. */
+ * A run can be stopped early (a signal, say): the caller's stop_check tells
+ * the pool, which then hands out nothing more and tells every rank at once
+ * (stop_notify), not at its next request, with the deadline by which ranks
+ * must be gone.
+ *
+ * The pool knows nothing about HDF5, tasks or signals: only index ranges. */
 #ifndef SHOAL_POOL_H
 #define SHOAL_POOL_H
 
+#include <shoal/clock.h>
 #include <shoal/export.h>
 #include <mpi.h>
 #include <stdint.h>
@@ -23,7 +29,9 @@ typedef struct shoal_pool shoal_pool;
 /* Run tasks [start, start+count). Call shoal_pool_yield(pool, now) after each
  * task (now = shoal_now()), or whenever the time it returned has passed.
  * Return 0, or a negative SHOAL_E* code if this rank
- * cannot go on (the pool then stops handing out work everywhere). */
+ * cannot go on (the pool then stops handing out work everywhere);
+ * SHOAL_EINTR if it stopped early because the run is stopping (see
+ * stop_check). */
 typedef int shoal_range_fn(void *arg, shoal_pool *pool, uint64_t start,
                            uint64_t count);
 
@@ -38,6 +46,22 @@ typedef struct {
      * still has to do. NULL: all of 0..ntasks-1. */
     const uint64_t (*ranges)[2];
     size_t nranges;
+    /* Optional, every rank: an early stop. stop_check(stop_ctx, &deadline)
+     * is polled between ranges, in shoal_pool_yield() and while the master
+     * waits; it returns 0, or nonzero (the signal number) once this rank has
+     * been asked to stop, and then sets *deadline to the shoal_now() time by
+     * which the rank must be gone (HUGE_VAL: none). The pool hands out no
+     * more ranges and tells every other rank at once: on each,
+     * stop_notify(stop_ctx, sig, deadline) runs (from shoal_pool_yield() or
+     * between ranges) with the deadline in that rank's own shoal_now() time,
+     * and should make its stop_check, and whatever the range function polls
+     * between tasks, say "stop" from then on. A range function that sees the
+     * stop returns SHOAL_EINTR after the task it is in; tasks not run stay
+     * unrun. Every rank then returns SHOAL_EINTR. NULL stop_check: the run
+     * never stops early (stop_notify may be NULL too). */
+    int (*stop_check)(void *ctx, double *deadline);
+    void (*stop_notify)(void *ctx, int sig, double deadline);
+    void *stop_ctx;
 } shoal_pool_config;
 
 typedef struct {
@@ -52,19 +76,18 @@ typedef struct {
 /* Collective over comm. Runs until every task has been handed out and every
  * rank has finished its ranges. Returns 0 on every rank, or on every rank the
  * same negative code if some rank's range function failed (that rank has
- * reported why). stats may be NULL. */
+ * reported why), or SHOAL_EINTR everywhere after an early stop. stats may be
+ * NULL. */
 SHOAL_API int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
                              shoal_range_fn *fn, void *arg,
                              shoal_pool_stats *stats);
 
-/* Let the master serve requests; cheap (a compare) on workers and when the
- * last service was less than ~20 us ago. Returns the seconds the caller may
- * run before it needs to call again: HUGE_VAL on workers, on a single rank
- * and once every worker has left, so a range function may skip the calls
- * until that much time has passed. */
+/* Let the master serve requests, and a worker receive a stop (see
+ * stop_check); cheap (a compare) when the last call was less than ~20 us
+ * (master) or 10 ms (worker) ago. Returns the seconds the caller may run
+ * before it needs to call again: HUGE_VAL on a single rank, once every
+ * worker has left and on a worker that has been told how the run ends, so
+ * a range function may skip the calls until that much time has passed. */
 SHOAL_API double shoal_pool_yield(shoal_pool *pool, double now);
-
-/* Monotonic time in seconds. */
-SHOAL_API double shoal_now(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include <shoal/error.h>
 #include <shoal/log.h>
 #include <shoal/types.h>
+#include <shoal/clock.h>
 #include <shoal/config.h>
 #include <shoal/rng.h>
 #include <shoal/pool.h>
