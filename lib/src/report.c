@@ -152,10 +152,15 @@ void shoal__report_interrupted(const char *name, int sig, const uint64_t file[4]
                                uint64_t ntasks, const char *output, int argc, char **argv,
                                int nranks)
 {
-    const char *sname = sig == SIGTERM   ? "SIGTERM"
-                        : sig == SIGINT  ? "SIGINT"
-                        : sig == SIGUSR1 ? "SIGUSR1"
-                                         : "a signal";
+    /* Open MPI's mpirun turns a Ctrl-C (SIGINT) into SIGTERM for the ranks,
+     * so under it a SIGTERM may well have been a Ctrl-C: say so. */
+    const char *mpirun = getenv("OMPI_COMM_WORLD_SIZE");
+    const char *sname = sig == SIGTERM && mpirun ? "SIGTERM (mpirun sends it for a Ctrl-C "
+                                                   "or SIGINT too)"
+                        : sig == SIGTERM         ? "SIGTERM"
+                        : sig == SIGINT          ? "SIGINT"
+                        : sig == SIGUSR1         ? "SIGUSR1"
+                                                 : "a signal";
     shoal_log_error("%s: interrupted by %s: %llu of %llu tasks done, %llu "
                     "failed, %llu left; '%s' is valid and holds every row "
                     "written",

@@ -2,7 +2,8 @@
  * the schema binding used by both create and open, and the row primitive.
  *
  *   store.c          the schema: every dataset bound through one function,
- *                    create, close, the store object
+ *                    open, close, the store object
+ *   store_create.c   a new file, built under .part and renamed into place
  *   store_rows.c     row writing and the status column
  *   store_resume.c   reopening a file: its structure and its fingerprint
  *   failures.c       the /failures table (shared with the reader) */
@@ -68,6 +69,21 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
 int shoal__store_make_ranks(shoal_store *s, const char *hosts_all);
 /* Collective: every rank's host name, SHOAL__HOST_LEN bytes each, malloc'd. */
 char *shoal__store_gather_hosts(shoal_store *s);
+
+/* After a collective call: this rank's result (or a failure injected at
+ * step `name`), agreed by every rank, so that no rank goes on to the next
+ * collective call alone. */
+int shoal__store_step(shoal_store *s, const char *name, int rc);
+
+/* Collective: a contiguous dataset allocated at creation; fill_zero: its
+ * unwritten entries read as 0. */
+hid_t shoal__store_make_dataset(hid_t loc, const char *name, hid_t ftype, int ndims,
+                                const hsize_t *dims, int fill_zero);
+
+/* The per-rank statistics under /ranks, in the order of
+ * shoal_store_rank_stats. */
+#define SHOAL__NRANK_STATS 5
+extern const char *const shoal__rank_stats[SHOAL__NRANK_STATS];
 
 /* Independent: write rows [start, start + count) of one dataset. */
 int shoal__store_write_block(const shoal__dset *d, uint64_t start, uint64_t count,

@@ -130,15 +130,6 @@ int shoal__fingerprint_diff(const char *path, const char *have, const char *want
     return ndiff;
 }
 
-/* After a collective step: this rank's result (or an injected failure),
- * agreed by every rank before the next collective call. */
-static int step(shoal_store *s, const char *name, int rc)
-{
-    if (rc == 0 && shoal__inject(name, s->rank))
-        rc = SHOAL_EHDF5;
-    return shoal__agree(s->comm, rc);
-}
-
 /* Rank 0: is spec->path a file we can resume? Reports why not. */
 static int precheck(const char *path)
 {
@@ -210,22 +201,22 @@ int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **
     size_t nold = 0;
     if (!spec->drop_failures)
         rc = shoal__failures_read(s->file, spec->path, &old, &nold);
-    rc = step(s, "read_failures", rc);
+    rc = shoal__store_step(s, "read_failures", rc);
     uint64_t counts[2] = {nold, ~(uint64_t)nold}, range[2] = {0, 0};
     MPI_Allreduce(counts, range, 2, MPI_UINT64_T, MPI_MIN, comm);
     if (rc == 0 && range[0] != ~range[1])
         shoal__abort(comm, "ranks read different /failures from the same file");
     char *hosts_all = rc == 0 ? shoal__store_gather_hosts(s) : NULL;
     if (rc == 0)
-        rc = step(s, "ranks", shoal__store_make_ranks(s, hosts_all));
+        rc = shoal__store_step(s, "ranks", shoal__store_make_ranks(s, hosts_all));
     if (rc == 0) {
         s->fail_base = nold;
-        rc = step(s, "failures",
+        rc = shoal__store_step(s, "failures",
                   shoal__failures_create(s->file,
                                          nold + (uint64_t)s->nranks * SHOAL_FAILURE_SLOTS));
     }
     if (rc == 0 && nold > 0)
-        rc = step(s, "old_failures",
+        rc = shoal__store_step(s, "old_failures",
                   shoal__failures_write(s->file, s->dxpl, old, nold, 0, s->rank == 0));
     free(old);
     free(hosts_all);
@@ -249,10 +240,10 @@ int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **
         bad |= shoal__attr_u64(s->file, "nranks", (uint64_t)s->nranks) < 0;
         bad |= shoal__attr_str(s->file, "state", "running") < 0;
         bad |= shoal__attr_str(s->file, "overrides", spec->overrides ? spec->overrides : "") < 0;
-        rc = step(s, "attributes", bad ? SHOAL_EHDF5 : 0);
+        rc = shoal__store_step(s, "attributes", bad ? SHOAL_EHDF5 : 0);
     }
     if (rc == 0)
-        rc = step(s, "flush", H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0 ? SHOAL_EHDF5 : 0);
+        rc = shoal__store_step(s, "flush", H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0 ? SHOAL_EHDF5 : 0);
     if (rc < 0) {
         if (s->rank == 0)
             SHOAL_ERROR(rc, "cannot reopen '%s' for resuming; the rows in it are kept, "

@@ -781,6 +781,17 @@ cli)
     [[ $4 == "$app" && $5 == "$work/with space/s.ini" ]] || fail "resume command words: $cmd"
     "${@:4}" -q >/dev/null 2>&1
     [[ $? -eq 0 ]] || fail "the printed resume command did not finish the run: $cmd"
+    # Ctrl-C to mpirun reaches the ranks as SIGTERM: the message says so.
+    env -u OMPI_MCA_odls_base_sigkill_timeout setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" \
+        "${preflags[@]}" "$app" "${postflags[@]}" "$work/with space/s.ini" -o "$work/int.h5" \
+        -q 2>"$work/int.err" &
+    job=$!
+    for _ in $(seq 1 100); do [[ -e $work/int.h5 ]] && break; sleep 0.1; done
+    sleep 0.5
+    kill -INT "$job"
+    wait "$job"
+    grep -q "interrupted by SIGTERM (mpirun sends it for a Ctrl-C" "$work/int.err" ||
+        fail "Ctrl-C to mpirun: $(grep shoal: "$work/int.err")"
     ;;
 
 stop_one)
