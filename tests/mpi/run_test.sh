@@ -781,6 +781,8 @@ cli)
     [[ $4 == "$app" && $5 == "$work/with space/s.ini" ]] || fail "resume command words: $cmd"
     "${@:4}" -q >/dev/null 2>&1
     [[ $? -eq 0 ]] || fail "the printed resume command did not finish the run: $cmd"
+    ;;
+
 stop_one)
     # SIGUSR1 to ONE rank's pid (not to mpirun, which forwards it to all):
     # the master tells every rank, each stops after its current task, and the
