@@ -1052,6 +1052,55 @@ PY
         fail "retried misuse: summary: $(cat "$work/retried.txt")"
     ;;
 
+mc_pi_rng)
+    # mc_pi with a GSL generator (mt19937, ranlxd2) and master_works =
+    # false: bit-identical /results at every rank count from 1 to N, other
+    # numbers than philox4x32 (and than each other), and at 2+ ranks rank 0
+    # only serves: it runs no task.
+    need_h5py
+    pi=("$SHOAL_SRC/configs/mc_pi.ini" -q --set mc_pi.samples=20000 --set run.tasks=60)
+    expect_rc 0 mpirun_n "$np" "$mc_pi" "${pi[@]}" -o "$work/philox.h5" --set run.master_works=false
+    for rng in mt19937 ranlxd2; do
+        for ((n = 1; n <= np; n++)); do
+            expect_rc 0 mpirun_n "$n" "$mc_pi" "${pi[@]}" -o "$work/$rng-$n.h5" \
+                --set run.master_works=false --set run.rng=$rng
+            for obj in /results /tasks/status; do
+                h5diff "$work/$rng-1.h5" "$work/$rng-$n.h5" "$obj" ||
+                    fail "$rng, master_works=false: $obj differs between 1 and $n ranks"
+            done
+        done
+        # The master working or not changes who runs a task, not its result.
+        expect_rc 0 mpirun_n "$np" "$mc_pi" "${pi[@]}" -o "$work/$rng-works.h5" --set run.rng=$rng
+        h5diff "$work/$rng-1.h5" "$work/$rng-works.h5" /results ||
+            fail "$rng: master_works=true gives other results than false"
+        if h5diff -q "$work/philox.h5" "$work/$rng-1.h5" /results/hits >/dev/null 2>&1; then
+            fail "$rng gave the same hits as philox4x32: the generator is not used"
+        fi
+        "$SHOAL_PYTHON" - "$work" "$rng" "$np" <<'PY' || fail "$rng: file checks failed"
+import sys, h5py, numpy as np
+work, rng, np_max = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for n in range(1, np_max + 1):
+    with h5py.File(f"{work}/{rng}-{n}.h5", "r") as f:
+        assert f.attrs["rng"] == rng, (n, f.attrs["rng"])
+        assert f.attrs["nranks"] == n and f.attrs["tasks_done"] == 60
+        per = f["ranks/tasks"][:]
+        ran = f["tasks/rank"][:]
+        assert per.sum() == 60 and len(per) == n, per
+        if n == 1:
+            assert per[0] == 60, per  # alone, the master works anyway
+        else:
+            assert per[0] == 0, f"{n} ranks: rank 0 ran {per[0]} tasks: {per}"
+            assert (ran != 0).all(), ran
+        hits = f["results/hits"][:]
+        assert ((hits > 0.70 * 20000) & (hits < 0.87 * 20000)).all(), hits
+    print(f"{rng} at {n} ranks: /ranks/tasks = {list(per)}")
+PY
+    done
+    if h5diff -q "$work/mt19937-1.h5" "$work/ranlxd2-1.h5" /results/hits >/dev/null 2>&1; then
+        fail "mt19937 and ranlxd2 gave the same hits"
+    fi
+    ;;
+
 *)
     echo "unknown case $case_name" >&2
     exit 2
