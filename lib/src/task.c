@@ -404,6 +404,10 @@ int shoal_task_fail(shoal_task *t, int code, const char *fmt, ...)
 
 static const shoal__param_value *param(shoal_task *t, const char *name)
 {
+    if (!name) {
+        shoal_task_fail(t, SHOAL_EINVAL, "parameter name is NULL");
+        return NULL;
+    }
     for (size_t i = 0; i < t->run->nparams; i++)
         if (!strcmp(t->run->params[i].name, name))
             return &t->run->params[i];

@@ -988,6 +988,130 @@ lock_special)
     done
     ;;
 
+misuse)
+    # Tasks that misuse the task API (unknown or NULL parameter name, wrong
+    # type, bad output field) fail with the library's message and code, in
+    # /tasks/error and /failures; the run goes on, every other task is done
+    # with the results of a clean run, the exit status is 1, and nothing
+    # crashes (under SHOAL_SANITIZE, ASan/UBSan stay quiet). Every 5th task
+    # misuses the API, taking the kinds below in turn, each kind twice.
+    need_h5py
+    kinds=("unknown_param|-12|unknown parameter 'nope'"
+        "null_param|-1|parameter name is NULL"
+        "wrong_type|-13|parameter 'label' is not an integer"
+        "wrong_type_float|-13|parameter 'x' is not an integer"
+        "wrong_type_string|-13|parameter 'sleep_us' is not a string"
+        "bad_field|-1|output field 99 does not exist"
+        "negative_field|-1|output field -1 does not exist"
+        "wrong_field_type|-13|output field 'u' is not int64"
+        "wrong_out_type|-13|output field 'k' is not float64")
+    list=$(for k in "${kinds[@]}"; do printf '%s,' "${k%%|*}"; done)
+    ntasks=$((10 * ${#kinds[@]}))
+    write_config "$work/ref.ini" "$ntasks"
+    expect_rc 0 mpirun_n "$np" "$app" "$work/ref.ini" -o "$work/ref.h5" -q
+    write_config "$work/c.ini" "$ntasks" "misuse = ${list%,}" "misuse_every = 5"
+    mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" >"$work/out.txt" 2>"$work/err.txt"
+    rc=$?
+    [[ $rc -eq 1 ]] || fail "exit $rc, expected 1: $(grep -m5 shoal "$work/err.txt")"
+    ! grep -q "AddressSanitizer\|runtime error:" "$work/err.txt" ||
+        fail "sanitizer report: $(grep -m3 "AddressSanitizer\|runtime error:" "$work/err.txt")"
+    "$check" subset "$work/out.h5" "$work/ref.h5" || fail "a done row differs from a clean run"
+    grep -qF "task 4: error -12 after 1 attempt: unknown parameter 'nope'" "$work/out.txt" ||
+        fail "summary lacks the first failure: $(cat "$work/out.txt")"
+    "$SHOAL_PYTHON" - "$work/out.h5" "$work/err.txt" "$np" "${kinds[@]}" <<'PY' || fail "misused tasks not recorded as they should"
+import re, sys, h5py, numpy as np
+path, err, nranks = sys.argv[1], sys.argv[2], int(sys.argv[3])
+kinds = [k.split("|", 2) for k in sys.argv[4:]]
+def want(task):  # (kind, code, message) of a misusing task
+    how, code, msg = kinds[(task // 5) % len(kinds)]
+    return how, int(code), msg
+with h5py.File(path, "r") as f:
+    n = f.attrs["ntasks"]
+    bad = np.arange(n) % 5 == 4
+    st, er = f["tasks/status"][:], f["tasks/error"][:]
+    assert (st[~bad] == 1).all() and (er[~bad] == 0).all(), np.nonzero(st[~bad] != 1)
+    assert (st[bad] == 2).all(), st[bad]
+    for t in np.nonzero(bad)[0]:
+        assert er[t] == want(t)[1], (t, want(t), er[t])
+    fl = f["failures"]
+    used = fl["task"][:] >= 0
+    task = fl["task"][:][used]
+    assert sorted(task) == list(np.nonzero(bad)[0]), task
+    rank = fl["rank"][:][used]
+    assert ((rank >= 0) & (rank < nranks)).all(), rank
+    assert np.array_equal(rank, f["tasks/rank"][:][task]), (rank, f["tasks/rank"][:][task])
+    for t, e, a, m in zip(task, fl["error"][:][used], fl["attempts"][:][used],
+                          fl["message"][:][used]):
+        how, code, msg = want(t)
+        assert (e, a, m.decode()) == (code, 1, msg), (t, how, e, a, m)
+    assert f.attrs["tasks_done"] == n - bad.sum() and f.attrs["tasks_failed"] == bad.sum()
+# The failures the ranks show on stderr carry the same messages.
+shown = re.findall(r"task (\d+) failed \(code (-?\d+), 1 attempt\): (.*)", open(err).read())
+assert shown, "no failure shown on stderr"
+for t, code, msg in shown:
+    assert (int(code), msg) == want(int(t))[1:], (t, code, msg, want(int(t)))
+print(len(task), "misusing tasks failed as they should;", len(shown), "shown on stderr")
+PY
+    # Retried, a misuse fails every attempt with the same message.
+    write_config "$work/r.ini" 40 "misuse = unknown_param" "misuse_every = 5"
+    mpirun_n "$np" "$app" "$work/r.ini" -o "$work/retried.h5" --set run.retries=2 \
+        >"$work/retried.txt" 2>/dev/null
+    rc=$?
+    [[ $rc -eq 1 ]] || fail "retried misuse: exit $rc, expected 1"
+    "$check" failures "$work/retried.h5" 5 -12 || fail "retried misuse: statuses or error codes wrong"
+    grep -qF "task 4: error -12 after 3 attempts: unknown parameter 'nope'" "$work/retried.txt" ||
+        fail "retried misuse: summary: $(cat "$work/retried.txt")"
+    ;;
+
+mc_pi_rng)
+    # mc_pi with a GSL generator (mt19937, ranlxd2) and master_works =
+    # false: bit-identical /results at every rank count from 1 to N, other
+    # numbers than philox4x32 (and than each other), and at 2+ ranks rank 0
+    # only serves: it runs no task.
+    need_h5py
+    pi=("$SHOAL_SRC/configs/mc_pi.ini" -q --set mc_pi.samples=20000 --set run.tasks=60)
+    expect_rc 0 mpirun_n "$np" "$mc_pi" "${pi[@]}" -o "$work/philox.h5" --set run.master_works=false
+    for rng in mt19937 ranlxd2; do
+        for ((n = 1; n <= np; n++)); do
+            expect_rc 0 mpirun_n "$n" "$mc_pi" "${pi[@]}" -o "$work/$rng-$n.h5" \
+                --set run.master_works=false --set run.rng=$rng
+            for obj in /results /tasks/status; do
+                h5diff "$work/$rng-1.h5" "$work/$rng-$n.h5" "$obj" ||
+                    fail "$rng, master_works=false: $obj differs between 1 and $n ranks"
+            done
+        done
+        # The master working or not changes who runs a task, not its result.
+        expect_rc 0 mpirun_n "$np" "$mc_pi" "${pi[@]}" -o "$work/$rng-works.h5" --set run.rng=$rng
+        h5diff "$work/$rng-1.h5" "$work/$rng-works.h5" /results ||
+            fail "$rng: master_works=true gives other results than false"
+        if h5diff -q "$work/philox.h5" "$work/$rng-1.h5" /results/hits >/dev/null 2>&1; then
+            fail "$rng gave the same hits as philox4x32: the generator is not used"
+        fi
+        "$SHOAL_PYTHON" - "$work" "$rng" "$np" <<'PY' || fail "$rng: file checks failed"
+import sys, h5py, numpy as np
+work, rng, np_max = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for n in range(1, np_max + 1):
+    with h5py.File(f"{work}/{rng}-{n}.h5", "r") as f:
+        assert f.attrs["rng"] == rng, (n, f.attrs["rng"])
+        assert f.attrs["nranks"] == n and f.attrs["tasks_done"] == 60
+        per = f["ranks/tasks"][:]
+        ran = f["tasks/rank"][:]
+        assert per.sum() == 60 and len(per) == n, per
+        if n == 1:
+            assert per[0] == 60, per  # alone, the master works anyway
+        else:
+            assert per[0] == 0, f"{n} ranks: rank 0 ran {per[0]} tasks: {per}"
+            assert (ran != 0).all(), ran
+        hits = f["results/hits"][:]
+        assert ((hits > 0.70 * 20000) & (hits < 0.87 * 20000)).all(), hits
+    print(f"{rng} at {n} ranks: /ranks/tasks = {list(per)}")
+PY
+    done
+    if h5diff -q "$work/mt19937-1.h5" "$work/ranlxd2-1.h5" /results/hits >/dev/null 2>&1; then
+        fail "mt19937 and ranlxd2 gave the same hits"
+    fi
+    ;;
+
 *)
     echo "unknown case $case_name" >&2
     exit 2

@@ -3,10 +3,11 @@
  * Outputs exercise every field kind (scalars of both types, a vector, a
  * matrix) and every draw path of the task's generator, so comparing files
  * across rank counts checks reproducibility for real. Parameters inject
- * failures (fail_every) and uneven task durations (sleep_us). When the
- * environment names SHOAL_TEST_TRACE_DIR, each execution of a task appends
- * its index to a per-process file there: a side channel that lets the tests
- * count executions independently of the result file.
+ * failures (fail_every), misuse of the task API (misuse, misuse_every) and
+ * uneven task durations (sleep_us). When the environment names
+ * SHOAL_TEST_TRACE_DIR, each execution of a task appends its index to a
+ * per-process file there: a side channel that lets the tests count
+ * executions independently of the result file.
  *
  * Two more environment knobs, outside the config so that a --resume of the
  * same config may set them differently: SHOAL_TEST_SPIN_US makes every task
@@ -81,6 +82,61 @@ static void spin_for(double seconds)
     }
 }
 
+/* Misuse of the task API, as an app with a bug would do it: the tasks with
+ * index i % misuse_every == misuse_every - 1 take turns through the
+ * comma-separated list `misuse` (the k-th such task, k = i / misuse_every,
+ * does entry k % length). Each must fail the task with the library's
+ * message; an unnoticed misuse, or one that hands back something else than
+ * documented, fails it with code 99 and says so. */
+static int misuse(shoal_task *t, const char *list, uint64_t k)
+{
+    size_t n = 1;
+    for (const char *c = list; *c; c++)
+        n += *c == ',';
+    const char *how = list;
+    for (k %= n; k > 0; k--)
+        how = strchr(how, ',') + 1;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*s", (int)strcspn(how, ","), how);
+    how = buf;
+    if (!strcmp(how, "unknown_param")) {
+        long v = shoal_param_long(t, "nope");
+        if (v != 0)
+            shoal_task_fail(t, 99, "unknown parameter gave %ld, not 0", v);
+    } else if (!strcmp(how, "null_param")) {
+        const char *name = NULL;
+        long v = shoal_param_long(t, name);
+        if (v != 0)
+            shoal_task_fail(t, 99, "NULL parameter name gave %ld, not 0", v);
+    } else if (!strcmp(how, "wrong_type")) {
+        long v = shoal_param_long(t, "label");
+        if (v != 0)
+            shoal_task_fail(t, 99, "string parameter as long gave %ld, not 0", v);
+    } else if (!strcmp(how, "wrong_type_float")) {
+        long v = shoal_param_long(t, "x");
+        if (v != 0)
+            shoal_task_fail(t, 99, "float parameter as long gave %ld, not 0", v);
+    } else if (!strcmp(how, "wrong_type_string")) {
+        const char *v = shoal_param_string(t, "sleep_us");
+        if (!v || v[0])
+            shoal_task_fail(t, 99, "integer parameter as string gave %s", v ? v : "NULL");
+    } else if (!strcmp(how, "bad_field")) {
+        shoal_set_double(t, 99, 1.0);
+    } else if (!strcmp(how, "negative_field")) {
+        shoal_set_double(t, -1, 1.0);
+    } else if (!strcmp(how, "wrong_field_type")) {
+        shoal_set_int64(t, U, 1);
+    } else if (!strcmp(how, "wrong_out_type")) {
+        if (shoal_out_double(t, K) != NULL)
+            shoal_task_fail(t, 99, "shoal_out_double on an int64 field gave a row");
+    } else {
+        return shoal_task_fail(t, 99, "unknown misuse '%s'", how);
+    }
+    if (!shoal_task_failed(t))
+        return shoal_task_fail(t, 99, "misuse '%s' went unnoticed", how);
+    return 0;
+}
+
 static int test_task(shoal_task *t, void *ctx)
 {
     (void)ctx;
@@ -92,6 +148,10 @@ static int test_task(shoal_task *t, void *ctx)
     /* A poison task: brings its process down, every time. */
     if ((long)i == shoal_param_long(t, "crash_at"))
         raise(SIGSEGV);
+
+    long misuse_every = shoal_param_long(t, "misuse_every");
+    if (misuse_every > 0 && i % (uint64_t)misuse_every == (uint64_t)misuse_every - 1)
+        misuse(t, shoal_param_string(t, "misuse"), i / (uint64_t)misuse_every);
 
     long sleep_us = shoal_param_long(t, "sleep_us");
     if (sleep_us > 0)
@@ -165,6 +225,14 @@ int main(int argc, char **argv)
         {.name = "x", .type = SHOAL_FLOAT64, .dflt = "0", .doc = "echoed as x2"},
         {.name = "label", .type = SHOAL_STRING, .dflt = "none",
          .doc = "its length is echoed as label_len"},
+        {.name = "misuse", .type = SHOAL_STRING, .dflt = "none",
+         .doc = "task API misuses, comma-separated, taken in turn by the "
+                "misuse_every tasks: unknown_param, "
+                "null_param, wrong_type, wrong_type_float, wrong_type_string, bad_field, "
+                "negative_field, wrong_field_type, wrong_out_type"},
+        {.name = "misuse_every", .type = SHOAL_INT64, .dflt = "0",
+         .doc = "tasks with index % n == n - 1 misuse the API (0: none)",
+         .min = 0, .max = 1e9},
     };
     const shoal_app app = {
         .name = "test_app",

@@ -1,7 +1,11 @@
-/* test_store: the result store on one MPI rank (check suite, CK_FORK=no).
- * Round trip of rows of every field kind, pending rows, provenance
- * attributes, and every refusal: existing file, missing directory, a
- * directory as output, rows out of range, unknown fields. */
+/* test_store: the result store (check suite, CK_FORK=no), run at 1 to 4
+ * ranks. On rank 0 alone (MPI_COMM_SELF): round trip of rows of every field
+ * kind, pending rows, provenance attributes, and every refusal: existing
+ * file, missing directory, a directory as output, rows out of range,
+ * unknown fields. On every rank (MPI_COMM_WORLD): ranks write disjoint,
+ * uneven shares of rows (one rank none at 3+ ranks) and failure log
+ * entries, and rank 0 reads every row and entry back through the public
+ * reader. */
 #include <shoal/shoal.h>
 
 #include "store.h" /* the writer API, internal to the library */
@@ -18,6 +22,8 @@
 
 static char dir[256];
 static char last_error[2048];
+static MPI_Comm solo = MPI_COMM_SELF; /* the one-rank cases, on rank 0 */
+static int my_rank, nranks;
 
 static void record(const char *reason, const char *file, int line, int code)
 {
@@ -79,7 +85,7 @@ START_TEST(round_trip)
     path_in_dir(path, sizeof path, "rt.h5");
     shoal_store_spec sp = spec_for(path, 10, 0);
     shoal_store *s = NULL;
-    ck_assert_int_eq(shoal_store_create(MPI_COMM_WORLD, &sp, &s), 0);
+    ck_assert_int_eq(shoal_store_create(solo, &sp, &s), 0);
     ck_assert_int_eq(write_range(s, 3, 4, SHOAL_STATUS_DONE), 0);
     ck_assert_int_eq(write_range(s, 0, 2, SHOAL_STATUS_FAILED), 0);
     shoal_store_rank_stats st = {6, 1.5, 0.25, 2.0, 1024};
@@ -158,7 +164,7 @@ START_TEST(refuses_existing)
     shoal_store_spec sp = spec_for(path, 5, 0);
     shoal_store *s = (shoal_store *)1;
     last_error[0] = '\0';
-    ck_assert_int_eq(shoal_store_create(MPI_COMM_WORLD, &sp, &s), SHOAL_EEXIST);
+    ck_assert_int_eq(shoal_store_create(solo, &sp, &s), SHOAL_EEXIST);
     ck_assert_ptr_null(s);
     ck_assert_msg(strstr(last_error, "already exists") &&
                       strstr(last_error, "--force"),
@@ -171,7 +177,7 @@ START_TEST(refuses_existing)
 
     /* With force it is replaced by a valid store. */
     sp.force = 1;
-    ck_assert_int_eq(shoal_store_create(MPI_COMM_WORLD, &sp, &s), 0);
+    ck_assert_int_eq(shoal_store_create(solo, &sp, &s), 0);
     shoal_store_rank_stats st = {0, 0, 0, 0, 0};
     ck_assert_int_eq(shoal_store_close(s, &st, 0, 0, 0, NULL, 0, NULL), 0);
     shoal_results *r = NULL;
@@ -187,12 +193,12 @@ START_TEST(bad_paths)
     shoal_store *s = (shoal_store *)1;
     path_in_dir(path, sizeof path, "no/such/dir/out.h5");
     shoal_store_spec sp = spec_for(path, 5, 0);
-    ck_assert_int_eq(shoal_store_create(MPI_COMM_WORLD, &sp, &s), SHOAL_ENOENT);
+    ck_assert_int_eq(shoal_store_create(solo, &sp, &s), SHOAL_ENOENT);
     ck_assert_ptr_null(s);
     ck_assert_msg(strstr(last_error, "does not exist"), "message: %s", last_error);
 
     sp = spec_for(dir, 5, 1); /* the directory itself, even with --force */
-    ck_assert_int_eq(shoal_store_create(MPI_COMM_WORLD, &sp, &s), SHOAL_EEXIST);
+    ck_assert_int_eq(shoal_store_create(solo, &sp, &s), SHOAL_EEXIST);
     ck_assert_msg(strstr(last_error, "is a directory"), "message: %s", last_error);
 
     ck_assert_int_eq(shoal_results_open(dir, (shoal_results **)&s), SHOAL_EHDF5);
@@ -212,7 +218,7 @@ START_TEST(rows_out_of_range)
     path_in_dir(path, sizeof path, "range.h5");
     shoal_store_spec sp = spec_for(path, 4, 0);
     shoal_store *s = NULL;
-    ck_assert_int_eq(shoal_store_create(MPI_COMM_WORLD, &sp, &s), 0);
+    ck_assert_int_eq(shoal_store_create(solo, &sp, &s), 0);
     ck_assert_int_eq(write_range(s, 3, 2, SHOAL_STATUS_DONE), SHOAL_EINVAL);
     ck_assert_int_eq(write_range(s, 5, 1, SHOAL_STATUS_DONE), SHOAL_EINVAL);
     ck_assert_int_eq(write_range(s, 0, 0, SHOAL_STATUS_DONE), 0);
@@ -222,32 +228,266 @@ START_TEST(rows_out_of_range)
 }
 END_TEST
 
+/* ---- every rank: disjoint shares, failure logs, read back by rank 0 ---- */
+
+enum { PAR_TASKS = 40, PAR_PENDING = 3 }; /* the last 3 rows stay pending */
+static const uint64_t block_len[] = {1, 4, 2, 7, 3, 1, 5};
+#define NBLOCK_LEN (sizeof block_len / sizeof block_len[0])
+
+/* Ranks that write: all of them, but at 3+ ranks the last one has an empty
+ * share (it still takes part in every collective step). */
+static int writers(void) { return nranks >= 3 ? nranks - 1 : nranks; }
+
+/* Blocks of block_len[b % NBLOCK_LEN] rows, dealt to writers 0, 0, 1, 2,
+ * ..., w-1, 0, 0, 1, ...: rank 0 gets the largest share, the others uneven
+ * ones. Calls f for each block, in task order. */
+static void for_each_block(void (*f)(uint64_t start, uint64_t count, int owner,
+                                     void *arg),
+                           void *arg)
+{
+    const int w = writers();
+    uint64_t start = 0;
+    for (uint64_t b = 0; start < PAR_TASKS - PAR_PENDING; b++) {
+        uint64_t count = block_len[b % NBLOCK_LEN];
+        if (count > PAR_TASKS - PAR_PENDING - start)
+            count = PAR_TASKS - PAR_PENDING - start;
+        uint64_t k = b % (uint64_t)(w + 1);
+        f(start, count, k == 0 ? 0 : (int)k - 1, arg);
+        start += count;
+    }
+}
+
+/* What row i holds when `owner` wrote it; the last row of each block
+ * failed, so every rank that writes logs failures both before and after
+ * its half-way write of the log. */
+static int32_t par_error(int failed, int owner) { return failed ? -(100 + owner) : 0; }
+static uint8_t par_attempts(uint64_t i) { return (uint8_t)(1 + i % 3); }
+static float par_seconds(uint64_t i, int owner) { return 0.25f * (float)owner + (float)i; }
+static void par_message(char *buf, size_t n, uint64_t i, int owner)
+{
+    snprintf(buf, n, "rank %d gave up on task %llu", owner, (unsigned long long)i);
+}
+
+typedef struct {
+    shoal_store *s;
+    int bad;                      /* a write failed on this rank */
+    uint64_t rows, blocks;        /* this rank's share */
+    shoal_store_failure log[SHOAL_FAILURE_SLOTS];
+    size_t nlog;
+    int owner[PAR_TASKS];         /* every rank: who wrote each row (-1: none) */
+    int failed_row[PAR_TASKS];    /* ... and whether it failed */
+    uint64_t per_rank[4];
+    uint64_t done, failed;
+} par_state;
+
+static void plan_block(uint64_t start, uint64_t count, int owner, void *arg)
+{
+    par_state *p = arg;
+    for (uint64_t i = start; i < start + count; i++) {
+        p->owner[i] = owner;
+        p->failed_row[i] = i == start + count - 1;
+        p->per_rank[owner]++;
+        if (p->failed_row[i])
+            p->failed++;
+        else
+            p->done++;
+    }
+}
+
+static void write_block(uint64_t start, uint64_t count, int owner, void *arg)
+{
+    par_state *p = arg;
+    if (owner != my_rank)
+        return;
+    double x[8];
+    int64_t n[8 * 6];
+    uint8_t st[8], att[8];
+    int32_t rk[8], er[8];
+    float sec[8];
+    for (uint64_t k = 0; k < count; k++) {
+        uint64_t i = start + k;
+        x[k] = 2.385 * (double)i;
+        for (int j = 0; j < 6; j++)
+            n[k * 6 + j] = (int64_t)(i * 10 + (uint64_t)j);
+        st[k] = p->failed_row[i] ? SHOAL_STATUS_FAILED : SHOAL_STATUS_DONE;
+        rk[k] = my_rank;
+        er[k] = par_error(p->failed_row[i], my_rank);
+        att[k] = par_attempts(i);
+        sec[k] = par_seconds(i, my_rank);
+        if (p->failed_row[i]) {
+            shoal_store_failure *f = &p->log[p->nlog++];
+            memset(f, 0, sizeof *f);
+            f->task = (int64_t)i;
+            f->rank = my_rank;
+            f->error = par_error(1, my_rank);
+            f->attempts = par_attempts(i);
+            par_message(f->message, sizeof f->message, i, my_rank);
+        }
+    }
+    const void *bufs[2] = {x, n};
+    shoal_store_rows rows = {.fields = bufs, .status = st, .rank = rk,
+                             .seconds = sec, .error = er, .attempts = att};
+    p->bad |= shoal_store_write_rows(p->s, start, count, &rows) != 0;
+    p->rows += count;
+    /* Half-way through its share a rank puts its entries so far in the file
+     * (as the runner does after each range); close adds the rest. */
+    if (++p->blocks == 2)
+        p->bad |= shoal_store_write_failures(p->s, p->log, p->nlog) != 0;
+}
+
+START_TEST(ranks_share_rows)
+{
+    ck_assert_int_le(nranks, 4);
+    char path[512];
+    path_in_dir(path, sizeof path, "ranks.h5");
+    static par_state p;
+    memset(&p, 0, sizeof p);
+    for (int i = 0; i < PAR_TASKS; i++)
+        p.owner[i] = -1;
+    for_each_block(plan_block, &p);
+    shoal_store_spec sp = spec_for(path, PAR_TASKS, 0);
+    /* Collective steps first, asserted only once every rank is past them:
+     * a rank that stopped at an assertion would leave the others waiting. */
+    int rc = shoal_store_create(MPI_COMM_WORLD, &sp, &p.s);
+    if (rc == 0) {
+        for_each_block(write_block, &p);
+        shoal_store_rank_stats st = {p.rows, 1.0, 0.5, 1.5, 1024};
+        rc = shoal_store_close(p.s, &st, p.done, p.failed, 2.0, p.log, p.nlog,
+                               "complete");
+    }
+    int bad = p.bad, any_bad = 0;
+    MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(!any_bad, "a rank's write_rows or write_failures failed");
+    ck_assert_uint_eq(p.rows, p.per_rank[my_rank]);
+    if (nranks >= 3 && my_rank == nranks - 1)
+        ck_assert_uint_eq(p.rows, 0);
+    MPI_Barrier(MPI_COMM_WORLD); /* every rank's file handle is closed */
+    if (my_rank != 0)
+        return;
+
+    shoal_results *r = NULL;
+    ck_assert_int_eq(shoal_results_open(path, &r), 0);
+    ck_assert_uint_eq(shoal_results_ntasks(r), PAR_TASKS);
+    double x[PAR_TASKS], sec[PAR_TASKS], v;
+    int64_t n[PAR_TASKS * 6], rk[PAR_TASKS], er[PAR_TASKS], att[PAR_TASKS];
+    uint8_t status[PAR_TASKS];
+    ck_assert_int_eq(shoal_results_read_double(r, "x", 0, PAR_TASKS, x), 0);
+    ck_assert_int_eq(shoal_results_read_int64(r, "n", 0, PAR_TASKS, n), 0);
+    ck_assert_int_eq(shoal_results_read_status(r, 0, PAR_TASKS, status), 0);
+    ck_assert_int_eq(shoal_results_read_column_int64(r, "tasks/rank", 0, PAR_TASKS, rk), 0);
+    ck_assert_int_eq(shoal_results_read_column_int64(r, "tasks/error", 0, PAR_TASKS, er), 0);
+    ck_assert_int_eq(shoal_results_read_column_int64(r, "tasks/attempts", 0, PAR_TASKS, att), 0);
+    ck_assert_int_eq(shoal_results_read_column_double(r, "tasks/seconds", 0, PAR_TASKS, sec), 0);
+    for (uint64_t i = 0; i < PAR_TASKS; i++) {
+        int o = p.owner[i];
+        if (o < 0) {
+            ck_assert_msg(status[i] == SHOAL_STATUS_PENDING, "row %llu status %d",
+                          (unsigned long long)i, status[i]);
+            continue;
+        }
+        ck_assert_msg(status[i] == (p.failed_row[i] ? SHOAL_STATUS_FAILED : SHOAL_STATUS_DONE),
+                      "row %llu status %d", (unsigned long long)i, status[i]);
+        ck_assert_msg(x[i] == 2.385 * (double)i, "row %llu x %g", (unsigned long long)i, x[i]);
+        for (int j = 0; j < 6; j++)
+            ck_assert_int_eq(n[i * 6 + (uint64_t)j], (int64_t)(i * 10 + (uint64_t)j));
+        ck_assert_msg(rk[i] == o, "row %llu rank %lld, written by %d",
+                      (unsigned long long)i, (long long)rk[i], o);
+        ck_assert_int_eq(er[i], par_error(p.failed_row[i], o));
+        ck_assert_int_eq(att[i], par_attempts(i));
+        ck_assert(sec[i] == (double)par_seconds(i, o));
+    }
+    int64_t per[4];
+    ck_assert_int_eq(shoal_results_read_column_int64(r, "ranks/tasks", 0, (uint64_t)nranks, per), 0);
+    for (int k = 0; k < nranks; k++)
+        ck_assert_int_eq(per[k], (int64_t)p.per_rank[k]);
+    ck_assert_int_eq(shoal_results_attr_double(r, "nranks", &v), 0);
+    ck_assert(v == nranks);
+    ck_assert_int_eq(shoal_results_attr_double(r, "tasks_done", &v), 0);
+    ck_assert(v == (double)p.done);
+    ck_assert_int_eq(shoal_results_attr_double(r, "tasks_failed", &v), 0);
+    ck_assert(v == (double)p.failed);
+
+    /* Every rank's entries, lowest task first, each with the rank that
+     * logged it. */
+    static shoal_store_failure fl[4 * SHOAL_FAILURE_SLOTS];
+    size_t nf = 0;
+    ck_assert_int_eq(shoal_results_read_failures(r, fl, 4 * SHOAL_FAILURE_SLOTS, &nf), 0);
+    ck_assert_uint_eq(nf, p.failed);
+    size_t e = 0;
+    for (uint64_t i = 0; i < PAR_TASKS; i++) {
+        if (p.owner[i] < 0 || !p.failed_row[i])
+            continue;
+        ck_assert_uint_lt(e, nf);
+        const shoal_store_failure *f = &fl[e++];
+        char want[SHOAL_FAILURE_MSG];
+        par_message(want, sizeof want, i, p.owner[i]);
+        ck_assert_int_eq(f->task, (int64_t)i);
+        ck_assert_msg(f->rank == p.owner[i], "task %llu: entry says rank %d, logged by %d",
+                      (unsigned long long)i, f->rank, p.owner[i]);
+        ck_assert_int_eq(f->error, par_error(1, p.owner[i]));
+        ck_assert_int_eq(f->attempts, par_attempts(i));
+        ck_assert_str_eq(f->message, want);
+    }
+    ck_assert_uint_eq(e, nf);
+    /* A shorter buffer gets the lowest tasks. */
+    ck_assert_int_eq(shoal_results_read_failures(r, fl, 2, &nf), 0);
+    ck_assert_uint_eq(nf, 2);
+    ck_assert_int_eq(fl[0].task, 0); /* blocks 0+1 and 1+4 */
+    ck_assert_int_eq(fl[1].task, 4);
+    ck_assert_int_eq(fl[1].rank, p.owner[4]);
+    shoal_results_close(r);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
-    snprintf(dir, sizeof dir, "%s/shoal-store.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    MPI_Comm_rank(MPI_COMM_WORLD, &my_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    /* One directory for all ranks, made by rank 0. */
+    int made = 1;
+    if (my_rank == 0) {
+        snprintf(dir, sizeof dir, "%s/shoal-store.XXXXXX",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        if (!mkdtemp(dir)) {
+            perror("mkdtemp");
+            made = 0;
+        }
+    }
+    MPI_Bcast(&made, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Bcast(dir, sizeof dir, MPI_CHAR, 0, MPI_COMM_WORLD);
+    if (!made) {
+        MPI_Finalize();
         return 1;
     }
     shoal_set_error_handler(record);
     Suite *su = suite_create("store");
-    TCase *tc = tcase_create("store");
-    tcase_add_test(tc, round_trip);
-    tcase_add_test(tc, refuses_existing);
-    tcase_add_test(tc, bad_paths);
-    tcase_add_test(tc, rows_out_of_range);
-    suite_add_tcase(su, tc);
+    if (my_rank == 0) {
+        TCase *tc = tcase_create("one rank");
+        tcase_add_test(tc, round_trip);
+        tcase_add_test(tc, refuses_existing);
+        tcase_add_test(tc, bad_paths);
+        tcase_add_test(tc, rows_out_of_range);
+        suite_add_tcase(su, tc);
+    }
+    TCase *all = tcase_create("all ranks");
+    tcase_add_test(all, ranks_share_rows);
+    suite_add_tcase(su, all);
     SRunner *sr = srunner_create(su);
     srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
+    srunner_run_all(sr, my_rank == 0 ? CK_NORMAL : CK_SILENT);
+    int failed = srunner_ntests_failed(sr), any_failed = 0;
     srunner_free(sr);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (failed == 0 && system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (my_rank == 0) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (any_failed == 0 && system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dir);
+        else if (any_failed)
+            fprintf(stderr, "test_store: files kept in %s\n", dir);
+    }
     MPI_Finalize();
-    return failed ? 1 : 0;
+    return any_failed ? 1 : 0;
 }

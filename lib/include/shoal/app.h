@@ -71,8 +71,8 @@ SHOAL_API gsl_rng *shoal_task_rng(shoal_task *t);
 /* The workspace returned by worker_init on this rank (NULL without one). */
 SHOAL_API void *shoal_task_workspace(const shoal_task *t);
 
-/* Parameter values. Asking for an unknown name or the wrong type fails the
- * task with a message and returns 0 / NaN / "". */
+/* Parameter values. Asking for an unknown name (or NULL) or the wrong type
+ * fails the task with a message and returns 0 / NaN / "". */
 SHOAL_API long shoal_param_long(shoal_task *t, const char *name);
 SHOAL_API double shoal_param_double(shoal_task *t, const char *name);
 SHOAL_API const char *shoal_param_string(shoal_task *t, const char *name);
