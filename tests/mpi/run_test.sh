@@ -11,6 +11,18 @@ set -uo pipefail
 
 case_name=$1
 np=$2
+# A case must run to its end: a syntax error found while running (bash -n
+# misses some, e.g. in [[ ]]) ends the script with status 0, which would
+# read as a pass.
+finished=0
+on_exit() {
+    local rc=$?
+    if [[ $finished != 1 && $rc -eq 0 ]]; then
+        echo "FAIL [${SHOAL_TEST_NAME:-$case_name}]: the case ended early (a script error?)" >&2
+        exit 1
+    fi
+}
+trap on_exit EXIT
 app=$SHOAL_BUILD/tests/mpi/test_app
 check=$SHOAL_BUILD/tests/mpi/h5check
 mc_pi=$SHOAL_BUILD/apps/mc_pi/mc_pi
@@ -393,7 +405,7 @@ diskfull)
         rm -rf "$work"
         exit 77
     fi
-    trap 'umount "$work/small" 2>/dev/null' EXIT
+    trap 'umount "$work/small" 2>/dev/null; on_exit' EXIT
     # A file too large for the disk is refused before anything is written.
     write_config "$work/c.ini" 40000
     mpirun_n "$np" "$app" "$work/c.ini" -o "$work/small/out.h5" -q 2>"$work/err"
@@ -420,7 +432,7 @@ diskfull)
     cp "$work/small/out.h5" "$work/out.h5"
     rm -f "$work/small/out.h5.lock"
     umount "$work/small"
-    trap - EXIT
+    trap on_exit EXIT
     expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" --resume -q
     h5diff "$work/ref.h5" "$work/out.h5" /results || fail "resumed after ENOSPC: results differ"
     ;;
@@ -770,7 +782,9 @@ cli)
     write_config "$work/with space/s.ini" 400 "sleep_us = 20000"
     "$app" "$work/with space/s.ini" -o "$work/with space/s.h5" -q 2>"$work/err" &
     job=$!
-    sleep 1
+    # The handlers are in place once the output exists.
+    for _ in $(seq 1 300); do [[ -e "$work/with space/s.h5" ]] && break; sleep 0.1; done
+    sleep 0.2
     kill -USR1 "$job"
     wait "$job"
     rc=$?
@@ -1118,5 +1132,6 @@ PY
     ;;
 esac
 
+finished=1
 rm -rf "$work"
 echo "PASS [$SHOAL_TEST_NAME]"

@@ -19,27 +19,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[256], output[512], logfile[600], victim[600];
-static char reason[4096];
+#include "sidefile.h"
 
-static void capture(const char *r, const char *file, int line, int code)
-{
-    (void)file;
-    (void)line;
-    (void)code;
-    snprintf(reason, sizeof reason, "%s", r);
-}
+static char logfile[600], victim[600];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "%s/shoal-crash.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(output, sizeof output, "%s/out.h5", dir);
+    sidefile_setup("shoal-crash");
     snprintf(logfile, sizeof logfile, "%s.crashes", output);
     snprintf(victim, sizeof victim, "%s/victim", dir);
-    reason[0] = '\0';
-    shoal_set_error_handler(capture);
     shoal_log_set_level(SHOAL_LOG_QUIET);
 }
 

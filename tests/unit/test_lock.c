@@ -22,29 +22,17 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[256], output[512], lockfile[600];
-static char reason[4096]; /* the last error reported */
+#include "sidefile.h"
 
-static void capture(const char *r, const char *file, int line, int code)
-{
-    (void)file;
-    (void)line;
-    (void)code;
-    snprintf(reason, sizeof reason, "%s", r);
-}
+static char lockfile[600];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "%s/shoal-lock.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(output, sizeof output, "%s/out.h5", dir);
+    sidefile_setup("shoal-lock");
     snprintf(lockfile, sizeof lockfile, "%s.lock", output);
-    reason[0] = '\0';
     unsetenv("SLURM_JOB_ID");
     unsetenv("SLURM_RESTART_COUNT");
     unsetenv("SHOAL_LOCK_LEASE_SECONDS");
-    shoal_set_error_handler(capture);
     shoal_log_set_level(SHOAL_LOG_QUIET);
 }
 
