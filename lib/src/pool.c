@@ -343,7 +343,7 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
         if (!p->send_reqs || !p->send_bufs || !p->stop_reqs || !p->stop_bufs) {
             /* Without these the master cannot answer anyone: the run
              * cannot continue on any rank. */
-            shoal_log_error("master: out of memory for %d workers", nworkers);
+            SHOAL_ERROR(SHOAL_ENOMEM, "master: out of memory for %d workers", nworkers);
             MPI_Abort(p->comm, 4);
         }
         for (int i = 0; i < p->size; i++) {

@@ -311,6 +311,17 @@ int shoal__settings_check_app(const shoal_app *app)
                                "app %s: output field %zu is malformed (name, "
                                "type int64/float64, 0..%d dims, none empty)",
                                app->name, i, SHOAL_MAX_DIMS);
+        /* The row buffers hold width * 8 bytes per task: no overflow, and
+         * no row beyond 1 GiB (a buffer per rank, rows per write). */
+        uint64_t width = 1;
+        int over = 0;
+        for (int d = 0; d < f->ndims; d++)
+            over |= __builtin_mul_overflow(width, f->dims[d], &width);
+        if (over || width > ((uint64_t)1 << 30) / 8)
+            return SHOAL_ERROR(SHOAL_EINVAL,
+                               "app %s: output field '%s' is too large: more than 1 GiB "
+                               "per task",
+                               app->name, f->name);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(app->outputs[j].name, f->name))
                 return SHOAL_ERROR(SHOAL_EINVAL, "app %s: output field '%s' declared twice",

@@ -14,6 +14,8 @@
 #include "mpiutil.h"
 #include "store_impl.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -79,9 +81,32 @@ static void fp_show(const fp_line *l, size_t at, char *buf, size_t n)
              from + SHOWN < l->vlen ? "..." : "", l->vlen);
 }
 
-static void fp_report(const char *path, int *ndiff, const fp_line *key, const fp_line *have,
-                      const fp_line *want)
+/* The report, built up and passed to the error handler as one message. */
+typedef struct {
+    char text[1800];
+    size_t len;
+    int ndiff;
+} fp_msg;
+
+static void msg_add(fp_msg *m, const char *fmt, ...) SHOAL_PRINTF(2, 3);
+static void msg_add(fp_msg *m, const char *fmt, ...)
 {
+    if (m->len >= sizeof m->text - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(m->text + m->len, sizeof m->text - m->len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        m->len = m->len + (size_t)n < sizeof m->text ? m->len + (size_t)n : sizeof m->text - 1;
+}
+
+enum { LISTED = 12 }; /* differences named one by one */
+
+static void fp_report(fp_msg *m, const fp_line *key, const fp_line *have, const fp_line *want)
+{
+    if (m->ndiff++ >= LISTED)
+        return;
     size_t at = 0;
     if (have && want)
         while (at < have->vlen && at < want->vlen && have->value[at] == want->value[at])
@@ -89,10 +114,18 @@ static void fp_report(const char *path, int *ndiff, const fp_line *key, const fp
     char a[200], b[200];
     fp_show(have, at, a, sizeof a);
     fp_show(want, at, b, sizeof b);
-    if ((*ndiff)++ == 0)
-        shoal_log_error("cannot resume '%s': it holds a different run (file vs. this config):",
-                        path);
-    shoal_log_error("  %.*s: %s vs. %s", (int)key->klen, key->key, a, b);
+    msg_add(m, "\n  %.*s: %s vs. %s", (int)key->klen, key->key, a, b);
+}
+
+/* "scan.a, scan.b" for the order report. */
+static void list_scan_keys(fp_msg *m, const fp_line *v, size_t n)
+{
+    int first = 1;
+    for (size_t i = 0; v && i < n; i++)
+        if (!strncmp(v[i].key, "scan.", 5)) {
+            msg_add(m, "%s%.*s", first ? "" : ", ", (int)v[i].klen - 5, v[i].key + 5);
+            first = 0;
+        }
 }
 
 int shoal__fingerprint_diff(const char *path, const char *have, const char *want)
@@ -101,33 +134,33 @@ int shoal__fingerprint_diff(const char *path, const char *have, const char *want
         return 0;
     size_t nh, nw;
     fp_line *h = fp_lines(have, &nh), *w = fp_lines(want, &nw);
-    int ndiff = 0;
+    fp_msg m = {.len = 0, .ndiff = 0};
+    msg_add(&m, "cannot resume '%s': it holds a different run (file vs. this config):", path);
     for (size_t i = 0; h && w && i < nw; i++) {
         const fp_line *o = fp_find(h, nh, &w[i]);
         if (!o || o->vlen != w[i].vlen || memcmp(o->value, w[i].value, o->vlen))
-            fp_report(path, &ndiff, &w[i], o, &w[i]);
+            fp_report(&m, &w[i], o, &w[i]);
     }
     for (size_t i = 0; h && w && i < nh; i++)
         if (!fp_find(w, nw, &h[i]))
-            fp_report(path, &ndiff, &h[i], &h[i], NULL);
-    if (ndiff == 0) {
+            fp_report(&m, &h[i], &h[i], NULL);
+    if (m.ndiff > LISTED)
+        msg_add(&m, "\n  ... and %d more differences", m.ndiff - LISTED);
+    if (m.ndiff == 0) {
         /* Same lines in another order: for [scan], another task order. */
-        shoal_log_error("cannot resume '%s': it holds a different run: the same settings "
-                        "in another order (the order of the [scan] lines decides which "
-                        "task is which point); file:",
-                        path);
-        for (size_t i = 0; h && i < nh; i++)
-            if (!strncmp(h[i].key, "scan.", 5))
-                shoal_log_error("  %.*s", (int)h[i].klen, h[i].key);
-        shoal_log_error("this config:");
-        for (size_t i = 0; w && i < nw; i++)
-            if (!strncmp(w[i].key, "scan.", 5))
-                shoal_log_error("  %.*s", (int)w[i].klen, w[i].key);
-        ndiff = 1;
+        m.len = 0;
+        msg_add(&m, "cannot resume '%s': it holds a different run: the same settings in "
+                "another order (the order of the [scan] lines decides which task is which "
+                "point); the file scans ", path);
+        list_scan_keys(&m, h, nh);
+        msg_add(&m, ", this config ");
+        list_scan_keys(&m, w, nw);
+        m.ndiff = 1;
     }
+    SHOAL_ERROR(SHOAL_ECONFIG, "%s", m.text);
     free(h);
     free(w);
-    return ndiff;
+    return m.ndiff;
 }
 
 /* Rank 0: is spec->path a file we can resume? Reports why not. */
