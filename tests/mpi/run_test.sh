@@ -816,7 +816,11 @@ stop_one)
     # went on with its range would start many more tasks. No task is lost:
     # --resume finishes to the reference.
     ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
-    printf '[run]\ntasks = 150\nseed = 5\ntarget_range_seconds = 1000\ngrace_seconds = 6\n' >"$work/c.ini"
+    # No timing is asserted (a loaded or sanitized run is slow to exit):
+    # without the stop reaching every rank, the unsignalled ranks run on
+    # through their long ranges, start more than 3 tasks each and the grace
+    # period runs out.
+    printf '[run]\ntasks = 150\nseed = 5\ntarget_range_seconds = 1000\ngrace_seconds = 20\n' >"$work/c.ini"
     expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/ref.h5" -q
     for target in 0 $((np - 1)); do
         out=$work/t$target.h5
@@ -852,7 +856,6 @@ stop_one)
             started=$(($(lines $r) - before[r]))
             [[ $started -le 3 ]] || fail "signal to rank $target: rank $r started $started tasks after the signal"
         done
-        [[ $took -lt 5000 ]] || fail "signal to rank $target: took $took ms to stop"
         [[ ! -e $out.lock ]] || fail "signal to rank $target: lock left behind"
         counts=$("$check" counts "$out") || fail "signal to rank $target: file unreadable"
         [[ $counts == *" failed=0" && $counts != "pending=0 "* ]] || fail "signal to rank $target: counts $counts"
@@ -890,7 +893,9 @@ stop_grace)
     echo "grace expiry: exit $rc after $took ms"
     [[ $rc -eq 3 ]] || fail "exit $rc, expected 3: $(grep shoal "$work/err")"
     grep -q "grace period over" "$work/err" || fail "no grace message: $(grep shoal "$work/err")"
-    [[ $took -lt 4000 ]] || fail "took $took ms with a grace period of 1 s"
+    # Not a timing test: the message above proves the way out; this bound
+    # only catches a run that went on through its 5-second tasks.
+    [[ $took -lt 30000 ]] || fail "took $took ms with a grace period of 1 s"
     [[ ! -e $work/out.h5.lock ]] || fail "the grace expiry left the lock: $(cat "$work/out.h5.lock")"
     "$check" subset "$work/out.h5" "$work/ref.h5" || fail "a done row differs"
     expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/out.h5" --resume -q 2>"$work/err2"
@@ -930,7 +935,9 @@ stop_twice)
         echo "second signal to $to: exit $rc after $took ms"
         [[ $rc -eq 3 ]] || fail "second signal to $to: exit $rc, expected 3: $(grep shoal "$work/$to.err")"
         grep -q "second signal" "$work/$to.err" || fail "second signal to $to: no message"
-        [[ $took -lt 3000 ]] || fail "second signal to $to: took $took ms to stop"
+        # The message proves the way out; this bound only catches a run
+        # that went on through its 5-second tasks.
+        [[ $took -lt 30000 ]] || fail "second signal to $to: took $took ms to stop"
         if [[ $to == rank0 ]]; then
             [[ ! -e $out.lock ]] || fail "the second signal left the lock: $(cat "$out.lock")"
         fi
