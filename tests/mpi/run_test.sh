@@ -77,6 +77,22 @@ write_config() { # write_config FILE TASKS [extra app lines...]
 
 sum_of() { md5sum "$1" | cut -d' ' -f1; }
 
+# start_slow PIDDIR OUTPUT ERRFILE: run $work/c.ini in the background on np
+# ranks with 5-second tasks, each rank writing its pid to PIDDIR/rank.R;
+# return once every rank is there (the job's pid is in $pid).
+start_slow() {
+    mkdir -p "$1"
+    SHOAL_TEST_SPIN_US=5000000 SHOAL_TEST_PID_DIR=$1 \
+        "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+        "$work/c.ini" -o "$2" 2>"$3" &
+    pid=$!
+    for _ in $(seq 1 600); do
+        sleep 0.1
+        [[ $(find "$1" -name 'rank.*' | wc -l) -eq $np ]] && break
+    done
+    sleep 0.5
+}
+
 case "$case_name" in
 
 identical)
@@ -875,16 +891,7 @@ stop_grace)
     ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
     printf '[run]\ntasks = 40\nseed = 5\ngrace_seconds = 1\n' >"$work/c.ini"
     expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/ref.h5" -q
-    mkdir -p "$work/pid"
-    SHOAL_TEST_SPIN_US=5000000 SHOAL_TEST_PID_DIR=$work/pid \
-        "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
-        "$work/c.ini" -o "$work/out.h5" 2>"$work/err" &
-    pid=$!
-    for _ in $(seq 1 600); do
-        sleep 0.1
-        [[ $(find "$work/pid" -name 'rank.*' | wc -l) -eq $np ]] && break
-    done
-    sleep 0.5
+    start_slow "$work/pid" "$work/out.h5" "$work/err"
     kill -USR1 "$(cat "$work/pid/rank.0")"
     t0=$(ms)
     wait "$pid"
@@ -912,17 +919,8 @@ stop_twice)
     printf '[run]\ntasks = 40\nseed = 5\ngrace_seconds = 60\n' >"$work/c.ini"
     expect_rc 0 mpirun_n "$np" "$app" "$work/c.ini" -o "$work/ref.h5" -q
     for to in mpirun rank0; do
-        mkdir -p "$work/pid-$to"
         out=$work/$to.h5
-        SHOAL_TEST_SPIN_US=5000000 SHOAL_TEST_PID_DIR=$work/pid-$to \
-            "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
-            "$work/c.ini" -o "$out" 2>"$work/$to.err" &
-        pid=$!
-        for _ in $(seq 1 600); do
-            sleep 0.1
-            [[ $(find "$work/pid-$to" -name 'rank.*' | wc -l) -eq $np ]] && break
-        done
-        sleep 0.5
+        start_slow "$work/pid-$to" "$out" "$work/$to.err"
         whom=$pid
         [[ $to == rank0 ]] && whom=$(cat "$work/pid-$to/rank.0")
         kill -USR1 "$whom"

@@ -33,4 +33,12 @@ static void sidefile_setup(const char *prefix)
     shoal_set_error_handler(capture);
 }
 
+/* Remove the directory and all in it. */
+static void teardown(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    (void)!system(cmd);
+}
+
 #endif

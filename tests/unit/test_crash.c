@@ -31,13 +31,6 @@ static void setup(void)
     shoal_log_set_level(SHOAL_LOG_QUIET);
 }
 
-static void teardown(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    (void)!system(cmd);
-}
-
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");

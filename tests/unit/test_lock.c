@@ -36,13 +36,6 @@ static void setup(void)
     shoal_log_set_level(SHOAL_LOG_QUIET);
 }
 
-static void teardown(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    (void)!system(cmd);
-}
-
 static char *slurp(const char *path)
 {
     static char buf[8192];
