@@ -36,6 +36,20 @@ enum {
 
 typedef struct shoal_task shoal_task;
 
+/* A quantity formed from a scan point's pooled means (with a [scan]): for
+ * each point, fn gets mean[i] = the mean over the point's done replicates of
+ * output field i (scalar fields; NaN for array fields) and a task of that
+ * point, through which shoal_param_* read the point's parameters (nothing
+ * else of the task may be used). The value lands in /points/derived/<name>,
+ * its jackknife error over replicates in /points/derived_err/<name>. Use it
+ * for nonlinear functions of averages (a susceptibility from <m^2> and <m>),
+ * which are biased when formed per task and then averaged. */
+typedef struct {
+    const char *name;
+    const char *doc;
+    double (*fn)(shoal_task *t, const double *mean, void *ctx);
+} shoal_derived;
+
 typedef struct {
     const char *name; /* app name: config section, default output <name>.h5 */
     const char *doc;  /* one line for --help */
@@ -55,6 +69,9 @@ typedef struct {
     /* Optional: on rank 0 after the file is closed, to print a summary from
      * the results. Return 0 or a negative code. */
     int (*summary)(const shoal_results *res, void *ctx);
+    /* Optional: quantities formed per scan point from pooled means. */
+    const shoal_derived *derived;
+    size_t nderived;
 } shoal_app;
 
 SHOAL_API int shoal_main(const shoal_app *app, int argc, char **argv);
@@ -85,6 +102,23 @@ SHOAL_API void shoal_set_double(shoal_task *t, int field, double v);
  * NULL (and the task fails) on a bad index or type. */
 SHOAL_API int64_t *shoal_out_int64(shoal_task *t, int field);
 SHOAL_API double *shoal_out_double(shoal_task *t, int field);
+
+/* ---- the task's input ([input] section, docs/analysis.md) ---------------- */
+
+/* The rows of input dataset k (0-based, in the order of [input] datasets)
+ * that belong to this task, as doubles or as int64 (HDF5 converts; integers
+ * beyond 2^53 lose precision as doubles). *rows gets the row count, *cols the
+ * elements per row (1 for a 1-D dataset); either may be NULL. The memory is
+ * the framework's, reused by the next task. NULL (and the task fails with a
+ * message) when the run has no such input or it could not be read. */
+SHOAL_API const double *shoal_input_double(shoal_task *t, int k, uint64_t *rows,
+                                           uint64_t *cols);
+SHOAL_API const int64_t *shoal_input_int64(shoal_task *t, int k, uint64_t *rows,
+                                           uint64_t *cols);
+/* Index, in the input datasets, of this task's first row. */
+SHOAL_API uint64_t shoal_input_offset(const shoal_task *t);
+/* A file-list input: this task's file. NULL for other inputs. */
+SHOAL_API const char *shoal_input_path(const shoal_task *t);
 
 /* The code this task has failed with so far (shoal_task_fail, or a bad
  * shoal_param_* / output call), 0 if none. */
