@@ -191,9 +191,18 @@ static void finish_state(const kind *k, void *st, void *out)
 
 /* ---- /reduce ------------------------------------------------------------------- */
 
+/* SHOAL_TEST_READ_BYTES (tests only) shrinks reads so that small runs
+ * cross many blocks; every rank of a run sees the same environment. */
+static uint64_t read_bytes(void)
+{
+    const char *e = getenv("SHOAL_TEST_READ_BYTES");
+    long long v = e ? atoll(e) : 0;
+    return v > 0 ? (uint64_t)v : READ_BYTES;
+}
+
 static uint64_t rows_per_read(uint64_t row_bytes)
 {
-    uint64_t b = READ_BYTES / (row_bytes ? row_bytes : 1);
+    uint64_t b = read_bytes() / (row_bytes ? row_bytes : 1);
     return b < 1 ? 1 : b > MAX_BLOCK_ROWS ? MAX_BLOCK_ROWS : b;
 }
 

@@ -1,8 +1,9 @@
 /* test_reduce: an app whose outputs use every kind of reduction, and a
  * derived quantity per scan point, for the /reduce and /points tests
  * (tests/mpi/reduce_cases.sh). Values come from the task's generator, so
- * they depend only on (seed, task); some tasks leave x unset (NaN), some
- * fail, to exercise what is skipped. */
+ * they depend only on (seed, task); some tasks leave x unset (NaN), and
+ * with SHOAL_TEST_REDUCE_FAIL_EVERY=n tasks with index % n == 3 fail (an
+ * environment variable, so that a resume may change it). */
 #include <shoal/shoal.h>
 
 #include <gsl/gsl_randist.h>
@@ -45,7 +46,8 @@ static int task(shoal_task *t, void *ctx)
     gsl_rng *r = shoal_task_rng(t);
     double mu = shoal_param_double(t, "mu");
     spin((long)(i % 5) * shoal_param_long(t, "sleep_us"));
-    long fail_every = shoal_param_long(t, "fail_every");
+    const char *fe = getenv("SHOAL_TEST_REDUCE_FAIL_EVERY");
+    long fail_every = fe ? atol(fe) : 0;
     if (fail_every > 0 && i % (uint64_t)fail_every == 3)
         return shoal_task_fail(t, 5, "injected failure at task %llu", (unsigned long long)i);
 
@@ -119,8 +121,6 @@ int main(int argc, char **argv)
         {.name = "mu", .type = SHOAL_FLOAT64, .dflt = "0", .doc = "offset"},
         {.name = "sleep_us", .type = SHOAL_INT64, .dflt = "0",
          .doc = "busy time of task i: (i % 5) * sleep_us", .min = 0, .max = 1e7},
-        {.name = "fail_every", .type = SHOAL_INT64, .dflt = "0",
-         .doc = "fail tasks with index % n == 3 (0: none)", .min = 0, .max = 1e9},
     };
     static const shoal_derived derived[] = {
         {.name = "offset2", .doc = "(<y> - mu)^2 from the pooled mean", .fn = offset2},
