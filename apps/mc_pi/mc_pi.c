@@ -1,10 +1,11 @@
 /* mc_pi: estimate pi by Monte Carlo.
  *
  * Each task draws `samples` points uniformly in the unit square from its own
- * random stream and counts those inside the quarter circle. The combined
- * estimate 4 * sum(hits) / sum(samples) is computed from the result file in
- * task order with exact integer sums, so it is identical for any number of
- * ranks; its standard error is 4 * sqrt(p (1 - p) / N), p = hits / N. */
+ * random stream and counts those inside the quarter circle. The run sums
+ * hits and samples over its done tasks into /reduce (exact integer sums,
+ * identical for any number of ranks); the combined estimate is
+ * 4 * sum(hits) / sum(samples), its standard error 4 * sqrt(p (1 - p) / N),
+ * p = hits / N. /reduce/pi is the mean of the tasks' own estimates. */
 #include <shoal/shoal.h>
 
 #include <math.h>
@@ -29,32 +30,20 @@ static int pi_task(shoal_task *t, void *ctx)
     return SHOAL_OK;
 }
 
-/* Combine all done tasks, reading the file in blocks of rows. */
+/* The combined estimate from /reduce: the run summed hits and samples over
+ * its done tasks, in task order, exactly (integers). */
 static int pi_summary(const shoal_results *res, void *ctx)
 {
     (void)ctx;
-    enum { BLOCK = 65536 };
-    uint64_t n = shoal_results_ntasks(res);
-    int64_t *hits = malloc(BLOCK * sizeof *hits);
-    int64_t *samples = malloc(BLOCK * sizeof *samples);
-    uint8_t *status = malloc(BLOCK);
-    int rc = hits && samples && status ? 0 : SHOAL_ENOMEM;
-    uint64_t total_hits = 0, total_samples = 0, used = 0;
-    for (uint64_t start = 0; start < n && rc == 0; start += BLOCK) {
-        uint64_t count = n - start < BLOCK ? n - start : BLOCK;
-        rc = shoal_results_read_int64(res, "hits", start, count, hits);
-        if (rc == 0)
-            rc = shoal_results_read_int64(res, "samples", start, count, samples);
-        if (rc == 0)
-            rc = shoal_results_read_status(res, start, count, status);
-        for (uint64_t k = 0; k < count && rc == 0; k++) {
-            if (status[k] != SHOAL_STATUS_DONE)
-                continue;
-            total_hits += (uint64_t)hits[k];
-            total_samples += (uint64_t)samples[k];
-            used++;
-        }
-    }
+    int64_t hits = 0, samples = 0;
+    double done = 0;
+    int rc = shoal_results_read_all_int64(res, "reduce/hits", &hits, 1, NULL);
+    if (rc == 0)
+        rc = shoal_results_read_all_int64(res, "reduce/samples", &samples, 1, NULL);
+    if (rc == 0)
+        rc = shoal_results_attr_double(res, "tasks_done", &done);
+    uint64_t total_hits = (uint64_t)hits, total_samples = (uint64_t)samples;
+    uint64_t used = (uint64_t)done;
     if (rc == 0 && total_samples > 0) {
         double p = (double)total_hits / (double)total_samples;
         double est = 4.0 * p;
@@ -66,20 +55,17 @@ static int pi_summary(const shoal_results *res, void *ctx)
         printf("mc_pi: error vs M_PI = %.3g (%.2f standard errors)\n",
                est - M_PI, se > 0 ? (est - M_PI) / se : 0.0);
     }
-    free(hits);
-    free(samples);
-    free(status);
     return rc;
 }
 
 int main(int argc, char **argv)
 {
     static const shoal_field outputs[NOUTPUTS] = {
-        [HITS] = {.name = "hits", .type = SHOAL_INT64,
+        [HITS] = {.name = "hits", .type = SHOAL_INT64, .reduce = SHOAL_REDUCE_SUM,
                   .doc = "points inside the quarter circle"},
-        [SAMPLES] = {.name = "samples", .type = SHOAL_INT64,
+        [SAMPLES] = {.name = "samples", .type = SHOAL_INT64, .reduce = SHOAL_REDUCE_SUM,
                      .doc = "points drawn"},
-        [PI] = {.name = "pi", .type = SHOAL_FLOAT64,
+        [PI] = {.name = "pi", .type = SHOAL_FLOAT64, .reduce = SHOAL_REDUCE_MEAN,
                 .doc = "this task's estimate, 4 hits / samples"},
     };
     static const shoal_param params[] = {

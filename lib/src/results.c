@@ -176,17 +176,16 @@ int shoal_results_attr_double(const shoal_results *r, const char *name,
                  : 0;
 }
 
-int shoal_results_attr_string(const shoal_results *r, const char *name,
-                              char *buf, size_t n)
+/* String attribute `name` of loc (the root, or /params). */
+static int attr_string_at(const shoal_results *r, hid_t loc, const char *what,
+                          const char *name, char *buf, size_t n)
 {
     if (n == 0)
         return SHOAL_EINVAL;
     buf[0] = '\0';
-    hid_t a = H5Aexists(r->file, name) > 0 ? H5Aopen(r->file, name, H5P_DEFAULT)
-                                            : -1;
+    hid_t a = H5Aexists(loc, name) > 0 ? H5Aopen(loc, name, H5P_DEFAULT) : -1;
     if (a < 0)
-        return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no attribute %s", r->path,
-                           name);
+        return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no %s %s", r->path, what, name);
     hid_t t = H5Aget_type(a);
     int rc = 0;
     if (H5Tget_class(t) != H5T_STRING) {
@@ -217,4 +216,70 @@ int shoal_results_attr_string(const shoal_results *r, const char *name,
     H5Tclose(t);
     H5Aclose(a);
     return rc;
+}
+
+int shoal_results_attr_string(const shoal_results *r, const char *name, char *buf,
+                              size_t n)
+{
+    return attr_string_at(r, r->file, "attribute", name, buf, n);
+}
+
+int shoal_results_param_string(const shoal_results *r, const char *name, char *buf,
+                               size_t n)
+{
+    hid_t g = H5Lexists(r->file, "params", H5P_DEFAULT) > 0
+                  ? H5Gopen2(r->file, "params", H5P_DEFAULT)
+                  : -1;
+    if (g < 0)
+        return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no /params group", r->path);
+    int rc = attr_string_at(r, g, "constant parameter", name, buf, n);
+    H5Gclose(g);
+    return rc;
+}
+
+int shoal_results_param_double(const shoal_results *r, const char *name, double *out)
+{
+    char buf[256], *end;
+    int rc = shoal_results_param_string(r, name, buf, sizeof buf);
+    if (rc < 0)
+        return rc;
+    *out = strtod(buf, &end);
+    if (end == buf || *end)
+        return SHOAL_ERROR(SHOAL_ETYPE, "constant parameter %s of '%s' is '%s', not a number",
+                           name, r->path, buf);
+    return 0;
+}
+
+static int read_all(const shoal_results *r, const char *path, hid_t mtype, void *buf,
+                    size_t n, size_t *count)
+{
+    hid_t d = H5Lexists(r->file, path, H5P_DEFAULT) > 0 ? H5Dopen2(r->file, path, H5P_DEFAULT)
+                                                          : -1;
+    if (d < 0)
+        return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no dataset %s", r->path, path);
+    hid_t fs = H5Dget_space(d);
+    hssize_t np = H5Sget_simple_extent_npoints(fs);
+    H5Sclose(fs);
+    int rc = 0;
+    if (np < 0 || (size_t)np > n)
+        rc = SHOAL_ERROR(SHOAL_ERANGE, "dataset %s of '%s' has %lld values, more than the %zu "
+                         "the buffer holds", path, r->path, (long long)np, n);
+    else if (H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+        rc = SHOAL_ERROR(SHOAL_EHDF5, "reading %s from '%s' failed", path, r->path);
+    H5Dclose(d);
+    if (count)
+        *count = rc == 0 ? (size_t)np : 0;
+    return rc;
+}
+
+int shoal_results_read_all_double(const shoal_results *r, const char *path, double *buf,
+                                  size_t n, size_t *count)
+{
+    return read_all(r, path, H5T_NATIVE_DOUBLE, buf, n, count);
+}
+
+int shoal_results_read_all_int64(const shoal_results *r, const char *path, int64_t *buf,
+                                 size_t n, size_t *count)
+{
+    return read_all(r, path, H5T_NATIVE_INT64, buf, n, count);
 }

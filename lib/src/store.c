@@ -422,6 +422,8 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine, uint64
     bad |= shoal__attr_double(s->file, "wall_seconds", wall_seconds) < 0;
     bad |= shoal__attr_u64(s->file, "tasks_done", done) < 0;
     bad |= shoal__attr_u64(s->file, "tasks_failed", failed) < 0;
+    if (s->reduce_seconds > 0)
+        bad |= shoal__attr_double(s->file, "reduce_seconds", s->reduce_seconds) < 0;
     /* Every dataset handle goes before the file, so H5Fclose really closes. */
     bad |= close_file(s) < 0;
     int rc = shoal__agree(s->comm, bad ? SHOAL_EHDF5 : 0);

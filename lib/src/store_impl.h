@@ -54,6 +54,7 @@ struct shoal_store {
     int with_points;
     shoal__dset point, replicate;   /* /tasks/point, /tasks/replicate */
     shoal__agg agg;                 /* /reduce and /points */
+    double reduce_seconds;          /* computing them (rank 0's, on every rank) */
     const shoal_field *fields;      /* the spec's, for the reductions */
     uint64_t fail_base;             /* /failures slots kept from earlier runs */
     size_t nlogged;                 /* this rank's failure entries written */

@@ -53,7 +53,12 @@ reduce_identical)
     write_config "$work/flat.ini" 3001
     sed -i 's/^\[test_app\]/[test_reduce]\nmu = 0.25/' "$work/flat.ini"
     expect_rc 1 mpirun_n 1 "$reduce_app" "$work/flat.ini" -o "$work/flat1.h5" -q
-    expect_rc 1 mpirun_n "$np" "$reduce_app" "$work/flat.ini" -o "$work/flatn.h5" -q
+    expect_rc 1 mpirun_n "$np" "$reduce_app" "$work/flat.ini" -o "$work/flatn.h5" >"$work/out"
+    # The summary hook reads a constant parameter and /reduce back.
+    n_sum=$("$SHOAL_PYTHON" -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r'); \
+print(f['results/n'][:][f['tasks/status'][:] == 1].sum())" "$work/flatn.h5")
+    grep -qx "test_reduce: summary: mu = 0.25, reduce/n = $n_sum" "$work/out" ||
+        fail "the summary hook did not read mu and reduce/n back (want n = $n_sum): $(cat "$work/out")"
     h5diff "$work/flat1.h5" "$work/flatn.h5" /reduce >/dev/null ||
         fail "/reduce differs between 1 and $np ranks"
     "$SHOAL_PYTHON" "$SHOAL_SRC/tests/mpi/check_reduce.py" "$work/flatn.h5" ||

@@ -8,6 +8,7 @@
 
 #include <gsl/gsl_randist.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -96,6 +97,20 @@ static double ratio(shoal_task *t, const double *mean, void *ctx)
     return mean[XS] / mean[XV];
 }
 
+/* Reads back what a summary hook can: a constant parameter and /reduce. */
+static int summary(const shoal_results *res, void *ctx)
+{
+    (void)ctx;
+    double mu = NAN;
+    int64_t n = -1;
+    int rc = shoal_results_param_double(res, "mu", &mu);
+    if (rc == 0)
+        rc = shoal_results_read_all_int64(res, "reduce/n", &n, 1, NULL);
+    if (rc == 0)
+        printf("test_reduce: summary: mu = %.17g, reduce/n = %lld\n", mu, (long long)n);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const shoal_field outputs[NOUTPUTS] = {
@@ -134,6 +149,7 @@ int main(int argc, char **argv)
         .noutputs = NOUTPUTS,
         .params = params,
         .nparams = sizeof params / sizeof params[0],
+        .summary = summary,
         .derived = derived,
         .nderived = sizeof derived / sizeof derived[0],
     };

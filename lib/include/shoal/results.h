@@ -59,6 +59,20 @@ SHOAL_API int shoal_results_attr_double(const shoal_results *r,
                                         const char *name, double *out);
 SHOAL_API int shoal_results_attr_string(const shoal_results *r,
                                         const char *name, char *buf, size_t n);
+/* A constant parameter (stored as text, an attribute of /params): as text,
+ * or parsed as a number (SHOAL_ETYPE if it is not one). */
+SHOAL_API int shoal_results_param_string(const shoal_results *r, const char *name,
+                                         char *buf, size_t n);
+SHOAL_API int shoal_results_param_double(const shoal_results *r, const char *name,
+                                         double *out);
+/* The whole of a dataset that is not per task, by path: "reduce/hits",
+ * "points/mean/abs_m", "points/params/T". n: the buffer's capacity in
+ * elements (SHOAL_ERANGE if the dataset holds more); *count (may be NULL)
+ * gets the number read. Values read NaN / 0 until the run completes. */
+SHOAL_API int shoal_results_read_all_double(const shoal_results *r, const char *path,
+                                            double *buf, size_t n, size_t *count);
+SHOAL_API int shoal_results_read_all_int64(const shoal_results *r, const char *path,
+                                           int64_t *buf, size_t n, size_t *count);
 /* Up to max entries of /failures, lowest task index first; *n gets the
  * number returned. */
 SHOAL_API int shoal_results_read_failures(const shoal_results *r,
