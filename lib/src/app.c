@@ -26,6 +26,7 @@
 #include "lock.h"
 #include "mpiutil.h"
 #include "plan.h"
+#include "reduce.h"
 #include "report.h"
 #include "runner.h"
 #include "settings.h"
@@ -195,6 +196,10 @@ static int open_output(run_ctx *r)
         .overrides = shoal_config_overrides(r->cfg),
         .fingerprint = r->fingerprint ? r->fingerprint : "",
         .row_bytes = shoal__settings_row_bytes(r->app, &r->rs),
+        .npoints = r->rs.scan ? shoal_scan_points(r->rs.scan) : 0,
+        .replicates = r->rs.scan ? shoal_scan_replicates(r->rs.scan) : 0,
+        .derived = r->app->derived,
+        .nderived = r->app->nderived,
         .drop_failures = r->cli.retry_failed,
     };
     rc = r->cli.resume ? shoal_store_open(r->comm, &spec, &r->store)
@@ -296,6 +301,7 @@ static int finish(run_ctx *r)
         free(none);
     }
     MPI_Bcast(r->file, 4, MPI_UINT64_T, 0, r->comm);
+    frc = shoal__agree(r->comm, frc);
 
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -306,6 +312,13 @@ static int finish(run_ctx *r)
         (uint64_t)ru.ru_maxrss};
     int interrupted = r->prc == SHOAL_EINTR;
     uint64_t left = r->file[SHOAL_STATUS_PENDING] + r->file[SHOAL_STATUS_RUNNING];
+    /* A complete run (every task done or failed) gets its reductions and
+     * per-point aggregates; until then they read NaN. */
+    int rrc = frc == 0 && r->prc == 0 && left == 0
+                  ? shoal__reduce_run(r->store, r->app, &r->runner)
+                  : 0;
+    if (rrc < 0)
+        r->prc = rrc;
     int rc = shoal_store_close(r->store, &mine, r->file[SHOAL_STATUS_DONE],
                                r->file[SHOAL_STATUS_FAILED], r->wall, r->runner.log,
                                r->runner.nlog,

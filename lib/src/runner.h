@@ -79,6 +79,12 @@ void shoal__runner_free(shoal__runner *r);
 int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
                         uint64_t count);
 
+/* Evaluate derived quantity d for the scan point of task `task` from the
+ * means given (reduce.c): the task view sees that task's parameters.
+ * *out is NaN when d fails (its code is returned). */
+int shoal__runner_derive(shoal__runner *r, uint64_t task, const shoal_derived *d,
+                         const double *mean, double *out);
+
 /* Bytes of one task's row over all output fields. */
 uint64_t shoal__row_bytes(const shoal_app *app);
 

@@ -326,6 +326,28 @@ int shoal__settings_check_app(const shoal_app *app)
             if (!strcmp(app->outputs[j].name, f->name))
                 return SHOAL_ERROR(SHOAL_EINVAL, "app %s: output field '%s' declared twice",
                                    app->name, f->name);
+        if ((unsigned)f->reduce > SHOAL_REDUCE_USER)
+            return SHOAL_ERROR(SHOAL_EINVAL, "app %s: output field '%s' has an unknown "
+                               "reduction %d", app->name, f->name, (int)f->reduce);
+        if (f->reduce == SHOAL_REDUCE_MOMENTS &&
+            (f->type != SHOAL_FLOAT64 || f->ndims == 0 || f->dims[f->ndims - 1] != 3))
+            return SHOAL_ERROR(SHOAL_EINVAL, "app %s: output field '%s' reduces as moments, "
+                               "so it must be float64 with a last dimension of 3 "
+                               "(count, mean, M2)", app->name, f->name);
+        if ((f->reduce == SHOAL_REDUCE_USER) != (f->combine != NULL))
+            return SHOAL_ERROR(SHOAL_EINVAL, "app %s: output field '%s': a combine function "
+                               "goes with SHOAL_REDUCE_USER, and only with it",
+                               app->name, f->name);
+    }
+    for (size_t k = 0; k < app->nderived; k++) {
+        const shoal_derived *d = &app->derived[k];
+        if (!d->name || !d->name[0] || strchr(d->name, '/') || !d->fn)
+            return SHOAL_ERROR(SHOAL_EINVAL, "app %s: derived quantity %zu needs a name "
+                               "(no '/') and a function", app->name, k);
+        for (size_t j = 0; j < k; j++)
+            if (!strcmp(app->derived[j].name, d->name))
+                return SHOAL_ERROR(SHOAL_EINVAL, "app %s: derived quantity '%s' declared "
+                                   "twice", app->name, d->name);
     }
     for (size_t i = 0; i < app->nparams; i++)
         if (!app->params[i].name || !app->params[i].name[0])
@@ -436,7 +458,13 @@ char *shoal__settings_fingerprint(const shoal_app *app, shoal_config *cfg,
                 f->type == SHOAL_INT64 ? "int64" : "float64");
         for (int d = 0; d < f->ndims; d++)
             appendf(&b, &len, &cap, "%s%llu", d ? "," : "[", (unsigned long long)f->dims[d]);
-        appendf(&b, &len, &cap, "%s\n", f->ndims ? "]" : "");
+        appendf(&b, &len, &cap, "%s", f->ndims ? "]" : "");
+        static const char *const kinds[] = {"", "sum", "min", "max", "count",
+                                            "mean", "var", "moments", "user"};
+        appendf(&b, &len, &cap, "%s%s\n", f->reduce ? " reduce " : "", kinds[f->reduce]);
     }
+    for (size_t k = 0; rs->has_scan && k < app->nderived; k++)
+        appendf(&b, &len, &cap, "%s%s%s", k ? ", " : "derived = ", app->derived[k].name,
+                k + 1 == app->nderived ? "\n" : "");
     return b;
 }

@@ -55,7 +55,7 @@ static hid_t column_mem_type(int c)
 
 /* ---- the store object ------------------------------------------------------------ */
 
-static void dset_close(shoal__dset *d)
+void shoal__dset_close(shoal__dset *d)
 {
     if (d->dset > 0)
         H5Dclose(d->dset);
@@ -76,6 +76,7 @@ shoal_store *shoal__store_alloc(MPI_Comm comm, const shoal_store_spec *spec)
     s->nfields = spec->nfields;
     s->nparams = spec->nparams;
     s->with_points = spec->with_points;
+    s->fields = spec->fields;
     snprintf(s->path, sizeof s->path, "%s", spec->path);
     s->field = calloc(spec->nfields + 1, sizeof *s->field);
     s->param = calloc(spec->nparams + 1, sizeof *s->param);
@@ -91,16 +92,18 @@ void shoal__store_free(shoal_store *s)
     if (!s)
         return;
     for (size_t i = 0; s->field && i < s->nfields; i++)
-        dset_close(&s->field[i]);
+        shoal__dset_close(&s->field[i]);
     for (int c = 0; c < NCOLS; c++)
-        dset_close(&s->col[c]);
+        shoal__dset_close(&s->col[c]);
     for (size_t i = 0; s->param && i < s->nparams; i++) {
-        dset_close(&s->param[i]);
+        shoal__dset_close(&s->param[i]);
         if (s->param[i].mtype > 0)
             H5Tclose(s->param[i].mtype); /* a copy, made by bind */
     }
-    dset_close(&s->point);
-    dset_close(&s->replicate);
+    shoal__dset_close(&s->point);
+    shoal__dset_close(&s->replicate);
+    shoal__store_agg_close(s);
+    shoal__store_agg_free(s);
     if (s->dxpl > 0)
         H5Pclose(s->dxpl);
     if (s->file > 0)
@@ -115,16 +118,19 @@ void shoal__store_free(shoal_store *s)
 /* Zero bytes for fill values of any type up to this size. */
 static const unsigned char zero_fill[SHOAL_FAILURE_MSG];
 
+const void *const shoal__store_zero_fill = zero_fill;
+
 hid_t shoal__store_make_dataset(hid_t loc, const char *name, hid_t ftype, int ndims,
-                          const hsize_t *dims, int fill_zero)
+                          const hsize_t *dims, const void *fill)
 {
-    hid_t sp = H5Screate_simple(ndims, dims, NULL);
+    hid_t sp = ndims > 0 ? H5Screate_simple(ndims, dims, NULL) : H5Screate(H5S_SCALAR);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_layout(dcpl, H5D_CONTIGUOUS);
     H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
-    if (fill_zero && H5Tget_size(ftype) <= sizeof zero_fill) {
-        /* Pending must read as 0 even where no one wrote. */
-        H5Pset_fill_value(dcpl, ftype, zero_fill);
+    if (fill && (fill != zero_fill || H5Tget_size(ftype) <= sizeof zero_fill)) {
+        /* Entries no one wrote read as the fill value (pending: 0). The
+         * value is given in ftype's own layout. */
+        H5Pset_fill_value(dcpl, ftype, fill);
         H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
     } else {
         H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
@@ -193,14 +199,14 @@ static int check_structure(const shoal__dset *d, hid_t ftype, const char *path, 
 /* Create or open one dataset `group/name` into d (d->mtype, ndims and dims
  * set by the caller); opening checks its shape and type. Returns 0, or
  * SHOAL_EHDF5 with what went wrong in why. */
-static int bind_one(shoal_store *s, shoal__bind_mode mode, const char *group,
-                    const char *name, hid_t ftype, int fill_zero, const char *doc,
-                    shoal__dset *d, char *why, size_t nwhy)
+int shoal__store_bind_one(shoal_store *s, shoal__bind_mode mode, const char *group,
+                          const char *name, hid_t ftype, const void *fill, const char *doc,
+                          shoal__dset *d, char *why, size_t nwhy)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/%s", group, name);
     if (mode == SHOAL__BIND_CREATE) {
-        d->dset = shoal__store_make_dataset(s->file, path, ftype, d->ndims, d->dims, fill_zero);
+        d->dset = shoal__store_make_dataset(s->file, path, ftype, d->ndims, d->dims, fill);
         if (d->dset >= 0 && doc && shoal__attr_str(d->dset, "doc", doc) < 0) {
             snprintf(why, nwhy, "cannot write the doc of /%s", path);
             return SHOAL_EHDF5;
@@ -259,8 +265,8 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
             d->dims[k + 1] = f->dims[k];
         d->mtype = f->type == SHOAL_INT64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
         rc = shoal__store_step(s, bind_step,
-                  bind_one(s, mode, "results", f->name,
-                           f->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE, 0,
+                  shoal__store_bind_one(s, mode, "results", f->name,
+                           f->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE, NULL,
                            f->doc, d, why, sizeof why));
     }
     for (int c = 0; c < NCOLS && rc == 0; c++) {
@@ -269,8 +275,9 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
         d->dims[0] = spec->ntasks;
         d->mtype = column_mem_type(c);
         rc = shoal__store_step(s, bind_step,
-                  bind_one(s, mode, "tasks", columns[c].name, column_file_type(c),
-                           c == COL_STATUS, columns[c].doc, d, why, sizeof why));
+                  shoal__store_bind_one(s, mode, "tasks", columns[c].name, column_file_type(c),
+                           c == COL_STATUS ? zero_fill : NULL, columns[c].doc, d, why,
+                           sizeof why));
     }
     for (size_t i = 0; i < spec->nparams && rc == 0; i++) {
         const shoal_store_column *c = &spec->params[i];
@@ -288,7 +295,7 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
                                                       : H5T_NATIVE_DOUBLE);
             ft = c->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
         }
-        rc = shoal__store_step(s, bind_step, bind_one(s, mode, "params", c->name, ft, 0, NULL, d, why,
+        rc = shoal__store_step(s, bind_step, shoal__store_bind_one(s, mode, "params", c->name, ft, NULL, NULL, d, why,
                                          sizeof why));
     }
     if (s->with_points && rc == 0) {
@@ -298,10 +305,12 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
             pr[k]->ndims = 1;
             pr[k]->dims[0] = spec->ntasks;
             pr[k]->mtype = H5T_NATIVE_INT64;
-            rc = shoal__store_step(s, bind_step, bind_one(s, mode, "tasks", names[k], H5T_STD_I64LE, 0,
+            rc = shoal__store_step(s, bind_step, shoal__store_bind_one(s, mode, "tasks", names[k], H5T_STD_I64LE, NULL,
                                              NULL, pr[k], why, sizeof why));
         }
     }
+    if (rc == 0)
+        rc = shoal__store_bind_agg(s, spec, mode, why, sizeof why);
     if (rc < 0 && s->rank == 0) {
         char msg[256];
         shoal__h5_message(msg, sizeof msg);
@@ -357,13 +366,14 @@ static int close_file(shoal_store *s)
     hid_t file = s->file;
     s->file = 0;
     for (size_t i = 0; i < s->nfields; i++)
-        dset_close(&s->field[i]);
+        shoal__dset_close(&s->field[i]);
     for (int c = 0; c < NCOLS; c++)
-        dset_close(&s->col[c]);
+        shoal__dset_close(&s->col[c]);
     for (size_t i = 0; i < s->nparams; i++)
-        dset_close(&s->param[i]);
-    dset_close(&s->point);
-    dset_close(&s->replicate);
+        shoal__dset_close(&s->param[i]);
+    shoal__dset_close(&s->point);
+    shoal__dset_close(&s->replicate);
+    shoal__store_agg_close(s);
     if (s->dxpl > 0)
         H5Pclose(s->dxpl);
     s->dxpl = 0;

@@ -30,6 +30,7 @@
 #ifndef SHOAL__STORE_H
 #define SHOAL__STORE_H
 
+#include <shoal/app.h>
 #include <shoal/export.h>
 #include <shoal/results.h>
 #include <shoal/types.h>
@@ -69,6 +70,11 @@ typedef struct {
     const char *fingerprint;
     uint64_t row_bytes;         /* bytes a task adds to the file, for the
                                    free-space check at creation (0: none) */
+    /* With a scan: /points has one row per point (ntasks = npoints *
+     * replicates) and the app's derived quantities. */
+    uint64_t npoints, replicates;
+    const shoal_derived *derived;
+    size_t nderived;
     int drop_failures;          /* open: forget earlier /failures entries
                                    (their tasks run again: --retry-failed) */
 } shoal_store_spec;

@@ -56,11 +56,11 @@ int shoal__store_make_ranks(shoal_store *s, const char *hosts_all)
     hid_t st = H5Tcopy(H5T_C_S1);
     H5Tset_size(st, SHOAL__HOST_LEN);
     H5Tset_strpad(st, H5T_STR_NULLPAD);
-    hid_t d = shoal__store_make_dataset(g, "host", st, 1, &n, 0);
+    hid_t d = shoal__store_make_dataset(g, "host", st, 1, &n, NULL);
     for (size_t k = 0; k < SHOAL__NRANK_STATS && d >= 0; k++) {
         int whole = k == 0 || k == SHOAL__NRANK_STATS - 1;
         hid_t ds = shoal__store_make_dataset(g, shoal__rank_stats[k], whole ? H5T_STD_U64LE : H5T_IEEE_F64LE,
-                                1, &n, 0);
+                                1, &n, NULL);
         if (ds < 0)
             bad = 1;
         else

@@ -27,6 +27,21 @@ typedef struct {
     hsize_t dims[SHOAL_MAX_DIMS + 1];
 } shoal__dset;
 
+/* /reduce and /points (store_agg.c): written once, when a run completes
+ * (reduce.c). Arrays are indexed like the app's outputs and derived
+ * quantities; a dataset that does not exist has dset 0. */
+typedef struct {
+    shoal__dset *red;             /* /reduce/<field>, fields with a reduction */
+    int points;                   /* 1: a scan, /points exists */
+    uint64_t npoints, replicates;
+    shoal__dset *p_param;         /* /points/params/<name>, scanned params */
+    shoal__dset p_reps;           /* /points/replicates */
+    shoal__dset *p_mean, *p_stderr; /* scalar float64 fields */
+    shoal__dset *p_red;           /* /points/reduce/<field> */
+    shoal__dset *p_der, *p_der_err; /* /points/derived(_err)/<name> */
+    size_t nderived;
+} shoal__agg;
+
 struct shoal_store {
     MPI_Comm comm;
     int rank, nranks;
@@ -38,6 +53,8 @@ struct shoal_store {
     shoal__dset *param;             /* /params/<name> */
     int with_points;
     shoal__dset point, replicate;   /* /tasks/point, /tasks/replicate */
+    shoal__agg agg;                 /* /reduce and /points */
+    const shoal_field *fields;      /* the spec's, for the reductions */
     uint64_t fail_base;             /* /failures slots kept from earlier runs */
     size_t nlogged;                 /* this rank's failure entries written */
     char path[4096];
@@ -55,6 +72,24 @@ void shoal__store_free(shoal_store *s);
  * there; 0: read-write). Every rank gets the same verdict; rank 0 says why
  * it failed. Also sets up s->dxpl. */
 int shoal__store_open_file(shoal_store *s, const char *path, int create);
+
+/* Collective: create or open one dataset `group/name` into d (d->mtype,
+ * ndims and dims set by the caller; ndims 1 less than the field's for
+ * per-run values: 0 is a scalar). fill: the value unwritten entries read as,
+ * in ftype's layout (NULL: none). Opening checks its shape and type. Returns
+ * 0, or a code with what went wrong in why. */
+int shoal__store_bind_one(shoal_store *s, shoal__bind_mode mode, const char *group,
+                          const char *name, hid_t ftype, const void *fill, const char *doc,
+                          shoal__dset *d, char *why, size_t nwhy);
+void shoal__dset_close(shoal__dset *d);
+extern const void *const shoal__store_zero_fill;
+
+/* Collective: bind /reduce and /points (store_agg.c); called by
+ * shoal__store_bind. Close the handles / free the arrays. */
+int shoal__store_bind_agg(shoal_store *s, const shoal_store_spec *spec,
+                          shoal__bind_mode mode, char *why, size_t nwhy);
+void shoal__store_agg_close(shoal_store *s);
+void shoal__store_agg_free(shoal_store *s);
 
 /* Collective: create (with their doc attributes) or open every per-task
  * dataset of spec's schema — /results, /tasks, /params and the point
@@ -75,18 +110,23 @@ char *shoal__store_gather_hosts(shoal_store *s);
  * collective call alone. */
 int shoal__store_step(shoal_store *s, const char *name, int rc);
 
-/* Collective: a contiguous dataset allocated at creation; fill_zero: its
- * unwritten entries read as 0. */
+/* Collective: a contiguous dataset allocated at creation (ndims 0: a
+ * scalar); fill: what its unwritten entries read as, in ftype's layout
+ * (NULL: undefined). */
 hid_t shoal__store_make_dataset(hid_t loc, const char *name, hid_t ftype, int ndims,
-                                const hsize_t *dims, int fill_zero);
+                                const hsize_t *dims, const void *fill);
 
 /* The per-rank statistics under /ranks, in the order of
  * shoal_store_rank_stats. */
 #define SHOAL__NRANK_STATS 5
 extern const char *const shoal__rank_stats[SHOAL__NRANK_STATS];
 
-/* Independent: write rows [start, start + count) of one dataset. */
+/* Independent: write / read rows [start, start + count) of one dataset
+ * (read: every stride-th row from start, count of them; stride 1 or 0 for
+ * consecutive rows). */
 int shoal__store_write_block(const shoal__dset *d, uint64_t start, uint64_t count,
                              hid_t dxpl, const void *buf);
+int shoal__store_read_block(const shoal__dset *d, uint64_t start, uint64_t stride,
+                            uint64_t count, hid_t dxpl, void *buf);
 
 #endif

@@ -31,6 +31,34 @@ int shoal__store_write_block(const shoal__dset *d, uint64_t start, uint64_t coun
     return e < 0 ? SHOAL_EHDF5 : 0;
 }
 
+int shoal__store_read_block(const shoal__dset *d, uint64_t start, uint64_t stride,
+                            uint64_t count, hid_t dxpl, void *buf)
+{
+    if (count == 0)
+        return 0;
+    hsize_t off[SHOAL_MAX_DIMS + 1] = {0}, cnt[SHOAL_MAX_DIMS + 1], str[SHOAL_MAX_DIMS + 1],
+            blk[SHOAL_MAX_DIMS + 1];
+    off[0] = start;
+    cnt[0] = count;
+    str[0] = stride > 1 ? stride : 1;
+    blk[0] = 1;
+    for (int k = 1; k < d->ndims; k++) {
+        cnt[k] = 1;
+        str[k] = 1;
+        blk[k] = d->dims[k];
+    }
+    if (H5Sselect_hyperslab(d->space, H5S_SELECT_SET, off, str, cnt, blk) < 0)
+        return SHOAL_EHDF5;
+    hsize_t mdims[SHOAL_MAX_DIMS + 1];
+    mdims[0] = count;
+    for (int k = 1; k < d->ndims; k++)
+        mdims[k] = d->dims[k];
+    hid_t mspace = H5Screate_simple(d->ndims, mdims, NULL);
+    herr_t e = H5Dread(d->dset, d->mtype, mspace, d->space, dxpl, buf);
+    H5Sclose(mspace);
+    return e < 0 ? SHOAL_EHDF5 : 0;
+}
+
 int shoal_store_write_rows(shoal_store *s, uint64_t start, uint64_t count,
                            const shoal_store_rows *rows)
 {

@@ -228,6 +228,21 @@ static void set_scan_values(shoal__runner *r, uint64_t index, uint64_t k)
     }
 }
 
+int shoal__runner_derive(shoal__runner *r, uint64_t task, const shoal_derived *d,
+                         const double *mean, double *out)
+{
+    shoal_task t;
+    memset(&t, 0, sizeof t);
+    t.run = r;
+    t.index = task;
+    t.attempt = 1;
+    if (r->scan)
+        set_scan_values(r, task, 0); /* row 0 of buffers no longer in use */
+    double v = d->fn(&t, mean, r->app->ctx);
+    *out = t.fail_code ? NAN : v;
+    return t.fail_code;
+}
+
 /* Run task t->index into row k, retrying as configured. The range's status,
  * error and attempts rows start as "done, 0, 1": only a task that fails or
  * retries writes them. t->fail_code and t->fail_msg are clear on entry and

@@ -3,95 +3,10 @@
 #
 #   run_test.sh CASE NRANKS
 #
-# ctest sets SHOAL_MPIEXEC, SHOAL_NPFLAG, SHOAL_MPI_PREFLAGS,
-# SHOAL_MPI_POSTFLAGS (from FindMPI), SHOAL_BUILD, SHOAL_SRC, SHOAL_PYTHON and
-# SHOAL_TEST_NAME. Each case works in its own temporary directory, kept when
-# the case fails. Exit 0 pass, 1 fail, 77 skip.
-set -uo pipefail
+# The environment, the work directory and the helpers: common.sh.
 
-case_name=$1
-np=$2
-# A case must run to its end: a syntax error found while running (bash -n
-# misses some, e.g. in [[ ]]) ends the script with status 0, which would
-# read as a pass.
-finished=0
-on_exit() {
-    local rc=$?
-    if [[ $finished != 1 && $rc -eq 0 ]]; then
-        echo "FAIL [${SHOAL_TEST_NAME:-$case_name}]: the case ended early (a script error?)" >&2
-        exit 1
-    fi
-}
-trap on_exit EXIT
-app=$SHOAL_BUILD/tests/mpi/test_app
-check=$SHOAL_BUILD/tests/mpi/h5check
-mc_pi=$SHOAL_BUILD/apps/mc_pi/mc_pi
-work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-test.XXXXXX")
-read -r -a preflags <<<"${SHOAL_MPI_PREFLAGS:-}"
-read -r -a postflags <<<"${SHOAL_MPI_POSTFLAGS:-}"
-
-fail() {
-    echo "FAIL [$SHOAL_TEST_NAME]: $*" >&2
-    echo "  work directory kept: $work" >&2
-    echo "  rerun: ctest --test-dir $SHOAL_BUILD -R '^${SHOAL_TEST_NAME}\$' --output-on-failure" >&2
-    exit 1
-}
-
-# need_h5py: the checks that read files with h5py are part of the test; a
-# Python without h5py and numpy fails it (tests/CMakeLists.txt checks the
-# same at configure time), it never skips them.
-need_h5py() {
-    "${SHOAL_PYTHON:?SHOAL_PYTHON is not set}" -c "import h5py, numpy" 2>"$work/python.err" ||
-        fail "'$SHOAL_PYTHON' cannot import h5py and numpy: $(tail -n 1 "$work/python.err"); on Debian: apt-get install python3-h5py python3-numpy (scripts/install-deps.sh)"
-}
-
-# mpirun N PROGRAM ARGS...: runs with FindMPI's flags; echoes the command.
-mpirun_n() {
-    local n=$1
-    shift
-    local cmd=("$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$n" "${preflags[@]}" "$1" "${postflags[@]}" "${@:2}")
-    echo "+ ${cmd[*]}" >&2
-    "${cmd[@]}"
-}
-
-# expect_rc WANT CMD...: run, compare exit status.
-expect_rc() {
-    local want=$1
-    shift
-    "$@"
-    local rc=$?
-    [[ $rc -eq $want ]] || fail "exit status $rc, expected $want: $*"
-}
-
-write_config() { # write_config FILE TASKS [extra app lines...]
-    local f=$1 tasks=$2
-    shift 2
-    {
-        echo "[run]"
-        echo "tasks = $tasks"
-        echo "seed = 987654321"
-        echo "[test_app]"
-        for line in "$@"; do echo "$line"; done
-    } >"$f"
-}
-
-sum_of() { md5sum "$1" | cut -d' ' -f1; }
-
-# start_slow PIDDIR OUTPUT ERRFILE: run $work/c.ini in the background on np
-# ranks with 5-second tasks, each rank writing its pid to PIDDIR/rank.R;
-# return once every rank is there (the job's pid is in $pid).
-start_slow() {
-    mkdir -p "$1"
-    SHOAL_TEST_SPIN_US=5000000 SHOAL_TEST_PID_DIR=$1 \
-        "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
-        "$work/c.ini" -o "$2" 2>"$3" &
-    pid=$!
-    for _ in $(seq 1 600); do
-        sleep 0.1
-        [[ $(find "$1" -name 'rank.*' | wc -l) -eq $np ]] && break
-    done
-    sleep 0.5
-}
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 case "$case_name" in
 
@@ -1137,6 +1052,4 @@ PY
     ;;
 esac
 
-finished=1
-rm -rf "$work"
-echo "PASS [$SHOAL_TEST_NAME]"
+case_passed
