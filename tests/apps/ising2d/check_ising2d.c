@@ -9,6 +9,16 @@
  *   check_ising2d FILE binder_crossing L1 L2 K [TMIN TMAX]
  *                                    Tc from the Binder cumulant crossing of
  *                                    sizes L1 and L2 in a [scan] over T and L
+ *   check_ising2d FILE pooled K      per scan point (a [scan] over T and L,
+ *                                    L <= 5), the framework's /points: pooled
+ *                                    moments and the derived susceptibility,
+ *                                    specific heat and Binder cumulant vs
+ *                                    exact enumeration, and the per-chain
+ *                                    averages shown biased (see check_pooled)
+ *   check_ising2d FILE tau MEAS K    tau_abs_m and tau_energy (per chain, MEAS
+ *                                    measurements each) vs the
+ *                                    autocorrelation time implied by the
+ *                                    scatter of the replicates' means
  *
  * The first three read a file whose tasks are replicates of one point: the
  * estimate is the mean over tasks and its standard error sd / sqrt(R), which
@@ -20,6 +30,8 @@
  * A check prints estimate, standard error, exact value and the deviation in
  * standard errors, and fails (exit 1) when |deviation| > K. Exit 2: usage or
  * a file that cannot be read. */
+#include "../points.h"
+
 #include <shoal/shoal.h>
 
 #include <gsl/gsl_cdf.h>
@@ -440,6 +452,231 @@ static int check_crossing(const char *path, long L1, long L2, double k,
     return rc;
 }
 
+/* ---- pooled values per scan point (/points) ------------------------------------- */
+
+/* The fluctuation quantities of the app from (pooled) moments. */
+static void fluct(const moments *m, int L, double T, double out[3])
+{
+    double N = (double)L * L;
+    out[0] = N * (m->m2 - m->abs_m * m->abs_m) / T;
+    out[1] = N * (m->e2 - m->e * m->e) / (T * T);
+    out[2] = 1.0 - m->m4 / (3.0 * m->m2 * m->m2);
+}
+
+/* 1 (after a message) unless |a - b| <= tol |b|. */
+static int same(const char *what, double a, double b, double tol)
+{
+    int bad = !(fabs(a - b) <= tol * fabs(b));
+    if (bad)
+        printf("%-10s framework %.12g  checker %.12g  (relative bound %g)  "
+               "FAIL\n", what, a, b, tol);
+    return bad;
+}
+
+/* A [scan] over T and L (L <= 5) of short chains with many replicates. Per
+ * point, from the framework's /points:
+ *  - mean/<moment> vs exact enumeration within k stderr (the moments are
+ *    linear: per-chain averages are unbiased);
+ *  - derived/{susceptibility, specific_heat, binder} vs exact within
+ *    k derived_err: pooled over the replicates, their bias -2 tau / (n R)
+ *    is negligible;
+ *  - mean/{susceptibility, specific_heat}, the average of per-chain values,
+ *    must be biased low by more than k stderr: otherwise the run does not
+ *    resolve the per-chain bias (-2 tau / n relative) and the pooled check
+ *    proves nothing; the Binder cumulant's per-chain bias is printed only.
+ * The checker also recomputes each point's pooled values from /results and
+ * the delete-one jackknife over its replicates, independently of the
+ * framework: derived must agree to 1e-9 and derived_err to 1e-6 (relative),
+ * and replicates must count the point's done tasks. */
+static int check_pooled(const char *path, double k)
+{
+    static const char *mom_names[5] = {"abs_m", "m2", "m4", "energy", "e2"};
+    static const char *fl_names[3] = {"susceptibility", "specific_heat",
+                                      "binder"};
+    points_file f;
+    int rc = points_open(path, &f);
+    if (!rc && points_not_done(&f))
+        rc = 1;
+    double *pT = NULL, *pL = NULL, *prep = NULL, *pmean[5] = {0},
+           *pse[5] = {0}, *task[5] = {0}, *der[3] = {0}, *derr[3] = {0},
+           *nmean[3] = {0}, *nse[3] = {0}, *jk = NULL;
+    if (!rc && (!(pT = points_read(&f, "params/T")) ||
+                !(pL = points_read(&f, "params/L")) ||
+                !(prep = points_read(&f, "replicates"))))
+        rc = 2;
+    char name[128];
+    for (int i = 0; i < 5 && !rc; i++) {
+        snprintf(name, sizeof name, "mean/%s", mom_names[i]);
+        pmean[i] = points_read(&f, name);
+        snprintf(name, sizeof name, "stderr/%s", mom_names[i]);
+        pse[i] = points_read(&f, name);
+        task[i] = points_read_results(&f, mom_names[i]);
+        if (!pmean[i] || !pse[i] || !task[i])
+            rc = 2;
+    }
+    for (int i = 0; i < 3 && !rc; i++) {
+        snprintf(name, sizeof name, "derived/%s", fl_names[i]);
+        der[i] = points_read(&f, name);
+        snprintf(name, sizeof name, "derived_err/%s", fl_names[i]);
+        derr[i] = points_read(&f, name);
+        snprintf(name, sizeof name, "mean/%s", fl_names[i]);
+        nmean[i] = points_read(&f, name);
+        snprintf(name, sizeof name, "stderr/%s", fl_names[i]);
+        nse[i] = points_read(&f, name);
+        if (!der[i] || !derr[i] || !nmean[i] || !nse[i])
+            rc = 2;
+    }
+    if (!rc && !(jk = malloc(f.ntasks * 3 * sizeof *jk)))
+        rc = 2;
+
+    for (uint64_t p = 0; p < f.npoints && rc != 2; p++) {
+        int L = (int)pL[p];
+        double T = pT[p];
+        moments ex;
+        if (L < 2 || L > 5 || !(T > 0) || enumerate(L, T, &ex) < 0) {
+            fprintf(stderr, "check_ising2d: point %llu: L = %g, T = %g: "
+                    "need 2 <= L <= 5 and T > 0\n", (unsigned long long)p,
+                    pL[p], T);
+            rc = 2;
+            break;
+        }
+        double exm[5] = {ex.abs_m, ex.m2, ex.m4, ex.e, ex.e2}, exf[3];
+        fluct(&ex, L, T, exf);
+
+        /* The checker's own pooling over the point's tasks. */
+        uint64_t R = 0;
+        double sum[5] = {0};
+        for (uint64_t i = 0; i < f.ntasks; i++)
+            if ((uint64_t)f.task_point[i] == p) {
+                R++;
+                for (int j = 0; j < 5; j++)
+                    sum[j] += task[j][i];
+            }
+        printf("point %llu: L = %d, T = %.6f, %llu replicates\n",
+               (unsigned long long)p, L, T, (unsigned long long)R);
+        if (R < 2 || prep[p] != (double)R) {
+            fprintf(stderr, "check_ising2d: point %llu: /points/replicates "
+                    "%g, done tasks %llu (need >= 2)\n",
+                    (unsigned long long)p, prep[p], (unsigned long long)R);
+            rc = 1;
+            continue;
+        }
+        double Rd = (double)R;
+        moments pool = {sum[0] / Rd, sum[1] / Rd, sum[2] / Rd, sum[3] / Rd,
+                        sum[4] / Rd};
+        double mine[3], jmean[3] = {0}, jvar[3] = {0};
+        fluct(&pool, L, T, mine);
+        uint64_t r = 0;
+        for (uint64_t i = 0; i < f.ntasks; i++) {
+            if ((uint64_t)f.task_point[i] != p)
+                continue;
+            moments d = {(sum[0] - task[0][i]) / (Rd - 1),
+                         (sum[1] - task[1][i]) / (Rd - 1),
+                         (sum[2] - task[2][i]) / (Rd - 1),
+                         (sum[3] - task[3][i]) / (Rd - 1),
+                         (sum[4] - task[4][i]) / (Rd - 1)};
+            fluct(&d, L, T, jk + 3 * r);
+            for (int j = 0; j < 3; j++)
+                jmean[j] += jk[3 * r + j] / Rd;
+            r++;
+        }
+        for (uint64_t q = 0; q < R; q++)
+            for (int j = 0; j < 3; j++)
+                jvar[j] += (jk[3 * q + j] - jmean[j]) *
+                           (jk[3 * q + j] - jmean[j]);
+        for (int j = 0; j < 3; j++) {
+            rc |= same(fl_names[j], der[j][p], mine[j], 1e-9);
+            rc |= same("its error", derr[j][p], sqrt((Rd - 1) / Rd * jvar[j]),
+                       1e-6);
+        }
+
+        for (int j = 0; j < 5; j++)
+            rc |= report(mom_names[j], pmean[j][p], pse[j][p], exm[j], k);
+        printf("  pooled over replicates (/points/derived):\n");
+        for (int j = 0; j < 3; j++)
+            rc |= report(fl_names[j], der[j][p], derr[j][p], exf[j], k);
+        printf("  mean of per-chain values (/points/mean), expected biased "
+               "low:\n");
+        for (int j = 0; j < 3; j++) {
+            double dev = (nmean[j][p] - exf[j]) / nse[j][p];
+            int resolved = dev < -k;
+            printf("%-10s estimate %.8f  SE %.3e  exact %.8f  deviation %+.2f "
+                   "SE  %s\n",
+                   fl_names[j], nmean[j][p], nse[j][p], exf[j], dev,
+                   j == 2 ? "(not required)"
+                   : resolved ? "(biased, as expected)"
+                              : "FAIL: bias not resolved; lengthen the run");
+            if (j < 2 && !resolved)
+                rc |= 1;
+        }
+    }
+    free(pT);
+    free(pL);
+    free(prep);
+    for (int i = 0; i < 5; i++) {
+        free(pmean[i]);
+        free(pse[i]);
+        free(task[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        free(der[i]);
+        free(derr[i]);
+        free(nmean[i]);
+        free(nse[i]);
+    }
+    free(jk);
+    points_close(&f);
+    return rc;
+}
+
+/* ---- the per-chain autocorrelation times ------------------------------------------ */
+
+/* Replicates of one point with meas measurements each. For x = |m| and e:
+ * independent chains make Var_R(xbar) = 2 tau_n var / meas exactly, with
+ * tau_n = 1/2 + sum_t (1 - t / meas) rho(t) (= tau up to O(tau^2 / meas)),
+ * so tau_scatter = meas Var_R(xbar) / (2 var), var from the pooled moments,
+ * is an estimate of tau that does not involve the app's window; its relative
+ * SE is sqrt(2 / (R - 1)). The mean of the per-chain tau_<x> must agree
+ * within k combined SE. (Without the app's correction for the subtracted
+ * mean the windowed estimate would be ~12 tau / meas low: 3.6% here.)
+ * Every tau must be finite. */
+static int check_tau(const rfile *f, double meas, double k)
+{
+    static const char *x[2] = {"abs_m", "energy"}, *x2[2] = {"m2", "e2"},
+                      *tn[2] = {"tau_abs_m", "tau_energy"};
+    int rc = 0;
+    for (int j = 0; j < 2 && !rc; j++) {
+        double *v = read_field(f, x[j]), *v2 = read_field(f, x2[j]),
+               *tau = read_field(f, tn[j]);
+        if (!v || !v2 || !tau) {
+            rc = 2;
+        } else {
+            double m, se, m2, se2, tm, tse;
+            mean_se(v, f->n, &m, &se);
+            mean_se(v2, f->n, &m2, &se2);
+            mean_se(tau, f->n, &tm, &tse);
+            double R = (double)f->n, var_r = se * se * R;
+            double scatter = meas * var_r / (2.0 * (m2 - m * m));
+            double sse = scatter * sqrt(2.0 / (R - 1.0));
+            uint64_t bad = 0;
+            for (uint64_t i = 0; i < f->n; i++)
+                bad += !isfinite(tau[i]);
+            printf("%-10s scatter of the means gives tau = %.4f +- %.4f\n",
+                   tn[j], scatter, sse);
+            if (bad) {
+                printf("%-10s %llu tasks have a non-finite value  FAIL\n",
+                       tn[j], (unsigned long long)bad);
+                rc = 1;
+            }
+            rc |= report(tn[j], tm, sqrt(tse * tse + sse * sse), scatter, k);
+        }
+        free(v);
+        free(v2);
+        free(tau);
+    }
+    return rc;
+}
+
 /* ---- main ----------------------------------------------------------------------- */
 
 static int usage(void)
@@ -448,17 +685,23 @@ static int usage(void)
             "usage: check_ising2d FILE yang T K\n"
             "       check_ising2d FILE onsager T K\n"
             "       check_ising2d FILE exact L T K        (2 <= L <= 5)\n"
-            "       check_ising2d FILE binder_crossing L1 L2 K [TMIN TMAX]\n");
+            "       check_ising2d FILE binder_crossing L1 L2 K [TMIN TMAX]\n"
+            "       check_ising2d FILE pooled K           ([scan] over T, L <= 5)\n"
+            "       check_ising2d FILE tau MEAS K\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
-    if (argc < 5)
+    if (argc < 4)
         return usage();
     const char *path = argv[1], *mode = argv[2];
 
+    if (!strcmp(mode, "pooled") && argc == 4) {
+        double k = atof(argv[3]);
+        return k > 0 ? check_pooled(path, k) : usage();
+    }
     if (!strcmp(mode, "binder_crossing")) {
         if (argc != 6 && argc != 8)
             return usage();
@@ -490,6 +733,15 @@ int main(int argc, char **argv)
             printf("%s: %llu replicates, T = %g: Onsager's u(T)\n", path,
                    (unsigned long long)f.n, T);
             rc = check_field(&f, "energy", onsager_u(T), k);
+        }
+    } else if (!strcmp(mode, "tau") && argc == 5) {
+        double meas = atof(argv[3]), k = atof(argv[4]);
+        if (!(meas >= 2) || !(k > 0))
+            return usage();
+        if ((rc = open_done(path, &f)) == 0) {
+            printf("%s: %llu replicates of %g measurements: autocorrelation "
+                   "times\n", path, (unsigned long long)f.n, meas);
+            rc = check_tau(&f, meas, k);
         }
     } else if (!strcmp(mode, "exact") && argc == 6) {
         int L = atoi(argv[3]);

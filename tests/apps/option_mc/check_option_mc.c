@@ -24,7 +24,16 @@
  *   asian  arithmetic Asian: geo_exact <= asian <= bs within k SE, and the
  *          control-variate estimate agrees with the plain one.
  *   ref    arithmetic Asian vs a published reference value REF.
+ *
+ *   check_option_mc FILE pooled k S0 r sigma T steps K1=REF1 [K2=REF2 ...]
+ *
+ * A [scan] over the strike K with many replicates per point, read through
+ * the framework's /points (see check_pooled): the pooled control-variate
+ * price /points/derived/asian_price_pooled vs the reference for the point's
+ * K within k jackknife errors.
  * Exit status: 0 pass, 1 a check failed, 2 usage or unreadable file. */
+#include "../points.h"
+
 #include <shoal/shoal.h>
 
 #include <gsl/gsl_integration.h>
@@ -254,12 +263,162 @@ static void check_column(const char *what, const double *col, uint64_t n,
 static int usage(void)
 {
     fprintf(stderr, "usage: check_option_mc FILE euro|geo|asian|ref k S0 K r "
-                    "sigma T steps [REF]\n");
+                    "sigma T steps [REF]\n"
+                    "       check_option_mc FILE pooled k S0 r sigma T steps "
+                    "K1=REF1 [K2=REF2 ...]\n");
     return 2;
+}
+
+/* ---- pooled over a point's replicates (/points) ---------------------------------- */
+
+/* Y - beta (X - ex) from sums (or means of sums) over samples. */
+static double cv_from_sums(const double s[5], double ex)
+{
+    double y = s[1] / s[0], x = s[2] / s[0];
+    double cxx = s[4] / s[0] - x * x, cxy = s[3] / s[0] - x * y;
+    return y - (cxx > 0.0 ? cxy / cxx : 0.0) * (x - ex);
+}
+
+/* 1 (after a message) unless |a - b| <= tol |b|. */
+static int same(const char *what, double a, double b, double tol)
+{
+    int bad = !(fabs(a - b) <= tol * fabs(b));
+    printf("%-34s framework %.12g  checker %.12g  (relative bound %g)  %s\n",
+           what, a, b, tol, bad ? "FAIL" : "ok");
+    return bad;
+}
+
+/* Per point of a [scan] over K (the other parameters as given):
+ *  - /points/derived/asian_price_pooled vs the point's reference within
+ *    k derived_err (beta fitted once: bias O(1 / all the point's pairs));
+ *  - /points/mean/asian_plain_price vs the same reference within k stderr
+ *    (plain MC is unbiased per task: checks the reference and the run);
+ *  - /points/mean/asian_price, the mean of per-task control-variate prices,
+ *    must miss it by more than k stderr: each task's own beta costs
+ *    O(1 / its pairs), of either sign (low at K = 100, high at K = 110 with
+ *    10 pairs), and if the run does not resolve that, the pooled check
+ *    proves nothing.
+ * The checker also pools the point's /results sums itself, with E[X] by its
+ * own quadrature, and takes the delete-one jackknife over the replicates:
+ * derived must agree to 1e-8 and derived_err to 1e-6 (relative), and
+ * /points/replicates must count the point's done tasks. */
+static int check_pooled(const char *path, double k, point base, int nref,
+                        char **refs)
+{
+    static const char *sums[5] = {"cv_n", "cv_sum_y", "cv_sum_x", "cv_sum_xy",
+                                  "cv_sum_xx"};
+    points_file f;
+    int rc = points_open(path, &f);
+    if (!rc && points_not_done(&f))
+        rc = 1;
+    double *pK = NULL, *prep = NULL, *der = NULL, *derr = NULL, *cvm = NULL,
+           *cvse = NULL, *plm = NULL, *plse = NULL, *task[5] = {0}, *jk = NULL;
+    if (!rc && (!(pK = points_read(&f, "params/K")) ||
+                !(prep = points_read(&f, "replicates")) ||
+                !(der = points_read(&f, "derived/asian_price_pooled")) ||
+                !(derr = points_read(&f, "derived_err/asian_price_pooled")) ||
+                !(cvm = points_read(&f, "mean/asian_price")) ||
+                !(cvse = points_read(&f, "stderr/asian_price")) ||
+                !(plm = points_read(&f, "mean/asian_plain_price")) ||
+                !(plse = points_read(&f, "stderr/asian_plain_price"))))
+        rc = 2;
+    for (int j = 0; j < 5 && !rc; j++)
+        if (!(task[j] = points_read_results(&f, sums[j])))
+            rc = 2;
+    if (!rc && !(jk = malloc(f.ntasks * sizeof *jk)))
+        rc = 2;
+    for (uint64_t p = 0; p < f.npoints && rc != 2; p++) {
+        /* The reference given for this K. */
+        double ref = NAN;
+        for (int i = 0; i < nref; i++) {
+            char *end;
+            double K = strtod(refs[i], &end);
+            if (*end == '=' && K == pK[p])
+                ref = atof(end + 1);
+        }
+        point pt = base;
+        pt.K = pK[p];
+        double kv = kemna_vorst(&pt);
+        if (!isfinite(ref) || !isfinite(kv)) {
+            fprintf(stderr, "check_option_mc: point %llu: no reference given "
+                    "for K = %g\n", (unsigned long long)p, pK[p]);
+            rc = 2;
+            break;
+        }
+        uint64_t R = 0;
+        double s[5] = {0};
+        for (uint64_t i = 0; i < f.ntasks; i++)
+            if ((uint64_t)f.task_point[i] == p) {
+                R++;
+                for (int j = 0; j < 5; j++)
+                    s[j] += task[j][i];
+            }
+        printf("point %llu: K = %g, %llu replicates, reference %.7f\n",
+               (unsigned long long)p, pK[p], (unsigned long long)R, ref);
+        if (R < 2 || prep[p] != (double)R) {
+            fprintf(stderr, "check_option_mc: point %llu: /points/replicates "
+                    "%g, done tasks %llu (need >= 2)\n",
+                    (unsigned long long)p, prep[p], (unsigned long long)R);
+            failures++;
+            continue;
+        }
+        double jm = 0, jv = 0, Rd = (double)R;
+        uint64_t r = 0;
+        for (uint64_t i = 0; i < f.ntasks; i++) {
+            if ((uint64_t)f.task_point[i] != p)
+                continue;
+            double d[5];
+            for (int j = 0; j < 5; j++)
+                d[j] = s[j] - task[j][i];
+            jk[r] = cv_from_sums(d, kv);
+            jm += jk[r++] / Rd;
+        }
+        for (uint64_t q = 0; q < R; q++)
+            jv += (jk[q] - jm) * (jk[q] - jm);
+        failures += same("asian_price_pooled", der[p], cv_from_sums(s, kv),
+                         1e-8);
+        failures += same("its jackknife error", derr[p],
+                         sqrt((Rd - 1.0) / Rd * jv), 1e-6);
+        summary pooled = {der[p], NAN, derr[p]};
+        check_value("pooled control variate vs ref", pooled, ref, k);
+        summary plain = {plm[p], NAN, plse[p]};
+        check_value("plain MC vs ref", plain, ref, k);
+        double dev = (cvm[p] - ref) / cvse[p];
+        int resolved = fabs(dev) > k;
+        printf("%-34s estimate %.7f  SE %.2e  deviation %+.2f SE  %s\n",
+               "mean of per-task control variate", cvm[p], cvse[p], dev,
+               resolved ? "(biased, as expected)"
+                        : "FAIL: bias not resolved; more replicates");
+        failures += !resolved;
+    }
+    free(pK);
+    free(prep);
+    free(der);
+    free(derr);
+    free(cvm);
+    free(cvse);
+    free(plm);
+    free(plse);
+    for (int j = 0; j < 5; j++)
+        free(task[j]);
+    free(jk);
+    points_close(&f);
+    if (rc == 2)
+        return 2;
+    printf("check_option_mc pooled: %s\n", rc || failures ? "FAILED" : "passed");
+    return rc || failures ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
+    if (argc >= 10 && !strcmp(argv[2], "pooled")) {
+        const double k = atof(argv[3]);
+        point p = {atof(argv[4]), NAN, atof(argv[5]), atof(argv[6]),
+                   atof(argv[7]), atol(argv[8])};
+        if (!(k > 0) || p.steps < 1)
+            return usage();
+        return check_pooled(argv[1], k, p, argc - 9, argv + 9);
+    }
     if (argc < 10)
         return usage();
     const char *path = argv[1], *mode = argv[2];
