@@ -242,6 +242,11 @@ const void *shoal__input_get(shoal__input *in, shoal_task *t, uint64_t task, int
                         "shoal_input_*: this run has no [input] section (docs/analysis.md)");
         return NULL;
     }
+    if (in->ndsets == 0) {
+        shoal_task_fail(t, SHOAL_EINVAL, "[input] names no datasets: open the task's file "
+                        "(shoal_input_path) yourself, or add datasets = ...");
+        return NULL;
+    }
     if (k < 0 || (size_t)k >= in->ndsets) {
         shoal_task_fail(t, SHOAL_EINVAL, "input dataset %d does not exist: [input] datasets "
                         "names %zu", k, in->ndsets);

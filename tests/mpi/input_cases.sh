@@ -252,6 +252,15 @@ assert check("list.h5", lst, set()) == {}
 assert check("paths.h5", lst, set()) == {}
 print("file lists ok")
 PY
+    # Asking for a dataset of an input that names none fails the task.
+    mpirun_n "$np" "$app" paths.ini -o nodata.h5 -q --set input_app.datasets=1 2>/dev/null
+    [[ $? -eq 1 ]] || fail "accessor on a file list without datasets: expected exit 1"
+    "$py" -c "
+import h5py
+f = h5py.File('nodata.h5', 'r')
+m = f['failures/message'][:][f['failures/task'][:] >= 0]
+assert len(m) == 4 and all(s.startswith(b'[input] names no datasets') for s in m), m" ||
+        fail "a file list without datasets: wrong failures"
     grep -q "4 done, 2 failed" glob.out || fail "summary does not count 2 failures: $(cat glob.out)"
     grep -q "input 'frames/f2.h5'" glob.err || fail "the corrupt file is not named on stderr: $(cat glob.err)"
     ;;
