@@ -404,6 +404,15 @@ bad)
     check_bad "${f}datasets = /grp\n" "'/grp' in 'data.h5' is not a dataset"
     check_bad '[input]\ndatasets = /x\n' "bad$((i + 1)).ini:2: [input] names no input"
     check_bad "${f}datasets = /x, x\n" "[input] datasets lists '/x' twice"
+    # A failure while creating /input on one rank: every rank stops (no
+    # hang), nothing is left behind.
+    printf '[input]\nfile = data.h5\ndatasets = /x\n' >ok.ini
+    SHOAL_TEST_FAIL_AT=input:$((np - 1)) timeout 120 "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" \
+        "$app" "${postflags[@]}" ok.ini -o inj.h5 2>inj.err
+    rc=$?
+    [[ $rc -eq 4 ]] || fail "injected failure at /input: exit $rc, expected 4 (124: a hang): $(cat inj.err)"
+    [[ ! -e inj.h5 && ! -e inj.h5.part ]] || fail "injected failure at /input left a file"
+    grep -q "cannot set up output file 'inj.h5'" inj.err || fail "no set-up message: $(cat inj.err)"
     echo "bad: $i bad inputs checked"
     ;;
 
