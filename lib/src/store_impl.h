@@ -6,6 +6,7 @@
  *   store_create.c   a new file, built under .part and renamed into place
  *   store_rows.c     row writing and the status column
  *   store_resume.c   reopening a file: its structure and its fingerprint
+ *   store_input.c    /input: what the run read ([input])
  *   failures.c       the /failures table (shared with the reader) */
 #ifndef SHOAL_STORE_IMPL_H
 #define SHOAL_STORE_IMPL_H
@@ -121,6 +122,10 @@ hid_t shoal__store_make_dataset(hid_t loc, const char *name, hid_t ftype, int nd
  * shoal_store_rank_stats. */
 #define SHOAL__NRANK_STATS 5
 extern const char *const shoal__rank_stats[SHOAL__NRANK_STATS];
+
+/* Collective: /input for spec->input (nothing when NULL); rank 0 writes a
+ * file list's rows. */
+int shoal__store_input_create(shoal_store *s, const shoal_store_input *in);
 
 /* Independent: write / read rows [start, start + count) of one dataset
  * (read: every stride-th row from start, count of them; stride 1 or 0 for
