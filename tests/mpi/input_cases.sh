@@ -5,59 +5,15 @@
 #
 #   input_cases.sh CASE NRANKS
 #
-# The same conventions as run_test.sh: ctest sets SHOAL_MPIEXEC,
-# SHOAL_NPFLAG, SHOAL_MPI_PREFLAGS, SHOAL_MPI_POSTFLAGS, SHOAL_BUILD,
-# SHOAL_SRC, SHOAL_PYTHON and SHOAL_TEST_NAME; each case works in its own
-# temporary directory, kept when it fails. No check depends on which rank
-# ran which task. Exit 0 pass, 1 fail.
-set -uo pipefail
+# The environment, the work directory and the helpers: common.sh. No check
+# depends on which rank ran which task.
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-case_name=$1
-np=$2
-finished=0
-on_exit() {
-    local rc=$?
-    if [[ $finished != 1 && $rc -eq 0 ]]; then
-        echo "FAIL [${SHOAL_TEST_NAME:-$case_name}]: the case ended early (a script error?)" >&2
-        exit 1
-    fi
-}
-trap on_exit EXIT
 app=$SHOAL_BUILD/tests/mpi/input_app
-mc_pi=$SHOAL_BUILD/apps/mc_pi/mc_pi
-work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-input.XXXXXX")
-read -r -a preflags <<<"${SHOAL_MPI_PREFLAGS:-}"
-read -r -a postflags <<<"${SHOAL_MPI_POSTFLAGS:-}"
 py=${SHOAL_PYTHON:?SHOAL_PYTHON is not set}
-
-fail() {
-    echo "FAIL [$SHOAL_TEST_NAME]: $*" >&2
-    echo "  work directory kept: $work" >&2
-    echo "  rerun: ctest --test-dir $SHOAL_BUILD -R '^${SHOAL_TEST_NAME}\$' --output-on-failure" >&2
-    exit 1
-}
-
 # Every case reads or writes files with h5py: without it the case fails.
-"$py" -c "import h5py, numpy" 2>"$work/python.err" ||
-    fail "'$py' cannot import h5py and numpy: $(tail -n 1 "$work/python.err"); on Debian: apt-get install python3-h5py python3-numpy (scripts/install-deps.sh)"
-
-mpirun_n() {
-    local n=$1
-    shift
-    local cmd=("$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$n" "${preflags[@]}" "$1" "${postflags[@]}" "${@:2}")
-    echo "+ ${cmd[*]}" >&2
-    "${cmd[@]}"
-}
-
-expect_rc() {
-    local want=$1
-    shift
-    "$@"
-    local rc=$?
-    [[ $rc -eq $want ]] || fail "exit status $rc, expected $want: $*"
-}
-
-sum_of() { md5sum "$1" | cut -d' ' -f1; }
+need_h5py
 
 # make_data DIR: DIR/data.h5 with /x float64 [1003] (contiguous), /y int32
 # [1003 x 3] (chunked, gzip), /z float32 [1003], and the bad ones: /s
@@ -116,7 +72,7 @@ PY
 
 case "$case_name" in
 
-rows)
+input_rows)
     # An HDF5 file's datasets (float64 contiguous, int32 chunked+gzip,
     # float32) in slices of rows_per_task or bytes_per_task rows.
     cd "$work" || fail "cd"
@@ -176,7 +132,7 @@ print("misuse ok")
 PY
     ;;
 
-files)
+input_files)
     # One task per file of a glob or a list; a corrupt file and one without
     # the dataset fail their tasks with the file named; the rest are read.
     cd "$work" || fail "cd"
@@ -265,7 +221,7 @@ assert len(m) == 4 and all(s.startswith(b'[input] names no datasets') for s in m
     grep -q "input 'frames/f2.h5'" glob.err || fail "the corrupt file is not named on stderr: $(cat glob.err)"
     ;;
 
-points)
+input_points)
     # group_by = point over a result file of mc_pi's scan: one task per
     # point, its done replicates only (failed and pending ones left out).
     cd "$work" || fail "cd"
@@ -308,7 +264,7 @@ print("points ok")
 PY
     ;;
 
-resume)
+input_resume)
     # A file with /input resumes; a changed input is refused, file untouched.
     cd "$work" || fail "cd"
     make_data "$work"
@@ -349,7 +305,7 @@ for i in range(3):
     [[ $(sum_of l.h5) == "$before" ]] || fail "the refused resume modified the file list's output"
     ;;
 
-bad)
+input_bad)
     # Each bad input: exit 2, one clear line, no output written or clobbered.
     cd "$work" || fail "cd"
     make_data "$work"
@@ -422,6 +378,4 @@ bad)
     ;;
 esac
 
-finished=1
-rm -rf "$work"
-echo "PASS [$SHOAL_TEST_NAME]"
+case_passed
