@@ -71,21 +71,33 @@ static unsigned long philox64_get(void *vstate)
     return (uint32_t)(st->out.v[h >> 1] >> (32 * (h & 1)));
 }
 
+/* A double off the fast path: the block is used up, or a gsl_rng_get left
+ * the stream in the middle of a 64-bit word. */
+static double philox64_get_double_slow(philox64_state *st) __attribute__((noinline));
+static double philox64_get_double_slow(philox64_state *st)
+{
+    uint64_t w;
+    if (st->used == 8) {
+        philox64_next_block(st);
+        w = st->out.v[0];
+        st->used = 2;
+    } else {
+        uint64_t lo = philox64_get(st);
+        w = lo | (uint64_t)philox64_get(st) << 32;
+    }
+    return (double)(w >> 11) * 0x1p-53;
+}
+
 static double philox64_get_double(void *vstate)
 {
     philox64_state *st = vstate;
-    uint64_t w;
-    if (__builtin_expect((st->used & 1) == 0, 1)) {
-        /* At a word boundary: the two halves are one whole output word. */
-        if (__builtin_expect(st->used == 8, 0))
-            philox64_next_block(st);
-        w = st->out.v[st->used >> 1];
-        st->used += 2;
-    } else {
-        uint64_t lo = philox64_get(vstate);
-        w = lo | (uint64_t)philox64_get(vstate) << 32;
-    }
-    return (double)(w >> 11) * 0x1p-53;
+    unsigned h = st->used;
+    /* h & 9 is 0 for h = 0, 2, 4, 6: at a whole word of the current block,
+     * whose two halves make the double. One test keeps this path short. */
+    if (__builtin_expect(h & 9, 0))
+        return philox64_get_double_slow(st);
+    st->used = h + 2;
+    return (double)(st->out.v[h >> 1] >> 11) * 0x1p-53;
 }
 
 static void philox64_reset(philox64_state *st, uint64_t seed, uint64_t task)
