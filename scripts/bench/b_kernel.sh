@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Monte Carlo kernel: Shoal's mc_pi at 1 rank against a plain serial C loop
 # (scripts/bench/pi_serial.c) that does exactly the same work, and the cost
-# of one draw from Philox4x32 (Shoal's default) and GSL's mt19937.
+# of one draw from Philox4x64 (Shoal's default, 53-bit doubles), Philox4x32
+# (the default before, 32-bit doubles) and GSL's mt19937.
 #
 #   bash scripts/bench/b_kernel.sh OUT.jsonl [--quick]
 #
@@ -21,13 +22,13 @@
 #               gsl_rng_uniform calls, keyed per task, ns per draw
 # pi_serial makes no MPI calls, but it is launched with `mpirun -n 1` too, so
 # that it gets the same CPU binding as mc_pi (Open MPI binds 1 rank to a core).
-# for G in philox4x32, mt19937. Metrics: samples_per_s (higher) for mcpi_G
-# and serial_G; overhead_percent (lower) as case overhead_G, computed per
-# round from that round's pair: 100 * (serial rate / Shoal rate - 1);
-# ns_per_draw (lower) for draws_G.
+# for G in philox4x64, philox4x32, mt19937. Metrics: samples_per_s (higher)
+# for mcpi_G and serial_G; overhead_percent (lower) as case overhead_G,
+# computed per round from that round's pair: 100 * (serial rate / Shoal
+# rate - 1); ns_per_draw (lower) for draws_G.
 #
 # Instruction counts (valgrind's callgrind, when installed), which do not
-# vary from run to run as wall-clock rounds do: case instr_philox4x32, see
+# vary from run to run as wall-clock rounds do: case instr_philox4x64, see
 # below.
 #
 # Sizes (full / --quick): TASKS = 100 / 20 tasks of SAMPLES = 10^6 points
@@ -68,7 +69,7 @@ else
 fi
 SAMPLES=1000000
 SEED=20261122
-GENS=(philox4x32 mt19937)
+GENS=(philox4x64 philox4x32 mt19937)
 
 BENCH_DIR=build/bench
 MCPI_BIN=build/apps/mc_pi/mc_pi
@@ -229,9 +230,9 @@ done
 # Wall-clock rounds on a shared machine spread by several percent, more than
 # the 2% target; instruction counts (valgrind's callgrind) repeat exactly.
 # One run of mc_pi at 1 rank (a singleton, no mpirun), CG_TASKS x CG_SAMPLES
-# with Philox: instructions inside shoal_pool_run (tasks, keying, row
+# with Philox4x64: instructions inside shoal_pool_run (tasks, keying, row
 # buffers, status marks, file writes) against those inside pi_task (the
-# science, generator calls included). Metrics (case instr_philox4x32):
+# science, generator calls included). Metrics (case instr_philox4x64):
 # pool_instructions, task_instructions, and overhead_instr_percent =
 # 100 * (pool / task - 1).
 CG_TASKS=20
@@ -245,7 +246,7 @@ else
     if ! run_timed valgrind --tool=callgrind --callgrind-out-file="$CG_OUT" \
         "$MCPI_BIN" configs/mc_pi.ini --set "run.tasks=$CG_TASKS" \
         --set "mc_pi.samples=$CG_SAMPLES" --set "run.seed=$SEED" \
-        --set run.rng=philox4x32 --output "$H5" --force; then
+        --set run.rng=philox4x64 --output "$H5" --force; then
         fail "callgrind run of mc_pi"
     else
         cg_cmd="$RUN_CMD"
@@ -256,12 +257,12 @@ else
             RUN_OUT="$incl"
             fail "callgrind: no inclusive counts for shoal_pool_run and pi_task"
         else
-            label="callgrind, mc_pi 1 rank, philox4x32, $CG_TASKS x $CG_SAMPLES samples"
-            emit instr_philox4x32 "$label: instructions in shoal_pool_run" 1 1 \
+            label="callgrind, mc_pi 1 rank, philox4x64, $CG_TASKS x $CG_SAMPLES samples"
+            emit instr_philox4x64 "$label: instructions in shoal_pool_run" 1 1 \
                 pool_instructions instructions "$pool" lower "$cg_cmd"
-            emit instr_philox4x32 "$label: instructions in the task function" 1 1 \
+            emit instr_philox4x64 "$label: instructions in the task function" 1 1 \
                 task_instructions instructions "$task" lower "$cg_cmd"
-            emit instr_philox4x32 "$label: 100 * (pool / task - 1)" 1 1 \
+            emit instr_philox4x64 "$label: 100 * (pool / task - 1)" 1 1 \
                 overhead_instr_percent % \
                 "$(awk -v p="$pool" -v t="$task" 'BEGIN { printf "%.4f", 100 * (p / t - 1) }')" \
                 lower "$cg_cmd"

@@ -18,7 +18,8 @@
  *       prints: pi_serial mode=draws rng=GEN ntasks=N draws=D seconds=T
  *               ns_per_draw=X sum=S
  *
- * GEN is philox4x32 (Shoal's default) or a GSL generator name (mt19937, ...).
+ * GEN is philox4x64 (Shoal's default), philox4x32 or a GSL generator name
+ * (mt19937, ...).
  * The timer (CLOCK_MONOTONIC) covers the task loop only, like mc_pi's pool
  * wall time; allocation of the generator is outside it.
  *
@@ -66,7 +67,7 @@ static int usage(const char *prog)
     fprintf(stderr,
             "usage: %s pi GEN NTASKS SAMPLES SEED\n"
             "       %s draws GEN NTASKS DRAWS SEED\n"
-            "  GEN: philox4x32 or a GSL generator name (mt19937, ...)\n",
+            "  GEN: philox4x64, philox4x32 or a GSL generator name (mt19937, ...)\n",
             prog, prog);
     return 2;
 }

@@ -280,8 +280,14 @@ fingerprint_whole)
     grep -q "another order" "$work/err" || fail "order not named: $(cat "$work/err")"
     [[ $(sum_of "$work/ab.h5") == "$before" ]] || fail "refused resume modified the file"
     # Same meaning: spacing and an explicit default resume (nothing left).
-    printf '[run]\nseed = 5\nrng = philox4x32\n[scan]\nx = 1,  2 \nlabel =  a,bb\n[sampling]\nreplicates = 1\ndesign = grid\n' >"$work/same.ini"
+    printf '[run]\nseed = 5\nrng = philox4x64\n[scan]\nx = 1,  2 \nlabel =  a,bb\n[sampling]\nreplicates = 1\ndesign = grid\n' >"$work/same.ini"
     expect_rc 0 mpirun_n "$np" "$app" "$work/same.ini" -o "$work/ab.h5" --resume -q
+    # The default before 53-bit doubles is another stream: refused, not mixed in.
+    before=$(sum_of "$work/ab.h5")
+    mpirun_n "$np" "$app" "$work/ab.ini" -o "$work/ab.h5" --resume --set run.rng=philox4x32 2>"$work/err"
+    [[ $? -eq 2 ]] || fail "rng philox4x32 on a philox4x64 file: resume accepted"
+    grep -q "philox4x32" "$work/err" || fail "rng difference not shown: $(cat "$work/err")"
+    [[ $(sum_of "$work/ab.h5") == "$before" ]] || fail "refused resume modified the file"
     # A different design or replicate count is a different run.
     mpirun_n "$np" "$app" "$work/ab.ini" -o "$work/ab.h5" --resume --set sampling.replicates=2 2>"$work/err"
     [[ $? -eq 2 ]] || fail "replicates changed: resume accepted"
@@ -562,7 +568,7 @@ with h5py.File(path, "r") as f:
     assert set(np.unique(f["tasks/rank"][:])) <= set(range(nranks))
     a = f.attrs
     assert a["app"] == "test_app" and a["ntasks"] == 300 and a["nranks"] == nranks
-    assert a["seed"] == 987654321 and a["rng"] == "philox4x32"
+    assert a["seed"] == 987654321 and a["rng"] == "philox4x64"
     assert "[run]" in a["config"] and a["started"] <= a["finished"]
     assert a["tasks_done"] == 300 and a["tasks_failed"] == 0
     assert f["ranks/host"].shape == (nranks,) and f["ranks/tasks"][:].sum() == 300
@@ -998,14 +1004,15 @@ PY
     ;;
 
 mc_pi_rng)
-    # mc_pi with a GSL generator (mt19937, ranlxd2) and master_works =
-    # false: bit-identical /results at every rank count from 1 to N, other
-    # numbers than philox4x32 (and than each other), and at 2+ ranks rank 0
-    # only serves: it runs no task.
+    # mc_pi with a GSL generator (mt19937, ranlxd2), or philox4x32 (the
+    # default before 53-bit doubles), and master_works = false: bit-identical
+    # /results at every rank count from 1 to N, other numbers than the
+    # default philox4x64 (and than each other), and at 2+ ranks rank 0 only
+    # serves: it runs no task.
     need_h5py
     pi=("$SHOAL_SRC/configs/mc_pi.ini" -q --set mc_pi.samples=20000 --set run.tasks=60)
     expect_rc 0 mpirun_n "$np" "$mc_pi" "${pi[@]}" -o "$work/philox.h5" --set run.master_works=false
-    for rng in mt19937 ranlxd2; do
+    for rng in mt19937 ranlxd2 philox4x32; do
         for ((n = 1; n <= np; n++)); do
             expect_rc 0 mpirun_n "$n" "$mc_pi" "${pi[@]}" -o "$work/$rng-$n.h5" \
                 --set run.master_works=false --set run.rng=$rng
@@ -1019,7 +1026,7 @@ mc_pi_rng)
         h5diff "$work/$rng-1.h5" "$work/$rng-works.h5" /results ||
             fail "$rng: master_works=true gives other results than false"
         if h5diff -q "$work/philox.h5" "$work/$rng-1.h5" /results/hits >/dev/null 2>&1; then
-            fail "$rng gave the same hits as philox4x32: the generator is not used"
+            fail "$rng gave the same hits as philox4x64: the generator is not used"
         fi
         "$SHOAL_PYTHON" - "$work" "$rng" "$np" <<'PY' || fail "$rng: file checks failed"
 import sys, h5py, numpy as np
