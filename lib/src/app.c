@@ -2,7 +2,8 @@
  * run context.
  *
  *   set_up       command line, config text (rank 0 reads, all parse),
- *                settings — every rank reaches the same verdict, and only
+ *                settings, the [input] (rank 0 inspects, all learn the
+ *                task count) — every rank reaches the same verdict, and only
  *                rank 0 speaks (the others run with a silent error handler
  *                until the file is open)
  *   open_output  signals, the output's lock, the store (create or resume),
@@ -158,7 +159,11 @@ static int set_up(run_ctx *r)
     }
     if (rc == 0)
         rc = shoal__settings_read(r->cfg, r->app, &r->rs);
-    return shoal__agree(r->comm, rc);
+    rc = shoal__agree(r->comm, rc);
+    /* [input]: rank 0 inspects the data, every rank learns the task count. */
+    if (rc == 0 && r->rs.input)
+        rc = shoal__input_setup(r->rs.input, r->comm, r->cfg, r->rs.output, &r->rs.tasks);
+    return rc;
 }
 
 /* Signals, the lock, the store and the crash log. */
@@ -175,6 +180,9 @@ static int open_output(run_ctx *r)
         return rc;
 
     r->fingerprint = shoal__settings_fingerprint(r->app, r->cfg, &r->rs);
+    shoal_store_input input;
+    if (r->rs.input)
+        shoal__input_describe(r->rs.input, &input);
     shoal_store_spec spec = {
         .path = r->rs.output,
         .force = r->cli.force,
@@ -201,6 +209,7 @@ static int open_output(run_ctx *r)
         .derived = r->app->derived,
         .nderived = r->app->nderived,
         .drop_failures = r->cli.retry_failed,
+        .input = r->rs.input ? &input : NULL,
     };
     rc = r->cli.resume ? shoal_store_open(r->comm, &spec, &r->store)
                        : shoal_store_create(r->comm, &spec, &r->store);
@@ -261,6 +270,7 @@ static int run(run_ctx *r)
     rc = shoal__agree(r->comm, rc);
     if (rc < 0)
         return rc;
+    r->runner.input = r->rs.input; /* tasks read their slices from it */
 
     /* Rank 0 reports the tasks it just failed for crashing, in /failures. */
     for (size_t i = 0; i < r->plan.npoison && r->runner.nlog < SHOAL_FAILURE_SLOTS; i++)

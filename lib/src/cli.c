@@ -3,6 +3,7 @@
 #include <shoal/version.h>
 
 #include "cli.h"
+#include "input.h"
 #include "settings.h"
 
 #include <stdlib.h>
@@ -70,6 +71,8 @@ void shoal__cli_help(const shoal_app *app, FILE *out)
             "Section [sampling] (optional, with [scan]): the scan's options\n"
             "  design = grid|zip|random|lhs|sobol|halton, samples = N, replicates = R.\n",
             app->name);
+    fprintf(out, "\n");
+    shoal__input_help(out);
     fprintf(out, "\nOutput fields (/results/<name> in the HDF5 file):\n");
     for (size_t i = 0; i < app->noutputs; i++)
         fprintf(out, "  %-22s %s%s%s\n", app->outputs[i].name,

@@ -72,6 +72,8 @@ int shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
     printf("%s: dry run of %s: nothing is written\n", app->name, c->config);
     if (rs->scan)
         printf("  scan:     %s\n", shoal_scan_describe(rs->scan));
+    if (rs->input)
+        shoal__input_print(rs->input, stdout);
     printf("  tasks:    %llu\n", (unsigned long long)rs->tasks);
     printf("  output:   %s, about %.1f %s%s\n", rs->output, shown, unit,
            c->resume                     ? " (to resume)"

@@ -30,9 +30,12 @@ typedef struct {
     shoal_type type;
 } shoal__out;
 
+typedef struct shoal__input shoal__input;
+
 typedef struct {
     const shoal_app *app;
     shoal_store *store;
+    shoal__input *input;       /* the run's [input] (not owned), or NULL */
     int rank;
     uint64_t seed;
     gsl_rng *rng;

@@ -112,7 +112,10 @@ static int read_run(shoal_config *cfg, const shoal_app *app, shoal__settings *rs
                                  "the scan sets the task count (points x replicates); "
                                  "remove it, or set replicates = N in [sampling]",
                                  shoal_config_where(cfg, "run", "tasks")));
-            } else if (!rs->has_scan) {
+            } else if (!rs->has_scan && (!shoal_config_has_section(cfg, "input") ||
+                                         shoal_config_has(cfg, "run", "tasks"))) {
+                /* With an [input] the data sets the count; a given value
+                 * must agree with it (shoal__input_setup). */
                 KEEP(read_run_key(cfg, k, rs));
             }
             continue;
@@ -278,7 +281,21 @@ int shoal__settings_read(shoal_config *cfg, const shoal_app *app, shoal__setting
     if (r == SHOAL_ENOMEM)
         return r;
     KEEP(r);
-    const char *sections[] = {"run", app->name, "scan", "sampling", NULL};
+    r = shoal__input_config(cfg, &rs->input);
+    if (r == SHOAL_ENOMEM)
+        return r;
+    KEEP(r);
+    if (rs->input && rs->has_scan) {
+        const char *where = shoal_config_where(cfg, "input", "file");
+        where = where ? where : shoal_config_where(cfg, "input", "files");
+        where = where ? where : shoal_config_where(cfg, "input", "list");
+        KEEP(SHOAL_ERROR(SHOAL_ECONFIG,
+                         "%s: [input] cannot be combined with [scan] (not supported yet): "
+                         "the input sets the tasks; run the scan, then read its result "
+                         "file with [input] group_by = point",
+                         where ? where : shoal_config_source(cfg)));
+    }
+    const char *sections[] = {"run", app->name, "scan", "sampling", "input", NULL};
     KEEP(shoal_config_check_unused(cfg, sections));
     if (rc == 0)
         rc = describe_for_store(app, rs);
@@ -288,6 +305,7 @@ int shoal__settings_read(shoal_config *cfg, const shoal_app *app, shoal__setting
 
 void shoal__settings_free(shoal__settings *rs)
 {
+    shoal__input_free(rs->input);
     shoal_scan_free(rs->scan);
     free(rs->cols);
     free(rs->const_names);
@@ -452,6 +470,15 @@ char *shoal__settings_fingerprint(const shoal_app *app, shoal_config *cfg,
     }
     for (size_t i = 0; i < rs->nconsts; i++)
         appendf(&b, &len, &cap, "param.%s = %s\n", rs->const_names[i], rs->const_values[i]);
+    if (rs->input) {
+        /* The input: its files, datasets, shapes, sizes and times. */
+        char *in = shoal__input_fingerprint(rs->input);
+        if (in)
+            appendf(&b, &len, &cap, "%s", in);
+        else
+            appendf(&b, &len, &cap, "input = (out of memory)\n");
+        free(in);
+    }
     for (size_t i = 0; i < app->noutputs; i++) {
         const shoal_field *f = &app->outputs[i];
         appendf(&b, &len, &cap, "output.%s = %s", f->name,

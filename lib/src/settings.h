@@ -11,6 +11,7 @@
 #include <shoal/config.h>
 #include <shoal/scan.h>
 
+#include "input.h"
 #include "runner.h"
 #include "store.h"
 
@@ -27,6 +28,9 @@ typedef struct {
     char default_output[300];
     /* the app's parameters (scanned ones are filled task by task) */
     shoal__param_value *params;
+    /* [input]: NULL without one; then tasks is 0 until shoal__input_setup
+     * unless [run] tasks gives it */
+    shoal__input *input;
     /* [scan] */
     int has_scan;
     shoal_scan *scan;

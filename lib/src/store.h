@@ -22,6 +22,7 @@
  *          /failures/{task,rank,error,attempts,message} [nranks * 64]: the
  *          first 64 failed tasks of each rank with their messages (task -1:
  *          unused slot); every failure is in /tasks/status and /tasks/error
+ *          /input (with an [input]): see shoal_store_input
  *          root attributes: shoal_version, app, config, config_source,
  *          overrides (the --set options, one per line), seed,
  *          rng, ntasks, nranks, hosts, started; at close: finished,
@@ -45,6 +46,24 @@ typedef struct {
     shoal_type type;            /* SHOAL_INT64, SHOAL_FLOAT64 or SHOAL_STRING */
     size_t strlen;              /* SHOAL_STRING: fixed length in bytes */
 } shoal_store_column;
+
+/* The run's [input], as /input records it: attributes of the group (kind,
+ * source, datasets, shapes, rows, rows_per_task, size, mtime_ns) and, for
+ * a file list, one row per task: /input/path (fixed-length strings of
+ * path_len bytes), /input/size, /input/mtime (ns since 1970). */
+typedef struct {
+    const char *kind;           /* "hdf5", "files" or "points" */
+    const char *source;         /* the HDF5 file, the glob or the list file */
+    const char *datasets;       /* "/x, /y" */
+    const char *shapes;         /* "/x float64 [1000], ..." ("" for file lists) */
+    uint64_t rows, rows_per_task, size;
+    int64_t mtime_ns;
+    uint64_t nfiles;            /* file lists: = ntasks; 0 otherwise */
+    const char *const *paths;
+    size_t path_len;            /* longest path + 1 */
+    const uint64_t *sizes;
+    const int64_t *mtimes;
+} shoal_store_input;
 
 typedef struct {
     const char *path;           /* output file */
@@ -77,6 +96,7 @@ typedef struct {
     size_t nderived;
     int drop_failures;          /* open: forget earlier /failures entries
                                    (their tasks run again: --retry-failed) */
+    const shoal_store_input *input; /* create: /input (NULL: no [input]) */
 } shoal_store_spec;
 
 /* One range's rows, as buffers of `count` rows each (field i: count *

@@ -222,6 +222,8 @@ int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec, shoal_store 
                   shoal__failures_create(s->file, (uint64_t)s->nranks * SHOAL_FAILURE_SLOTS));
     if (rc == 0)
         rc = shoal__store_step(s, "provenance", write_provenance(s, spec, hosts_all));
+    if (rc == 0)
+        rc = shoal__store_step(s, "input", shoal__store_input_create(s, spec->input));
     free(hosts_all);
     if (rc == 0)
         rc = shoal__store_step(s, "flush", H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0 ? SHOAL_EHDF5 : 0);

@@ -6,6 +6,7 @@
  *   store_create.c   a new file, built under .part and renamed into place
  *   store_rows.c     row writing and the status column
  *   store_resume.c   reopening a file: its structure and its fingerprint
+ *   store_input.c    /input: what the run read ([input])
  *   failures.c       the /failures table (shared with the reader) */
 #ifndef SHOAL_STORE_IMPL_H
 #define SHOAL_STORE_IMPL_H
@@ -122,9 +123,17 @@ hid_t shoal__store_make_dataset(hid_t loc, const char *name, hid_t ftype, int nd
 #define SHOAL__NRANK_STATS 5
 extern const char *const shoal__rank_stats[SHOAL__NRANK_STATS];
 
+<<<<<<< HEAD
 /* Independent: write / read rows [start, start + count) of one dataset
  * (read: every stride-th row from start, count of them; stride 1 or 0 for
  * consecutive rows). */
+=======
+/* Collective: /input for spec->input (nothing when NULL); rank 0 writes a
+ * file list's rows. */
+int shoal__store_input_create(shoal_store *s, const shoal_store_input *in);
+
+/* Independent: write rows [start, start + count) of one dataset. */
+>>>>>>> h6
 int shoal__store_write_block(const shoal__dset *d, uint64_t start, uint64_t count,
                              hid_t dxpl, const void *buf);
 int shoal__store_read_block(const shoal__dset *d, uint64_t start, uint64_t stride,

@@ -10,6 +10,7 @@
 #include <shoal/rng.h>
 
 #include "crash.h"
+#include "input.h"
 #include "runner.h"
 #include "signals.h"
 #include "ticks.h"
@@ -466,6 +467,27 @@ const char *shoal_param_string(shoal_task *t, const char *name)
         return "";
     }
     return p->s;
+}
+
+/* The task's slice of the [input] (input_read.c). */
+const double *shoal_input_double(shoal_task *t, int k, uint64_t *rows, uint64_t *cols)
+{
+    return shoal__input_get(t->run->input, t, t->index, k, SHOAL_FLOAT64, rows, cols);
+}
+
+const int64_t *shoal_input_int64(shoal_task *t, int k, uint64_t *rows, uint64_t *cols)
+{
+    return shoal__input_get(t->run->input, t, t->index, k, SHOAL_INT64, rows, cols);
+}
+
+uint64_t shoal_input_offset(const shoal_task *t)
+{
+    return shoal__input_offset(t->run->input, t->index);
+}
+
+const char *shoal_input_path(const shoal_task *t)
+{
+    return shoal__input_path(t->run->input, t->index);
 }
 
 /* The task API's checks fail here: a field that does not exist, or one of
