@@ -123,17 +123,13 @@ hid_t shoal__store_make_dataset(hid_t loc, const char *name, hid_t ftype, int nd
 #define SHOAL__NRANK_STATS 5
 extern const char *const shoal__rank_stats[SHOAL__NRANK_STATS];
 
-<<<<<<< HEAD
-/* Independent: write / read rows [start, start + count) of one dataset
- * (read: every stride-th row from start, count of them; stride 1 or 0 for
- * consecutive rows). */
-=======
 /* Collective: /input for spec->input (nothing when NULL); rank 0 writes a
  * file list's rows. */
 int shoal__store_input_create(shoal_store *s, const shoal_store_input *in);
 
-/* Independent: write rows [start, start + count) of one dataset. */
->>>>>>> h6
+/* Independent: write / read rows [start, start + count) of one dataset
+ * (read: every stride-th row from start, count of them; stride 1 or 0 for
+ * consecutive rows). */
 int shoal__store_write_block(const shoal__dset *d, uint64_t start, uint64_t count,
                              hid_t dxpl, const void *buf);
 int shoal__store_read_block(const shoal__dset *d, uint64_t start, uint64_t stride,
