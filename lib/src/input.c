@@ -10,6 +10,7 @@
 #include <shoal/error.h>
 
 #include "input_impl.h"
+#include "keep.h"
 #include "mpiutil.h"
 
 #include <stdarg.h>
@@ -109,13 +110,6 @@ static int parse_datasets(shoal__input *in, const char *text, const char *where)
     return 0;
 }
 
-/* Keep the first error code in rc, go on to report the others. */
-#define KEEP(call)             \
-    do {                       \
-        int r_ = (call);       \
-        if (r_ < 0 && rc == 0) \
-            rc = r_;           \
-    } while (0)
 
 int shoal__input_config(shoal_config *cfg, shoal__input **out)
 {

@@ -92,6 +92,11 @@ hid_t shoal__input_open_file(const char *path);
  * "string", "compound", ...) for another class. */
 int shoal__input_type_name(hid_t type, char *buf, size_t n);
 
+/* Dataset ds's element type (its name into tname, n bytes) and shape:
+ * returns 1 for a numeric type, 0 otherwise; *nd is -1 when the shape is
+ * unreadable, dims gets up to H5S_MAX_RANK extents. */
+int shoal__input_probe(hid_t ds, char *tname, size_t n, int *nd, hsize_t *dims);
+
 /* Rank 0: fill in's description from the files, refusing an input that is
  * the output (output may not exist yet). Reports each error with the
  * config location and the file; returns the first code. */

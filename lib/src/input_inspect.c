@@ -70,6 +70,20 @@ int shoal__input_type_name(hid_t type, char *buf, size_t n)
     return -1;
 }
 
+int shoal__input_probe(hid_t ds, char *tname, size_t n, int *nd, hsize_t *dims)
+{
+    hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
+    int numeric = t >= 0 && shoal__input_type_name(t, tname, n) == 0;
+    *nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    if (*nd > 0)
+        H5Sget_simple_extent_dims(sp, dims, NULL);
+    if (t >= 0)
+        H5Tclose(t);
+    if (sp >= 0)
+        H5Sclose(sp);
+    return numeric;
+}
+
 static int64_t mtime_ns(const struct stat *sb)
 {
     return (int64_t)sb->st_mtim.tv_sec * 1000000000 + (int64_t)sb->st_mtim.tv_nsec;
@@ -162,18 +176,10 @@ static int inspect_datasets(shoal__input *in, hid_t f, uint64_t want_rows)
             return SHOAL_ERROR(SHOAL_ECONFIG,
                                "%s: [input] datasets: '%s' in '%s' is not a dataset (a group?)",
                                w, d->name, in->file);
-        hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
         char tname[sizeof d->type] = "unreadable";
-        int numeric = t >= 0 && shoal__input_type_name(t, tname, sizeof tname) == 0;
-        int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
         hsize_t dims[H5S_MAX_RANK] = {0};
-        if (nd > 0)
-            H5Sget_simple_extent_dims(sp, dims, NULL);
+        int nd, numeric = shoal__input_probe(ds, tname, sizeof tname, &nd, dims);
         d->bytes = H5Dget_storage_size(ds);
-        if (t >= 0)
-            H5Tclose(t);
-        if (sp >= 0)
-            H5Sclose(sp);
         H5Dclose(ds);
         if (!numeric)
             return SHOAL_ERROR(SHOAL_ECONFIG,
@@ -242,19 +248,21 @@ static int inspect_hdf5(shoal__input *in, const output_id *o)
 
 /* ---- a Shoal result file, by scan point ---------------------------------------------- */
 
-/* The replicates of a scan from its description ("..., 4 replicates");
- * 0 if it does not say. */
-static uint64_t replicates_of(const char *desc)
+/* The replicate count a scan's result file records (an attribute of
+ * /points); 0 when it has none. */
+static uint64_t replicates_of(hid_t f)
 {
-    const char *at = NULL;
-    for (const char *p = strstr(desc, " replicate"); p; p = strstr(p + 1, " replicate"))
-        at = p;
-    if (!at)
-        return 0;
-    const char *d = at;
-    while (d > desc && d[-1] >= '0' && d[-1] <= '9')
-        d--;
-    return d < at ? strtoull(d, NULL, 10) : 0;
+    uint64_t reps = 0;
+    hid_t g = path_exists(f, "/points") ? H5Gopen2(f, "/points", H5P_DEFAULT) : -1;
+    hid_t a = g >= 0 && H5Aexists(g, "replicates") > 0 ? H5Aopen(g, "replicates", H5P_DEFAULT)
+                                                       : -1;
+    if (a < 0 || H5Aread(a, H5T_NATIVE_UINT64, &reps) < 0)
+        reps = 0;
+    if (a >= 0)
+        H5Aclose(a);
+    if (g >= 0)
+        H5Gclose(g);
+    return reps;
 }
 
 static int inspect_points(shoal__input *in, const output_id *o)
@@ -265,7 +273,6 @@ static int inspect_points(shoal__input *in, const output_id *o)
     if (rc < 0)
         return rc;
     uint64_t ntasks = 0;
-    char *desc = NULL;
     hid_t st = -1, sp = -1;
     int shoal_file = H5Aexists(f, "fingerprint") > 0 && H5Aexists(f, "ntasks") > 0 &&
                      path_exists(f, "/tasks/status");
@@ -286,20 +293,14 @@ static int inspect_points(shoal__input *in, const output_id *o)
                          "fingerprint, ntasks and /tasks/status); remove group_by to read "
                          "its datasets by rows",
                          in->where, in->file);
-    } else if (path_exists(f, "/params")) {
-        hid_t g = H5Gopen2(f, "/params", H5P_DEFAULT);
-        desc = g >= 0 ? shoal__attr_read_str(g, "scan") : NULL;
-        if (g >= 0)
-            H5Gclose(g);
     }
-    uint64_t reps = desc ? replicates_of(desc) : 0;
+    uint64_t reps = rc == 0 ? replicates_of(f) : 0;
     if (rc == 0 && (!path_exists(f, "/tasks/point") || reps == 0 || ntasks % reps != 0))
         rc = SHOAL_ERROR(SHOAL_ECONFIG,
                          "%s: [input] group_by = point: the result file '%s' was not made "
-                         "by a [scan] (no /tasks/point, or no replicate count in /params' "
-                         "scan attribute); remove group_by to read its datasets by rows",
+                         "by a [scan] (no /tasks/point, or no replicate count in /points' "
+                         "attributes); remove group_by to read its datasets by rows",
                          in->where, in->file);
-    free(desc);
     if (rc == 0)
         rc = inspect_datasets(in, f, ntasks);
     if (sp >= 0)

@@ -136,17 +136,9 @@ static int load_file(shoal__input *in, shoal_task *t, uint64_t task, input_dset 
 {
     if (open_dataset(in, t, task, d) < 0)
         return -1;
-    hid_t ty = H5Dget_type(d->dset), sp = H5Dget_space(d->dset);
     char tname[sizeof d->type] = "unreadable";
-    int numeric = ty >= 0 && shoal__input_type_name(ty, tname, sizeof tname) == 0;
-    int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
     hsize_t dims[H5S_MAX_RANK] = {0};
-    if (nd > 0)
-        H5Sget_simple_extent_dims(sp, dims, NULL);
-    if (ty >= 0)
-        H5Tclose(ty);
-    if (sp >= 0)
-        H5Sclose(sp);
+    int nd, numeric = shoal__input_probe(d->dset, tname, sizeof tname, &nd, dims);
     if (!numeric)
         return fail_read(in, t, task, "'%s' holds %s values, not numbers", d->name, tname);
     if (nd < 1 || nd > 2)

@@ -237,16 +237,21 @@ static int reduce_field(shoal_store *s, size_t field, const kind *k)
     }
     if (!status || !rows || !mine || (rank == 0 && (!total || !all)))
         rc = SHOAL_ERROR(SHOAL_ENOMEM, "out of memory reducing /results/%s", k->f->name);
-    rc = shoal__agree(s->comm, rc);
+    int ready = shoal__agree(s->comm, rc);
     /* Round r: rank i folds block r * nranks + i; rank 0 merges the round's
-     * partials in block order. Every rank takes part in every round. */
-    for (uint64_t base = 0; rc == 0 && base < nblocks; base += (uint64_t)nranks) {
+     * partials in block order. Every rank takes part in every round, even
+     * after a failure of its own (agreed on after the rounds): the loop
+     * depends only on what every rank agreed on. */
+    for (uint64_t base = 0; ready == 0 && base < nblocks; base += (uint64_t)nranks) {
         uint64_t b = base + (uint64_t)rank;
         state_clear(k, mine);
         int lrc = 0;
         if (b < nblocks) {
             uint64_t n = B < nt - b * B ? B : nt - b * B;
             lrc = fold_block(s, field, k, b * B, n, status, rows, mine);
+            if (lrc == 0 && shoal__inject("reduce", rank))
+                lrc = SHOAL_ERROR(SHOAL_EHDF5, "injected failure reducing /results/%s",
+                                  k->f->name);
         }
         if (lrc < 0) {
             state_clear(k, mine);
@@ -550,6 +555,9 @@ static int reduce_points(shoal_store *s, const shoal_app *app, shoal__runner *ru
     c.first = p0;
     for (uint64_t p = p0; rc == 0 && p < p1; p++) {
         rc = do_point(&c, p);
+        if (rc == 0 && shoal__inject("points", s->rank))
+            rc = SHOAL_ERROR(SHOAL_EHDF5, "injected failure computing point %llu",
+                             (unsigned long long)p);
         if (rc == 0 && ++c.count == POINT_BATCH)
             rc = flush_batch(&c);
     }

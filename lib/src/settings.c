@@ -6,6 +6,7 @@
 #include <shoal/rng.h>
 
 #include "choices.h"
+#include "keep.h"
 #include "sched.h"
 #include "settings.h"
 
@@ -17,13 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Keep the first error code in rc, go on to report the others. */
-#define KEEP(call)                 \
-    do {                           \
-        int r_ = (call);           \
-        if (r_ < 0 && rc == 0)     \
-            rc = r_;               \
-    } while (0)
 
 /* ---- the [run] keys -------------------------------------------------------------- */
 

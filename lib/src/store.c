@@ -141,6 +141,21 @@ hid_t shoal__store_make_dataset(hid_t loc, const char *name, hid_t ftype, int nd
     return d;
 }
 
+hid_t shoal__store_param_type(const shoal_store_column *c, hid_t *ftype)
+{
+    hid_t m;
+    if (c->type == SHOAL_STRING) {
+        m = H5Tcopy(H5T_C_S1);
+        H5Tset_size(m, c->strlen > 0 ? c->strlen : 1);
+        H5Tset_strpad(m, H5T_STR_NULLPAD);
+        *ftype = m;
+    } else {
+        m = H5Tcopy(c->type == SHOAL_INT64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE);
+        *ftype = c->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
+    }
+    return m;
+}
+
 /* "8-byte float" and the like, for messages. */
 static void type_words(hid_t t, char *buf, size_t n)
 {
@@ -285,16 +300,7 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
         d->ndims = 1;
         d->dims[0] = spec->ntasks;
         hid_t ft;
-        if (c->type == SHOAL_STRING) {
-            d->mtype = H5Tcopy(H5T_C_S1);
-            H5Tset_size(d->mtype, c->strlen > 0 ? c->strlen : 1);
-            H5Tset_strpad(d->mtype, H5T_STR_NULLPAD);
-            ft = d->mtype;
-        } else {
-            d->mtype = H5Tcopy(c->type == SHOAL_INT64 ? H5T_NATIVE_INT64
-                                                      : H5T_NATIVE_DOUBLE);
-            ft = c->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
-        }
+        d->mtype = shoal__store_param_type(c, &ft);
         rc = shoal__store_step(s, bind_step, shoal__store_bind_one(s, mode, "params", c->name, ft, NULL, NULL, d, why,
                                          sizeof why));
     }

@@ -132,15 +132,7 @@ int shoal__store_bind_agg(shoal_store *s, const shoal_store_spec *spec,
         d->ndims = 1;
         d->dims[0] = np;
         hid_t ft;
-        if (c->type == SHOAL_STRING) {
-            d->mtype = H5Tcopy(H5T_C_S1);
-            H5Tset_size(d->mtype, c->strlen > 0 ? c->strlen : 1);
-            H5Tset_strpad(d->mtype, H5T_STR_NULLPAD);
-            ft = d->mtype;
-        } else {
-            d->mtype = H5Tcopy(c->type == SHOAL_INT64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE);
-            ft = c->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
-        }
+        d->mtype = shoal__store_param_type(c, &ft);
         rc = shoal__store_step(s, mode == SHOAL__BIND_CREATE ? "bind" : "rebind",
                                shoal__store_bind_one(s, mode, "points/params", c->name, ft,
                                                      NULL, NULL, d, why, nwhy));

@@ -135,6 +135,14 @@ static int write_provenance(shoal_store *s, const shoal_store_spec *spec,
         bad = shoal__attr_str(g, "scan", spec->scan) < 0;
     if (g >= 0)
         H5Gclose(g);
+    if (!bad && spec->with_points) {
+        /* Numbers for readers (group_by = point): the scan's shape. */
+        hid_t p = H5Gopen2(f, "points", H5P_DEFAULT);
+        bad = p < 0 || shoal__attr_u64(p, "npoints", spec->npoints) < 0 ||
+              shoal__attr_u64(p, "replicates", spec->replicates) < 0;
+        if (p >= 0)
+            H5Gclose(p);
+    }
     return bad ? SHOAL_EHDF5 : 0;
 }
 

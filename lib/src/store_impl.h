@@ -84,6 +84,9 @@ int shoal__store_bind_one(shoal_store *s, shoal__bind_mode mode, const char *gro
                           const char *name, hid_t ftype, const void *fill, const char *doc,
                           shoal__dset *d, char *why, size_t nwhy);
 void shoal__dset_close(shoal__dset *d);
+/* A /params column's memory type (a copy, for H5Tclose) and, in *ftype,
+ * its file type (the same for strings). */
+hid_t shoal__store_param_type(const shoal_store_column *c, hid_t *ftype);
 extern const void *const shoal__store_zero_fill;
 
 /* Collective: bind /reduce and /points (store_agg.c); called by

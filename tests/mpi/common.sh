@@ -94,6 +94,31 @@ start_slow() {
     sleep 0.5
 }
 
+# check_bad 'config text' 'expected message part' [options...]: $app on
+# that config (written to bad$i.ini in the current directory, i counting
+# the calls) exits 2 with the message and writes no output; with
+# one_error_line=1, the message is the only error line.
+i=0
+one_error_line=0
+check_bad() {
+    local text=$1 want=$2
+    shift 2
+    i=$((i + 1))
+    printf '%b' "$text" >"bad$i.ini"
+    mpirun_n "$np" "$app" "bad$i.ini" -o "out$i.h5" "$@" >"stdout$i" 2>"stderr$i"
+    local rc=$?
+    [[ $rc -eq 2 ]] || fail "case $i: exit status $rc, expected 2 (config: $text; options: $*): $(cat "stderr$i")"
+    grep -qF -- "$want" "stderr$i" || fail "case $i: message lacks '$want': $(cat "stderr$i")"
+    local errors
+    errors=$(grep -c "shoal: error" "stderr$i")
+    if [[ $one_error_line == 1 ]]; then
+        [[ $errors -eq 1 ]] || fail "case $i: expected one error line: $(cat "stderr$i")"
+    else
+        [[ $errors -ge 1 ]] || fail "case $i: no error line"
+    fi
+    [[ ! -e out$i.h5 ]] || fail "case $i: an output file was created"
+}
+
 # case_passed: the case ran to its end.
 case_passed() {
     finished=1

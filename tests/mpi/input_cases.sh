@@ -315,18 +315,7 @@ input_bad)
     printf '[run]\ntasks = 4\n[mc_pi]\nsamples = 10\n' >pi.ini
     expect_rc 0 mpirun_n 1 "$mc_pi" pi.ini -o pi.h5 -q
     i=0
-    check_bad() { # check_bad 'config text' 'expected message part' [options...]
-        local text=$1 want=$2
-        shift 2
-        i=$((i + 1))
-        printf '%b' "$text" >"bad$i.ini"
-        mpirun_n "$np" "$app" "bad$i.ini" -o "out$i.h5" "$@" >"stdout$i" 2>"stderr$i"
-        local rc=$?
-        [[ $rc -eq 2 ]] || fail "case $i: exit status $rc, expected 2 (config: $text; options: $*): $(cat "stderr$i")"
-        grep -qF -- "$want" "stderr$i" || fail "case $i: message lacks '$want': $(cat "stderr$i")"
-        [[ $(grep -c "shoal: error" "stderr$i") -eq 1 ]] || fail "case $i: expected one error line: $(cat "stderr$i")"
-        [[ ! -e out$i.h5 ]] || fail "case $i: an output file was created"
-    }
+    one_error_line=1 # every input mistake is reported alone
     data_sum=$(sum_of data.h5)
     f='[input]\nfile = data.h5\n'
     check_bad '[input]\nfile = nope.h5\ndatasets = /x\n' "bad1.ini:2: [input] file 'nope.h5' does not exist (relative to the current directory $work)"

@@ -70,14 +70,17 @@ reduce_resume)
     # retried: the aggregates equal a run that went straight through. An
     # incomplete file has none yet (NaN).
     need_h5py
-    scan_config "$work/c.ini" "sleep_us = 300"
-    expect_rc 1 mpirun_n "$np" "$reduce_app" "$work/c.ini" -o "$work/full.h5" -q
+    # 600 tasks of 0 to 12 ms: a few seconds for the killed run; the runs
+    # it is compared with need no sleeping (the values do not depend on it).
+    scan_config "$work/c.ini" "sleep_us = 3000"
+    expect_rc 1 mpirun_n "$np" "$reduce_app" "$work/c.ini" -o "$work/full.h5" -q \
+        --set test_reduce.sleep_us=0
     SHOAL_TEST_REDUCE_FAIL_EVERY=0 expect_rc 0 mpirun_n "$np" "$reduce_app" "$work/c.ini" \
-        -o "$work/none_failed.h5" -q
+        -o "$work/none_failed.h5" -q --set test_reduce.sleep_us=0
     setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$reduce_app" \
         "${postflags[@]}" "$work/c.ini" -o "$work/part.h5" -q 2>/dev/null &
     pid=$!
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 600); do
         sleep 0.05
         [[ -f $work/part.h5 ]] || continue
         out=$("$check" counts "$work/part.h5" 2>/dev/null) || continue
@@ -104,6 +107,30 @@ PY
     SHOAL_TEST_REDUCE_FAIL_EVERY=0 expect_rc 0 mpirun_n "$np" "$reduce_app" "$work/c.ini" \
         -o "$work/part.h5" -q --resume --retry-failed
     same_aggregates "$work/none_failed.h5" "$work/part.h5"
+    ;;
+
+reduce_fault)
+    # A failure on one rank while computing /reduce or /points: every rank
+    # exits 4 (no hang); the file keeps every row, and --resume computes
+    # the aggregates, equal to those of a run that never failed.
+    need_h5py
+    scan_config "$work/c.ini"
+    expect_rc 1 mpirun_n "$np" "$reduce_app" "$work/c.ini" -o "$work/full.h5" -q
+    last=$((np - 1))
+    for at in reduce points; do
+        for who in 0 "$last"; do
+            SHOAL_TEST_FAIL_AT=$at:$who timeout 120 "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" \
+                "${preflags[@]}" "$reduce_app" "${postflags[@]}" "$work/c.ini" \
+                -o "$work/f.h5" -q --force 2>"$work/err"
+            rc=$?
+            [[ $rc -eq 4 ]] || fail "failure at $at on rank $who: exit $rc, expected 4 (124: a hang)"
+            grep -q "injected failure" "$work/err" || fail "no message for the failure at $at: $(cat "$work/err")"
+            h5diff "$work/full.h5" "$work/f.h5" /results >/dev/null ||
+                fail "failure at $at on rank $who: /results differ from the full run"
+            expect_rc 1 mpirun_n "$np" "$reduce_app" "$work/c.ini" -o "$work/f.h5" -q --resume
+            same_aggregates "$work/full.h5" "$work/f.h5"
+        done
+    done
     ;;
 
 *)

@@ -422,18 +422,6 @@ badinput)
     # Bad configs and options: exit 2, one clear message, no file written.
     cd "$work" || fail "cd"
     i=0
-    check_bad() { # check_bad 'config text' 'expected message part' [options...]
-        local text=$1 want=$2
-        shift 2
-        i=$((i + 1))
-        printf '%b' "$text" >"bad$i.ini"
-        mpirun_n "$np" "$app" "bad$i.ini" -o "out$i.h5" "$@" >"stdout$i" 2>"stderr$i"
-        local rc=$?
-        [[ $rc -eq 2 ]] || fail "case $i: exit status $rc, expected 2 (config: $text; options: $*)"
-        grep -qF -- "$want" "stderr$i" || fail "case $i: message lacks '$want': $(cat "stderr$i")"
-        [[ $(grep -c "shoal: error" "stderr$i") -ge 1 ]] || fail "case $i: no error line"
-        [[ ! -e out$i.h5 ]] || fail "case $i: an output file was created"
-    }
     check_bad '[run]\ntasks = abc\n' "bad1.ini:2: [run] tasks = 'abc' is not a whole number"
     check_bad '[run]\ntasks = -5\n' "bad2.ini:2: [run] tasks = '-5' is negative"
     check_bad '[run]\nseed = 3\n' "missing required key 'tasks' in [run]"

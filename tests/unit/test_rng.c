@@ -244,34 +244,6 @@ START_TEST(test_mixed_get_and_double)
 }
 END_TEST
 
-START_TEST(test_gsl_rng_set_is_task_zero64)
-{
-    gsl_rng *a = gsl_rng_alloc(shoal_rng_philox4x64);
-    ck_assert_ptr_nonnull(a);
-    gsl_rng_set(a, 0x9e3779b97f4a7c15UL);
-    gsl_rng *b = philox64_keyed(0x9e3779b97f4a7c15ULL, 0);
-    ck_assert(same_stream(a, b, 1000));
-    gsl_rng_free(a);
-    gsl_rng_free(b);
-}
-END_TEST
-
-START_TEST(test_type_properties64)
-{
-    gsl_rng *r = philox64_keyed(77, 3);
-    ck_assert_str_eq(gsl_rng_name(r), "philox4x64");
-    ck_assert_uint_eq(gsl_rng_max(r), 0xffffffffUL);
-    ck_assert_uint_eq(gsl_rng_min(r), 0);
-    unsigned long hi = 0;
-    for (int i = 0; i < 10000; i++) {
-        unsigned long x = gsl_rng_get(r);
-        hi = x > hi ? x : hi;
-    }
-    ck_assert_uint_le(hi, 0xffffffffUL);
-    ck_assert_uint_gt(hi, 0xfff00000UL);
-    gsl_rng_free(r);
-}
-END_TEST
 
 /* ---- doubles of the default generator -------------------------------------------- */
 
@@ -543,13 +515,20 @@ START_TEST(test_matches_random123)
 }
 END_TEST
 
+/* Both Philox types, for the tests that hold for each (loop index _i). */
+static const gsl_rng_type *philox_type(int i)
+{
+    return i == 0 ? shoal_rng_philox4x32 : shoal_rng_philox4x64;
+}
+
 START_TEST(test_gsl_rng_set_is_task_zero)
 {
     /* gsl_rng_set(r, s) keys (s, 0). */
-    gsl_rng *a = gsl_rng_alloc(shoal_rng_philox4x32);
+    gsl_rng *a = gsl_rng_alloc(philox_type(_i));
     ck_assert_ptr_nonnull(a);
     gsl_rng_set(a, 0x9e3779b97f4a7c15UL);
-    gsl_rng *b = philox_keyed(0x9e3779b97f4a7c15ULL, 0);
+    gsl_rng *b = _i == 0 ? philox_keyed(0x9e3779b97f4a7c15ULL, 0)
+                         : philox64_keyed(0x9e3779b97f4a7c15ULL, 0);
     ck_assert(same_stream(a, b, 1000));
     gsl_rng_free(a);
     gsl_rng_free(b);
@@ -558,8 +537,8 @@ END_TEST
 
 START_TEST(test_type_properties)
 {
-    gsl_rng *r = philox_keyed(77, 3);
-    ck_assert_str_eq(gsl_rng_name(r), "philox4x32");
+    gsl_rng *r = _i == 0 ? philox_keyed(77, 3) : philox64_keyed(77, 3);
+    ck_assert_str_eq(gsl_rng_name(r), _i == 0 ? "philox4x32" : "philox4x64");
     ck_assert_uint_eq(gsl_rng_max(r), 0xffffffffUL);
     ck_assert_uint_eq(gsl_rng_min(r), 0);
     unsigned long hi = 0;
@@ -900,8 +879,6 @@ static Suite *rng_suite(void)
     tcase_add_test(tc, test_kat64_reference);
     tcase_add_test(tc, test_matches_random123_64);
     tcase_add_test(tc, test_mixed_get_and_double);
-    tcase_add_test(tc, test_gsl_rng_set_is_task_zero64);
-    tcase_add_test(tc, test_type_properties64);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("doubles");
@@ -920,8 +897,8 @@ static Suite *rng_suite(void)
     tcase_add_test(tc, test_kat_through_generator);
     tcase_add_test(tc, test_kat_reference);
     tcase_add_test(tc, test_matches_random123);
-    tcase_add_test(tc, test_gsl_rng_set_is_task_zero);
-    tcase_add_test(tc, test_type_properties);
+    tcase_add_loop_test(tc, test_gsl_rng_set_is_task_zero, 0, 2);
+    tcase_add_loop_test(tc, test_type_properties, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("streams");

@@ -28,14 +28,19 @@ static int noop(shoal_task *t, void *ctx)
     return 0;
 }
 
+static int check_app(const shoal_app *app)
+{
+    reason[0] = '\0';
+    shoal_set_error_handler(capture);
+    int rc = shoal__settings_check_app(app);
+    shoal_set_error_handler(NULL);
+    return rc;
+}
+
 static int check_one(const shoal_field *f)
 {
     const shoal_app app = {.name = "t", .run = noop, .outputs = f, .noutputs = 1};
-    reason[0] = '\0';
-    shoal_set_error_handler(capture);
-    int rc = shoal__settings_check_app(&app);
-    shoal_set_error_handler(NULL);
-    return rc;
+    return check_app(&app);
 }
 
 START_TEST(test_normal_fields)
@@ -124,11 +129,7 @@ static int check_derived(const shoal_derived *d, size_t n)
     const shoal_field f = {.name = "x", .type = SHOAL_FLOAT64};
     const shoal_app app = {.name = "t", .run = noop, .outputs = &f, .noutputs = 1,
                            .derived = d, .nderived = n};
-    reason[0] = '\0';
-    shoal_set_error_handler(capture);
-    int rc = shoal__settings_check_app(&app);
-    shoal_set_error_handler(NULL);
-    return rc;
+    return check_app(&app);
 }
 
 START_TEST(test_derived)
