@@ -16,47 +16,15 @@
 #          one error line, exit 2, no output; datasets in the wrong order:
 #          every task fails with the expected line (exit 1).
 #
-# ctest sets SHOAL_MPIEXEC, SHOAL_NPFLAG, SHOAL_MPI_PREFLAGS,
-# SHOAL_MPI_POSTFLAGS, SHOAL_BUILD, SHOAL_SRC, SHOAL_PYTHON and
-# SHOAL_TEST_NAME. Each case works in its own temporary directory, kept when
-# it fails. No check depends on which rank ran which task. Exit 0 pass, 1 fail.
-set -uo pipefail
+# The environment, the work directory and the helpers: tests/mpi/common.sh.
 
-case_name=$1
-np=$2
-finished=0
-on_exit() {
-    local rc=$?
-    if [[ $finished != 1 && $rc -eq 0 ]]; then
-        echo "FAIL [${SHOAL_TEST_NAME:-$case_name}]: the case ended early (a script error?)" >&2
-        exit 1
-    fi
-}
-trap on_exit EXIT
+# shellcheck source=../../mpi/common.sh
+source "$SHOAL_SRC/tests/mpi/common.sh"
 ising2d=$SHOAL_BUILD/apps/ising2d/ising2d
 ising_tc=$SHOAL_BUILD/apps/ising_tc/ising_tc
-mc_pi=$SHOAL_BUILD/apps/mc_pi/mc_pi
 analysis=$SHOAL_SRC/configs/ising_tc_analysis.ini
 py=${SHOAL_PYTHON:?SHOAL_PYTHON is not set}
-work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-ising-tc.XXXXXX")
 cd "$work" || exit 1
-read -r -a preflags <<<"${SHOAL_MPI_PREFLAGS:-}"
-read -r -a postflags <<<"${SHOAL_MPI_POSTFLAGS:-}"
-
-fail() {
-    echo "FAIL [$SHOAL_TEST_NAME]: $*" >&2
-    echo "  work directory kept: $work" >&2
-    echo "  rerun: ctest --test-dir $SHOAL_BUILD -R '^${SHOAL_TEST_NAME}\$' --output-on-failure" >&2
-    exit 1
-}
-
-mpirun_n() {
-    local n=$1
-    shift
-    local cmd=("$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$n" "${preflags[@]}" "$1" "${postflags[@]}" "${@:2}")
-    echo "+ ${cmd[*]}" >&2
-    "${cmd[@]}"
-}
 
 # The summary's own lines, without the run's timing and file name.
 table() { grep '^ising_tc: ' "$1" | grep -v -e ' tasks (' -e 'results in '; }
@@ -157,5 +125,4 @@ bad)
     fail "unknown case '$case_name'"
     ;;
 esac
-finished=1
-rm -rf "$work"
+case_passed
