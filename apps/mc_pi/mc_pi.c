@@ -4,7 +4,9 @@
  * random stream and counts those inside the quarter circle. The combined
  * estimate 4 * sum(hits) / sum(samples) is computed from the result file in
  * task order with exact integer sums, so it is identical for any number of
- * ranks; its standard error is 4 * sqrt(p (1 - p) / N), p = hits / N. */
+ * ranks; its standard error is 4 * sqrt(p (1 - p) / N), p = hits / N.
+ * The run also combines hits and samples (sums) and pi (mean over tasks)
+ * into /reduce, which the analysis benchmark uses to time the combining. */
 #include <shoal/shoal.h>
 
 #include <math.h>
@@ -76,11 +78,11 @@ int main(int argc, char **argv)
 {
     static const shoal_field outputs[NOUTPUTS] = {
         [HITS] = {.name = "hits", .type = SHOAL_INT64,
-                  .doc = "points inside the quarter circle"},
+                  .doc = "points inside the quarter circle", .reduce = SHOAL_REDUCE_SUM},
         [SAMPLES] = {.name = "samples", .type = SHOAL_INT64,
-                     .doc = "points drawn"},
+                     .doc = "points drawn", .reduce = SHOAL_REDUCE_SUM},
         [PI] = {.name = "pi", .type = SHOAL_FLOAT64,
-                .doc = "this task's estimate, 4 hits / samples"},
+                .doc = "this task's estimate, 4 hits / samples", .reduce = SHOAL_REDUCE_MEAN},
     };
     static const shoal_param params[] = {
         {.name = "samples", .type = SHOAL_INT64, .dflt = "1000000",
