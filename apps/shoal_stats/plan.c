@@ -41,6 +41,10 @@
 #define HIST_BYTES_MAX ((uint64_t)64 << 20)
 /* Rows read at a time by the range pass. */
 #define READ_BYTES ((uint64_t)4 << 20)
+/* Input read per task unless [input] says otherwise: small enough to stay
+ * in cache between the read and the statistics, and to make tasks of
+ * modest data (the library's default is 16M). */
+#define DEFAULT_BYTES_PER_TASK "1M"
 /* A --set value holds at most 4095 characters (config_read.c). */
 #define RANGE_TEXT_MAX 4000
 
@@ -153,12 +157,13 @@ int plan_wants_help(int argc, char **argv)
     return c.help;
 }
 
-/* plan->argv: argv with `extra` (NULL: nothing) and the resolved range (if
- * any) inserted before the "--" that ends the options, so that they come
- * after the user's --set options and win. */
+/* plan->argv: argv with `extra` (NULL: nothing), the default task size
+ * (if needed) and the resolved range (if any) inserted before the "--"
+ * that ends the options, so that they come after the user's --set options
+ * and win. */
 static int make_argv(stats_plan *p, int argc, char **argv, int end, char *extra)
 {
-    p->argv = calloc((size_t)argc + 4, sizeof *p->argv);
+    p->argv = calloc((size_t)argc + 8, sizeof *p->argv);
     if (!p->argv)
         return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory for the command line");
     int n = 0;
@@ -166,6 +171,10 @@ static int make_argv(stats_plan *p, int argc, char **argv, int end, char *extra)
         p->argv[n++] = argv[i];
     if (extra)
         p->argv[n++] = extra;
+    if (p->default_size) {
+        p->argv[n++] = "--set";
+        p->argv[n++] = "input.bytes_per_task=" DEFAULT_BYTES_PER_TASK;
+    }
     if (p->range_set) {
         p->argv[n++] = "--set";
         p->argv[n++] = p->range_set;
@@ -687,6 +696,8 @@ static int read_config(stats_plan *p, shoal_config *cfg, range_spec *rs, const c
                                shoal_config_where(cfg, "input", other[i]), other[i]);
     if (rc != 0)
         return 1;
+    p->default_size = !shoal_config_has(cfg, "input", "rows_per_task") &&
+                      !shoal_config_has(cfg, "input", "bytes_per_task");
     *where = shoal_config_where(cfg, "shoal_stats", "range");
     *where = *where ? *where : src;
     rc = range_parse(*rtext, *where, rs);

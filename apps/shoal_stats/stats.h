@@ -56,6 +56,7 @@ typedef struct {
     char **argv;
     int argc;
     char *range_set;     /* "shoal_stats.range=..." (NULL: none added) */
+    int default_size;    /* [input] sets no task size: add shoal-stats' own */
     char *defer_why;     /* plan_build: why the plan could not be made */
 } stats_plan;
 
