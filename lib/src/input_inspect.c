@@ -163,7 +163,7 @@ static int inspect_datasets(shoal__input *in, hid_t f, uint64_t want_rows)
                                "%s: [input] datasets: '%s' in '%s' is not a dataset (a group?)",
                                w, d->name, in->file);
         hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
-        char tname[32] = "unreadable";
+        char tname[sizeof d->type] = "unreadable";
         int numeric = t >= 0 && shoal__input_type_name(t, tname, sizeof tname) == 0;
         int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
         hsize_t dims[H5S_MAX_RANK] = {0};
@@ -185,7 +185,7 @@ static int inspect_datasets(shoal__input *in, hid_t f, uint64_t want_rows)
                                "%s: [input] datasets: '%s' in '%s' has %d dimensions; it "
                                "must be 1-D (rows) or 2-D (rows x columns)",
                                w, d->name, in->file, nd < 0 ? 0 : nd);
-        snprintf(d->type, sizeof d->type, "%s", tname);
+        memcpy(d->type, tname, sizeof d->type);
         d->is_int = tname[0] != 'f';
         d->ndims = nd;
         d->rows = dims[0];

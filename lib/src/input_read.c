@@ -137,7 +137,7 @@ static int load_file(shoal__input *in, shoal_task *t, uint64_t task, input_dset 
     if (open_dataset(in, t, task, d) < 0)
         return -1;
     hid_t ty = H5Dget_type(d->dset), sp = H5Dget_space(d->dset);
-    char tname[32] = "unreadable";
+    char tname[sizeof d->type] = "unreadable";
     int numeric = ty >= 0 && shoal__input_type_name(ty, tname, sizeof tname) == 0;
     int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
     hsize_t dims[H5S_MAX_RANK] = {0};
@@ -240,6 +240,11 @@ const void *shoal__input_get(shoal__input *in, shoal_task *t, uint64_t task, int
     if (!in) {
         shoal_task_fail(t, SHOAL_ENOTFOUND,
                         "shoal_input_*: this run has no [input] section (docs/analysis.md)");
+        return NULL;
+    }
+    if (in->ndsets == 0) {
+        shoal_task_fail(t, SHOAL_EINVAL, "[input] names no datasets: open the task's file "
+                        "(shoal_input_path) yourself, or add datasets = ...");
         return NULL;
     }
     if (k < 0 || (size_t)k >= in->ndsets) {

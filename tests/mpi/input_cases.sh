@@ -23,7 +23,7 @@ on_exit() {
     fi
 }
 trap on_exit EXIT
-app=$SHOAL_BUILD/tests/mpi/test_input
+app=$SHOAL_BUILD/tests/mpi/input_app
 mc_pi=$SHOAL_BUILD/apps/mc_pi/mc_pi
 work=$(mktemp -d "${TMPDIR:-/tmp}/shoal-input.XXXXXX")
 read -r -a preflags <<<"${SHOAL_MPI_PREFLAGS:-}"
@@ -121,19 +121,19 @@ rows)
     # float32) in slices of rows_per_task or bytes_per_task rows.
     cd "$work" || fail "cd"
     make_data "$work"
-    printf '[input]\nfile = data.h5\ndatasets = /x, y, /z\nrows_per_task = 97\n[test_input]\ndatasets = 3\n' >rows.ini
+    printf '[input]\nfile = data.h5\ndatasets = /x, y, /z\nrows_per_task = 97\n[input_app]\ndatasets = 3\n' >rows.ini
     mpirun_n 1 "$app" rows.ini -n >dry.txt || fail "dry run failed"
     grep -qF "input:    HDF5 file data.h5 (" dry.txt || fail "dry run lacks the input: $(cat dry.txt)"
     grep -qF "1003 rows, 97 per task" dry.txt || fail "dry run lacks rows: $(cat dry.txt)"
     grep -qF "datasets: /x float64 [1003], /y int32 [1003 x 3], /z float32 [1003]" dry.txt ||
         fail "dry run lacks the shapes: $(cat dry.txt)"
     grep -qF "tasks:    11" dry.txt || fail "dry run lacks the task count: $(cat dry.txt)"
-    [[ ! -e test_input.h5 ]] || fail "the dry run wrote a file"
+    [[ ! -e input_app.h5 ]] || fail "the dry run wrote a file"
     expect_rc 0 mpirun_n "$np" "$app" rows.ini -o rows.h5 -q
     check_rows rows.h5 data.h5 11
     # 2k bytes per task over 8 + 24 + 8 bytes a row: 51 rows, 20 tasks; a
     # [run] tasks that agrees is accepted.
-    printf '[run]\ntasks = 20\n[input]\nfile = data.h5\ndatasets = /x, /y, /z\nbytes_per_task = 2k\n[test_input]\ndatasets = 3\n' >bytes.ini
+    printf '[run]\ntasks = 20\n[input]\nfile = data.h5\ndatasets = /x, /y, /z\nbytes_per_task = 2k\n[input_app]\ndatasets = 3\n' >bytes.ini
     expect_rc 0 mpirun_n "$np" "$app" bytes.ini -o bytes.h5 -q
     check_rows bytes.h5 data.h5 20
     # One rank or many: the same file.
@@ -152,13 +152,13 @@ with h5py.File("rows.h5", "r") as f:
 print("/input ok")
 PY
     # Tasks that do not read the data; the default 16M per task (one task).
-    printf '[input]\nfile = data.h5\ndatasets = /y\n[test_input]\ndatasets = 0\n' >noread.ini
+    printf '[input]\nfile = data.h5\ndatasets = /y\n[input_app]\ndatasets = 0\n' >noread.ini
     expect_rc 0 mpirun_n "$np" "$app" noread.ini -o noread.h5 -q
     "$py" -c "import h5py; f = h5py.File('noread.h5'); assert f.attrs['ntasks'] == 1 and f['tasks/status'][0] == 1" ||
         fail "a run that reads nothing did not complete"
     # A dataset the input does not have, and a run without [input]: the task
     # fails with a message, the run goes on (exit 1).
-    mpirun_n "$np" "$app" rows.ini -o badk.h5 -q --set test_input.bad_index=3 2>/dev/null
+    mpirun_n "$np" "$app" rows.ini -o badk.h5 -q --set input_app.bad_index=3 2>/dev/null
     [[ $? -eq 1 ]] || fail "asking for dataset 3 of 3: expected exit 1"
     printf '[run]\ntasks = 4\n' >none.ini
     mpirun_n "$np" "$app" none.ini -o none.h5 -q 2>/dev/null
@@ -197,17 +197,17 @@ for i in range(6):
         else:
             f["frame"] = (rng.normal(size=shapes[i]) * 50).astype(types[i])
 PY
-    printf '[input]\nfiles = frames/f*.h5\ndatasets = /frame\n[test_input]\ndatasets = 1\n' >glob.ini
+    printf '[input]\nfiles = frames/f*.h5\ndatasets = /frame\n[input_app]\ndatasets = 1\n' >glob.ini
     mpirun_n "$np" "$app" glob.ini -o glob.h5 >glob.out 2>glob.err
     rc=$?
     [[ $rc -eq 1 ]] || fail "glob with a corrupt file: exit $rc, expected 1: $(cat glob.err)"
     # A list in another directory: relative paths from there, comments,
     # blank lines, an absolute path.
     printf '# frames\n\n../frames/f0.h5\n  ../frames/f1.h5  \n# f2 is corrupt\n%s/frames/f3.h5\n../frames/f5.h5\n' "$work" >sub/paths.txt
-    printf '[input]\nlist = sub/paths.txt\ndatasets = frame\n[test_input]\ndatasets = 1\n' >list.ini
+    printf '[input]\nlist = sub/paths.txt\ndatasets = frame\n[input_app]\ndatasets = 1\n' >list.ini
     expect_rc 0 mpirun_n "$np" "$app" list.ini -o list.h5 -q
     # Without datasets: tasks get their paths only.
-    printf '[input]\nlist = sub/paths.txt\n[test_input]\ndatasets = 0\n' >paths.ini
+    printf '[input]\nlist = sub/paths.txt\n[input_app]\ndatasets = 0\n' >paths.ini
     mpirun_n 1 "$app" paths.ini -n >dry.txt || fail "dry run failed"
     grep -qF "input:    4 files from the list sub/paths.txt (first sub/../frames/f0.h5, last sub/../frames/f5.h5)" dry.txt ||
         fail "dry run lacks the file list: $(cat dry.txt)"
@@ -252,6 +252,15 @@ assert check("list.h5", lst, set()) == {}
 assert check("paths.h5", lst, set()) == {}
 print("file lists ok")
 PY
+    # Asking for a dataset of an input that names none fails the task.
+    mpirun_n "$np" "$app" paths.ini -o nodata.h5 -q --set input_app.datasets=1 2>/dev/null
+    [[ $? -eq 1 ]] || fail "accessor on a file list without datasets: expected exit 1"
+    "$py" -c "
+import h5py
+f = h5py.File('nodata.h5', 'r')
+m = f['failures/message'][:][f['failures/task'][:] >= 0]
+assert len(m) == 4 and all(s.startswith(b'[input] names no datasets') for s in m), m" ||
+        fail "a file list without datasets: wrong failures"
     grep -q "4 done, 2 failed" glob.out || fail "summary does not count 2 failures: $(cat glob.out)"
     grep -q "input 'frames/f2.h5'" glob.err || fail "the corrupt file is not named on stderr: $(cat glob.err)"
     ;;
@@ -270,7 +279,7 @@ with h5py.File("scan.h5", "r+") as f:
     st[6] = 0          # point 1: a pending one
     st[12:16] = [2, 0, 3, 2]   # point 3: none done
 PY
-    printf '[input]\nfile = scan.h5\ndatasets = /results/pi, /params/samples, /results/hits\ngroup_by = point\n[test_input]\ndatasets = 3\n' >points.ini
+    printf '[input]\nfile = scan.h5\ndatasets = /results/pi, /params/samples, /results/hits\ngroup_by = point\n[input_app]\ndatasets = 3\n' >points.ini
     mpirun_n 1 "$app" points.ini -n >dry.txt || fail "dry run failed"
     grep -qF "input:    scan points of scan.h5" dry.txt || fail "dry run lacks the points: $(cat dry.txt)"
     grep -qF "4 points x 4 replicates (16 rows" dry.txt || fail "dry run lacks the shape: $(cat dry.txt)"
@@ -303,7 +312,7 @@ resume)
     # A file with /input resumes; a changed input is refused, file untouched.
     cd "$work" || fail "cd"
     make_data "$work"
-    printf '[input]\nfile = data.h5\ndatasets = /x, /y, /z\nrows_per_task = 50\n[test_input]\ndatasets = 3\n' >c.ini
+    printf '[input]\nfile = data.h5\ndatasets = /x, /y, /z\nrows_per_task = 50\n[input_app]\ndatasets = 3\n' >c.ini
     expect_rc 0 mpirun_n "$np" "$app" c.ini -o ref.h5 -q
     cp ref.h5 run.h5
     # As if interrupted: some tasks pending or running again.
@@ -395,6 +404,15 @@ bad)
     check_bad "${f}datasets = /grp\n" "'/grp' in 'data.h5' is not a dataset"
     check_bad '[input]\ndatasets = /x\n' "bad$((i + 1)).ini:2: [input] names no input"
     check_bad "${f}datasets = /x, x\n" "[input] datasets lists '/x' twice"
+    # A failure while creating /input on one rank: every rank stops (no
+    # hang), nothing is left behind.
+    printf '[input]\nfile = data.h5\ndatasets = /x\n' >ok.ini
+    SHOAL_TEST_FAIL_AT=input:$((np - 1)) timeout 120 "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" \
+        "$app" "${postflags[@]}" ok.ini -o inj.h5 2>inj.err
+    rc=$?
+    [[ $rc -eq 4 ]] || fail "injected failure at /input: exit $rc, expected 4 (124: a hang): $(cat inj.err)"
+    [[ ! -e inj.h5 && ! -e inj.h5.part ]] || fail "injected failure at /input left a file"
+    grep -q "cannot set up output file 'inj.h5'" inj.err || fail "no set-up message: $(cat inj.err)"
     echo "bad: $i bad inputs checked"
     ;;
 

@@ -106,18 +106,26 @@ SHOAL_API double *shoal_out_double(shoal_task *t, int field);
 /* ---- the task's input ([input] section, docs/analysis.md) ---------------- */
 
 /* The rows of input dataset k (0-based, in the order of [input] datasets)
- * that belong to this task, as doubles or as int64 (HDF5 converts; integers
- * beyond 2^53 lose precision as doubles). *rows gets the row count, *cols the
- * elements per row (1 for a 1-D dataset); either may be NULL. The memory is
- * the framework's, reused by the next task. NULL (and the task fails with a
- * message) when the run has no such input or it could not be read. */
+ * that belong to this task, row-major, as doubles or as int64. Integer
+ * datasets are read as int64 and float ones as double; the other type is
+ * converted with HDF5's rules (floats to integers truncate toward zero and
+ * clamp; integers beyond 2^53 lose precision as doubles). *rows gets the
+ * row count, *cols the elements per row (1 for a 1-D dataset); either may
+ * be NULL. The rows are read when the task first asks for them. The memory
+ * is the framework's, valid until the task ends (both types at once) and
+ * reused by the next task. NULL, with *rows = *cols = 0 and the task failed
+ * with a message naming the file, when the run has no such input or it
+ * could not be read (a file list's missing or damaged file). */
 SHOAL_API const double *shoal_input_double(shoal_task *t, int k, uint64_t *rows,
                                            uint64_t *cols);
 SHOAL_API const int64_t *shoal_input_int64(shoal_task *t, int k, uint64_t *rows,
                                            uint64_t *cols);
-/* Index, in the input datasets, of this task's first row. */
+/* Index, in the input datasets, of this task's first row: task * rows per
+ * task; with group_by = point the point's first task index; 0 for a file
+ * list (each file's rows start at 0) and without an input. */
 SHOAL_API uint64_t shoal_input_offset(const shoal_task *t);
-/* A file-list input: this task's file. NULL for other inputs. */
+/* A file-list input: this task's file (relative paths as the run opens
+ * them). NULL for other inputs. */
 SHOAL_API const char *shoal_input_path(const shoal_task *t);
 
 /* The code this task has failed with so far (shoal_task_fail, or a bad

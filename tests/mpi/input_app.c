@@ -1,4 +1,4 @@
-/* test_input: the app the [input] tests drive (tests/mpi/input_cases.sh).
+/* input_app: the app the [input] tests drive (tests/mpi/input_cases.sh).
  *
  * Each task reads its slice of the first `datasets` input datasets through
  * both accessors (the one of the dataset's own type and the converted one)
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
         {.name = "bad_index", .type = SHOAL_INT64, .dflt = "-1", .min = -1e9, .max = 1e9,
          .doc = "if >= 0: ask for this dataset too (the task must fail)"},
     };
-    const shoal_app app = {.name = "test_input", .run = input_task, .outputs = outputs,
+    const shoal_app app = {.name = "input_app", .run = input_task, .outputs = outputs,
                            .noutputs = NOUTPUTS, .params = params, .nparams = 2};
     return shoal_main(&app, argc, argv);
 }
