@@ -40,11 +40,11 @@
 /* One task's histogram row of a dataset (columns x bins x 8 bytes). */
 #define HIST_BYTES_MAX ((uint64_t)64 << 20)
 /* Rows read at a time by the range pass. */
-#define READ_BYTES ((uint64_t)4 << 20)
+#define READ_BYTES ((uint64_t)512 << 10)
 /* Input read per task unless [input] says otherwise: small enough to stay
  * in cache between the read and the statistics, and to make tasks of
  * modest data (the library's default is 16M). */
-#define DEFAULT_BYTES_PER_TASK "1M"
+#define DEFAULT_BYTES_PER_TASK "512k"
 /* A --set value holds at most 4095 characters (config_read.c). */
 #define RANGE_TEXT_MAX 4000
 

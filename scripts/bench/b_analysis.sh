@@ -10,7 +10,7 @@
 # both are read once, so every case reads from the page cache.
 # Cases, alternated in each repetition:
 #   dd        dd if=big.h5 of=/dev/null bs=4M: dd's bytes / dd's time
-#   stats     mpirun -n 2 shoal-stats (range = auto, 64 bins; 1 MiB of rows
+#   stats     mpirun -n 2 shoal-stats (range = auto, 64 bins; 512 KiB of rows
 #             per task, its default): bytes of /x / the pool's wall time
 #             (root attribute wall_seconds: the range pass, start-up and
 #             the combining are not in it), and the whole command's
@@ -287,7 +287,7 @@ run_combine() {
 }
 
 L_DD="dd if=big.h5 of=/dev/null bs=4M (page cache)"
-L_STATS="shoal-stats, $NP ranks, range auto, $BINS bins, 1 MiB tasks"
+L_STATS="shoal-stats, $NP ranks, range auto, $BINS bins, 512 KiB tasks"
 L_NUMPY="h5py + numpy, 1 process, chunks of 2^20 rows, same reduction"
 L_COMBINE="mc_pi, 10^6 tasks x 10 samples, $NP ranks: combining /reduce"
 L_SMALL="shoal-stats as above on 10^6 rows"
