@@ -22,7 +22,6 @@
 #include <shoal/error.h>
 #include <shoal/log.h>
 
-#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,17 +214,13 @@ static int stats_task(shoal_task *t, void *ctx)
 /* Columns of a dataset printed; the rest are in the file. */
 #define SHOWN_COLUMNS 8
 
-static int read_reduced(hid_t f, const char *base, const char *suffix, hid_t type, void *buf)
+static int read_reduced(const shoal_results *res, const char *base, const char *suffix,
+                        int ints, void *buf, size_t n)
 {
     char path[1200];
-    snprintf(path, sizeof path, "/reduce/%s%s", base, suffix);
-    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-    herr_t e = d < 0 ? -1 : H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-    if (d >= 0)
-        H5Dclose(d);
-    return e < 0 ? SHOAL_ERROR(SHOAL_EHDF5, "shoal_stats: cannot read %s from the result file",
-                               path)
-                 : 0;
+    snprintf(path, sizeof path, "reduce/%s%s", base, suffix);
+    return ints ? shoal_results_read_all_int64(res, path, buf, n, NULL)
+                : shoal_results_read_all_double(res, path, buf, n, NULL);
 }
 
 static void print_number(double v)
@@ -236,7 +231,7 @@ static void print_number(double v)
         printf(" %14s", "-");
 }
 
-static int print_dataset(hid_t f, const stats_plan *p, const stats_dset *d)
+static int print_dataset(const shoal_results *res, const stats_plan *p, const stats_dset *d)
 {
     uint64_t cols = d->cols, shown = cols < SHOWN_COLUMNS ? cols : SHOWN_COLUMNS;
     double *mom = malloc(cols * 3 * sizeof *mom), *mn = malloc(cols * sizeof *mn);
@@ -244,15 +239,15 @@ static int print_dataset(hid_t f, const stats_plan *p, const stats_dset *d)
     int64_t *nan = malloc(cols * sizeof *nan), *out = malloc(cols * 2 * sizeof *out);
     int rc = mom && mn && mx && nan && out ? 0 : SHOAL_ENOMEM;
     if (rc == 0)
-        rc = read_reduced(f, d->base, "_moments", H5T_NATIVE_DOUBLE, mom);
+        rc = read_reduced(res, d->base, "_moments", 0, mom, cols * 3);
     if (rc == 0)
-        rc = read_reduced(f, d->base, "_min", H5T_NATIVE_DOUBLE, mn);
+        rc = read_reduced(res, d->base, "_min", 0, mn, cols);
     if (rc == 0)
-        rc = read_reduced(f, d->base, "_max", H5T_NATIVE_DOUBLE, mx);
+        rc = read_reduced(res, d->base, "_max", 0, mx, cols);
     if (rc == 0)
-        rc = read_reduced(f, d->base, "_nan", H5T_NATIVE_INT64, nan);
+        rc = read_reduced(res, d->base, "_nan", 1, nan, cols);
     if (rc == 0)
-        rc = read_reduced(f, d->base, "_outside", H5T_NATIVE_INT64, out);
+        rc = read_reduced(res, d->base, "_outside", 1, out, cols * 2);
     for (uint64_t c = 0; rc == 0 && c < shown; c++) {
         char name[1100];
         if (d->ndims == 2)
@@ -287,16 +282,11 @@ static int stats_summary(const shoal_results *res, void *ctx)
     if (shoal_results_attr_double(res, "tasks_failed", &failed) == 0 && failed > 0)
         printf("shoal_stats: %.0f tasks failed: the statistics cover the rows of the "
                "tasks done only\n", failed);
-    hid_t f = H5Fopen(p->output, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return SHOAL_ERROR(SHOAL_EHDF5, "shoal_stats: cannot open '%s' for the summary",
-                           p->output);
     printf("shoal_stats: %-14s %12s %8s %14s %14s %14s %14s %10s\n", "dataset", "count", "NaN",
            "mean", "std", "min", "max", "outside");
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < p->nd; k++)
-        rc = print_dataset(f, p, &p->d[k]);
-    H5Fclose(f);
+        rc = print_dataset(res, p, &p->d[k]);
     if (rc == 0)
         printf("shoal_stats: std is the sample standard deviation (n - 1); histograms, "
                "ranges and (count, mean, M2) in /reduce\n");

@@ -18,16 +18,30 @@
 #   numpy     one /usr/bin/python3 process, h5py + numpy, the same
 #             reduction in chunks of 2^20 rows: a min/max pass, then count,
 #             mean and M2 (merged pairwise), the histogram on that range
-#   combine   mpirun -n 2 mc_pi configs/mc_pi.ini, 10^6 tasks of 10
-#             samples, -v: the "/reduce and /points computed in S s" line
-#             against wall_seconds
+#   dd_cold, stats_cold
+#             the same two after dropping the page cache (sync; echo 3 >
+#             /proc/sys/vm/drop_caches, as root): both read from the disk;
+#             shoal-stats with a given range (-12:14), so that the pool's
+#             pass is the one that reads the file (range = auto's first
+#             pass would bring it into the cache before the pool starts).
+#             Where the cache cannot be dropped these cases are left out,
+#             and the script says so.
+#   combine   mpirun -n 2 mc_pi configs/mc_pi.ini, 10^6 tasks of 1000
+#             samples (some microseconds each): the root attribute
+#             reduce_seconds (combining /reduce) against wall_seconds
+#   combine_tiny
+#             the same with 10 samples per task (well under a microsecond):
+#             the run is then little more than writing the rows, which
+#             combining reads back, so this is the worst case
 #   small     shoal-stats as stats on small.h5 (10^6 rows), for memory
 # Metrics: dd, stats, numpy mb_per_s (MB = 10^6 bytes); stats and numpy
 # seconds (whole command); stats percent_of_dd (per repetition) and
 # speedup_vs_numpy (numpy seconds / stats seconds); stats
 # max_rel_diff_vs_numpy (mean and variance; count, NaN, min, max,
 # histogram and outside counts must be equal, or the benchmark fails);
-# combine reduce_percent_of_wall; stats and small max_rss_mib (the largest
+# dd_cold, stats_cold mb_per_s and stats_cold percent_of_dd (against
+# dd_cold of the same repetition); combine and combine_tiny
+# reduce_percent_of_wall and reduce_ns_per_task; stats and small max_rss_mib (the largest
 # /ranks/max_rss_kib), memory rss_ratio (stats / small).
 # Environment: BENCH_REPS (default 5; --quick 2), BENCH_ANALYSIS_ROWS (N).
 set -euo pipefail
@@ -184,6 +198,7 @@ def result_info(result):
     import h5py
     with h5py.File(result, "r") as f:
         print(json.dumps({"wall": float(f.attrs["wall_seconds"]),
+                          "reduce": float(f.attrs.get("reduce_seconds", -1)),
                           "rss_kib": int(f["ranks/max_rss_kib"][:].max())}))
 
 
@@ -240,6 +255,7 @@ echo "b_analysis: making $ROWS rows ($((BYTES / 1000000)) MB) and $SMALL rows in
 "$PY" "$HELPER" make "$DIR/small.h5" "$SMALL"
 printf '[input]\nfile = %s\ndatasets = /x\n[shoal_stats]\nbins = %d\n' "$DIR/big.h5" "$BINS" >"$DIR/big.ini"
 printf '[input]\nfile = %s\ndatasets = /x\n[shoal_stats]\nbins = %d\n' "$DIR/small.h5" "$BINS" >"$DIR/small.ini"
+printf '[input]\nfile = %s\ndatasets = /x\n[shoal_stats]\nbins = %d\nrange = -12:14\n' "$DIR/big.h5" "$BINS" >"$DIR/cold.ini"
 cat "$DIR/big.h5" "$DIR/small.h5" >/dev/null # into the page cache
 
 mpi=(mpirun -n "$NP")
@@ -273,25 +289,34 @@ run_numpy() {
     NUMPY_SECONDS="$(json "$out" seconds)"
 }
 
-run_combine() {
-    local out wall red
+run_combine() { # run_combine SAMPLES -> COMBINE_PERCENT, COMBINE_NS
+    local out info wall red
     local -a cmd=("${mpi[@]}" "$MC_PI" configs/mc_pi.ini --set run.tasks=1000000
-                  --set mc_pi.samples=10 -o "$DIR/pi.h5" -f -v)
+                  --set mc_pi.samples="$1" -o "$DIR/pi.h5" -f -q)
     CMD="${cmd[*]}"
     out="$("${cmd[@]}" 2>&1)" || { echo "$out" >&2; return 1; }
-    red="$(sed -n 's/.*\/reduce and \/points computed in \([0-9.]*\) s.*/\1/p' <<<"$out")"
-    wall="$(json "$("$PY" "$HELPER" info "$DIR/pi.h5")" wall)"
-    [[ -n "$red" && -n "$wall" ]] || { echo "$out" >&2; return 1; }
+    info="$("$PY" "$HELPER" info "$DIR/pi.h5")" || return 1
+    wall="$(json "$info" wall)"
+    red="$(json "$info" reduce)"
+    awk -v r="$red" 'BEGIN { exit !(r > 0) }' || { echo "no reduce_seconds in $DIR/pi.h5" >&2; return 1; }
     COMBINE_PERCENT="$(ratio "$red" "$wall" 100)"
-    COMBINE_CMD="$CMD"
+    COMBINE_NS="$(ratio "$red" 1000000 1e9)"
 }
+
+# Drop the page cache (root only); non-zero where it cannot be dropped.
+drop_cache() { sync && { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; }
+COLD=1
+drop_cache || { COLD=0; echo "b_analysis: cannot drop the page cache here (not root?): no cold-cache cases"; }
 
 L_DD="dd if=big.h5 of=/dev/null bs=4M (page cache)"
 L_STATS="shoal-stats, $NP ranks, range auto, $BINS bins, 512 KiB tasks"
 L_NUMPY="h5py + numpy, 1 process, chunks of 2^20 rows, same reduction"
-L_COMBINE="mc_pi, 10^6 tasks x 10 samples, $NP ranks: combining /reduce"
+L_DD_COLD="dd as above, page cache dropped first"
+L_STATS_COLD="shoal-stats as above with range -12:14, page cache dropped first"
+L_COMBINE="mc_pi, 10^6 tasks x 1000 samples, $NP ranks: combining /reduce"
+L_COMBINE_TINY="mc_pi, 10^6 tasks x 10 samples, $NP ranks: combining /reduce"
 L_SMALL="shoal-stats as above on 10^6 rows"
-echo "b_analysis: $REPS reps x (dd stats numpy combine small)"
+echo "b_analysis: $REPS reps x (dd stats numpy [dd_cold stats_cold] combine combine_tiny small)"
 for ((rep = 1; rep <= REPS; rep++)); do
     DD_MBPS="" STATS_SECONDS="" NUMPY_SECONDS="" COMBINE_PERCENT="" line=""
     if run_dd; then
@@ -333,11 +358,36 @@ for ((rep = 1; rep <= REPS; rep++)); do
             fail "rep $rep: shoal-stats' /reduce differs from numpy's figures (see above)"
         fi
     fi
-    if run_combine; then
-        emit combine "$L_COMBINE" "$NP" "$rep" reduce_percent_of_wall "%" "$COMBINE_PERCENT" lower "$COMBINE_CMD"
-    else
-        fail "combine rep $rep: $CMD"
+    if [[ $COLD -eq 1 ]]; then
+        if drop_cache && run_dd; then
+            DD_COLD="$DD_MBPS"
+            emit dd_cold "$L_DD_COLD" "" "$rep" mb_per_s "MB/s" "$DD_COLD" higher "$CMD"
+        else
+            DD_COLD=""
+            fail "dd_cold rep $rep"
+        fi
+        if drop_cache && run_stats "$DIR/cold.ini" "$DIR/stats.h5" &&
+            info="$("$PY" "$HELPER" info "$DIR/stats.h5")"; then
+            cold_mbps="$(ratio "$BYTES" "$(json "$info" wall)" 1e-6)"
+            emit stats_cold "$L_STATS_COLD" "$NP" "$rep" mb_per_s "MB/s" "$cold_mbps" higher "$CMD"
+            [[ -z "$DD_COLD" ]] || emit stats_cold "$L_STATS_COLD" "$NP" "$rep" percent_of_dd "%" \
+                "$(ratio "$cold_mbps" "$DD_COLD" 100)" higher "$CMD"
+        else
+            fail "stats_cold rep $rep: $CMD"
+        fi
+        cat "$DIR/big.h5" "$DIR/small.h5" >/dev/null # back into the page cache
     fi
+    for c in combine:1000 combine_tiny:10; do
+        name=${c%%:*}
+        if run_combine "${c#*:}"; then
+            label=$L_COMBINE
+            [[ $name == combine ]] || label=$L_COMBINE_TINY
+            emit "$name" "$label" "$NP" "$rep" reduce_percent_of_wall "%" "$COMBINE_PERCENT" lower "$CMD"
+            emit "$name" "$label" "$NP" "$rep" reduce_ns_per_task ns "$COMBINE_NS" lower "$CMD"
+        else
+            fail "$name rep $rep: $CMD"
+        fi
+    done
     if run_stats "$DIR/small.ini" "$DIR/small.h5.out" && [[ -n "${big_rss:-}" ]]; then
         small_rss="$(json "$("$PY" "$HELPER" info "$DIR/small.h5.out")" rss_kib)"
         emit small "$L_SMALL" "$NP" "$rep" max_rss_mib MiB "$(ratio "$small_rss" 1024)" lower "$CMD"
