@@ -46,7 +46,8 @@
 #define MAX_ROW_BUFFER (2u << 20)
 
 typedef struct {
-    const shoal_app *app;
+    const shoal_app *app;       /* &own */
+    shoal_app own;              /* the app, as its configure hook left it */
     int argc;
     char **argv;
     MPI_Comm comm;
@@ -156,6 +157,12 @@ static int set_up(run_ctx *r)
         char buf[4200];
         snprintf(buf, sizeof buf, "run.output=%s", r->cli.output);
         rc = shoal_config_set(r->cfg, buf);
+    }
+    /* An app whose outputs or parameters come from the config. */
+    if (rc == 0 && r->own.configure) {
+        rc = r->own.configure(&r->own, r->cfg);
+        if (rc == 0)
+            rc = shoal__settings_check_app(r->app);
     }
     if (rc == 0)
         rc = shoal__settings_read(r->cfg, r->app, &r->rs);
@@ -427,7 +434,8 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
 
     run_ctx r;
     memset(&r, 0, sizeof r);
-    r.app = app;
+    r.own = *app;
+    r.app = &r.own;
     r.argc = argc;
     r.argv = argv;
     MPI_Comm_dup(MPI_COMM_WORLD, &r.comm);
@@ -442,7 +450,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
 
     int rc = set_up(&r);
     if (rc == 0 && r.cli.dry_run) {
-        rc = r.rank == 0 ? shoal__report_dry_run(app, &r.cli, &r.rs, r.cfg, r.nranks) : 0;
+        rc = r.rank == 0 ? shoal__report_dry_run(r.app, &r.cli, &r.rs, r.cfg, r.nranks) : 0;
         rc = shoal__agree(r.comm, rc);
     } else if (rc == 0) {
         rc = open_output(&r);

@@ -76,8 +76,12 @@ void shoal__cli_help(const shoal_app *app, FILE *out)
     fprintf(out, "\nOutput fields (/results/<name> in the HDF5 file):\n");
     for (size_t i = 0; i < app->noutputs; i++)
         fprintf(out, "  %-22s %s%s%s\n", app->outputs[i].name,
-                app->outputs[i].type == SHOAL_INT64 ? "int64" : "float64",
+                app->outputs[i].type == SHOAL_INT64     ? "int64"
+                : app->outputs[i].type == SHOAL_FLOAT64 ? "float64"
+                                                        : "string",
                 app->outputs[i].doc ? ": " : "", app->outputs[i].doc ? app->outputs[i].doc : "");
+    if (app->help)
+        fprintf(out, "\n%s\n", app->help);
     fprintf(out,
             "\nExit status: 0 all tasks done; 1 some tasks failed; 2 usage or "
             "config error;\n3 interrupted by a signal, resumable; 4 I/O, MPI or "

@@ -10,6 +10,7 @@
 
 #include "crash.h"
 #include "lock.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +63,9 @@ static void on_crash(int sig)
         (void)!write(log_fd, end, (size_t)(buf + sizeof buf - end));
         close(log_fd);
     }
-    /* This process is going down: its lock (rank 0) must not outlive it. */
+    /* This process is going down: its lock (rank 0) and a task's program
+     * must not outlive it. */
+    shoal__signals_kill_child();
     shoal__lock_drop();
     /* SA_RESETHAND restored the default action: die of the same signal. */
     raise(sig);

@@ -289,8 +289,18 @@ int shoal__settings_read(shoal_config *cfg, const shoal_app *app, shoal__setting
                          "file with [input] group_by = point",
                          where ? where : shoal_config_source(cfg)));
     }
-    const char *sections[] = {"run", app->name, "scan", "sampling", "input", NULL};
+    size_t nextra = 0;
+    while (app->sections && app->sections[nextra])
+        nextra++;
+    const char **sections = calloc(nextra + 6, sizeof *sections);
+    if (!sections)
+        return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory checking the config");
+    const char *ours[] = {"run", app->name, "scan", "sampling", "input"};
+    memcpy(sections, ours, sizeof ours);
+    for (size_t i = 0; i < nextra; i++)
+        sections[5 + i] = app->sections[i];
     KEEP(shoal_config_check_unused(cfg, sections));
+    free(sections);
     if (rc == 0)
         rc = describe_for_store(app, rs);
     return rc;
@@ -317,19 +327,23 @@ int shoal__settings_check_app(const shoal_app *app)
     for (size_t i = 0; i < app->noutputs; i++) {
         const shoal_field *f = &app->outputs[i];
         if (!f->name || !f->name[0] || strchr(f->name, '/') ||
-            (f->type != SHOAL_INT64 && f->type != SHOAL_FLOAT64) || f->ndims < 0 ||
-            f->ndims > SHOAL_MAX_DIMS || shoal_field_width(f) == 0)
+            (f->type != SHOAL_INT64 && f->type != SHOAL_FLOAT64 && f->type != SHOAL_STRING) ||
+            f->ndims < 0 || f->ndims > SHOAL_MAX_DIMS || shoal_field_width(f) == 0)
             return SHOAL_ERROR(SHOAL_EINVAL,
                                "app %s: output field %zu is malformed (name, "
-                               "type int64/float64, 0..%d dims, none empty)",
+                               "type int64/float64/string, 0..%d dims, none empty)",
                                app->name, i, SHOAL_MAX_DIMS);
+        if (f->type == SHOAL_STRING && (f->ndims != 1 || f->reduce != SHOAL_REDUCE_NONE))
+            return SHOAL_ERROR(SHOAL_EINVAL,
+                               "app %s: string output field '%s' needs ndims 1 (dims[0]: "
+                               "bytes per task) and no reduction", app->name, f->name);
         /* The row buffers hold width * 8 bytes per task: no overflow, and
          * no row beyond 1 GiB (a buffer per rank, rows per write). */
         uint64_t width = 1;
         int over = 0;
         for (int d = 0; d < f->ndims; d++)
             over |= __builtin_mul_overflow(width, f->dims[d], &width);
-        if (over || width > ((uint64_t)1 << 30) / 8)
+        if (over || width > ((uint64_t)1 << 30) / shoal_field_elem_bytes(f))
             return SHOAL_ERROR(SHOAL_EINVAL,
                                "app %s: output field '%s' is too large: more than 1 GiB "
                                "per task",
@@ -476,13 +490,24 @@ char *shoal__settings_fingerprint(const shoal_app *app, shoal_config *cfg,
     for (size_t i = 0; i < app->noutputs; i++) {
         const shoal_field *f = &app->outputs[i];
         appendf(&b, &len, &cap, "output.%s = %s", f->name,
-                f->type == SHOAL_INT64 ? "int64" : "float64");
+                f->type == SHOAL_INT64     ? "int64"
+                : f->type == SHOAL_FLOAT64 ? "float64"
+                                           : "string");
         for (int d = 0; d < f->ndims; d++)
             appendf(&b, &len, &cap, "%s%llu", d ? "," : "[", (unsigned long long)f->dims[d]);
         appendf(&b, &len, &cap, "%s", f->ndims ? "]" : "");
         static const char *const kinds[] = {"", "sum", "min", "max", "count",
                                             "mean", "var", "moments", "user"};
         appendf(&b, &len, &cap, "%s%s\n", f->reduce ? " reduce " : "", kinds[f->reduce]);
+    }
+    /* The app's own sections (a runner's command, say), entry by entry. */
+    for (size_t k = 0; app->sections && app->sections[k]; k++) {
+        size_t ne = shoal_config_section_size(cfg, app->sections[k]);
+        for (size_t i = 0; i < ne; i++) {
+            const char *key, *value, *where;
+            if (shoal_config_section_entry(cfg, app->sections[k], i, &key, &value, &where) == 0)
+                appendf(&b, &len, &cap, "%s.%s = %s\n", app->sections[k], key, value);
+        }
     }
     for (size_t k = 0; rs->has_scan && k < app->nderived; k++)
         appendf(&b, &len, &cap, "%s%s%s", k ? ", " : "derived = ", app->derived[k].name,

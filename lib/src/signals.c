@@ -35,11 +35,23 @@ static int installed = 0;
 
 static void say(const char *msg) { (void)!write(2, msg, strlen(msg)); }
 
+/* A task's program's process group: no program outlives a hard stop. */
+static volatile sig_atomic_t child_group = 0;
+
+void shoal__signals_child_group(pid_t pgid) { child_group = (sig_atomic_t)pgid; }
+
+void shoal__signals_kill_child(void)
+{
+    if (child_group > 0)
+        kill(-(pid_t)child_group, SIGTERM);
+}
+
 /* Stop at once: the file stays valid (no metadata changes during a run);
  * the output's lock goes with us, so the rerun is neither refused nor
  * warned about a stale lock. */
 static void hard_stop(const char *msg)
 {
+    shoal__signals_kill_child();
     shoal__lock_drop();
     say(msg);
     _exit(3);

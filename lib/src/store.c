@@ -91,8 +91,12 @@ void shoal__store_free(shoal_store *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; s->field && i < s->nfields; i++)
+    for (size_t i = 0; s->field && i < s->nfields; i++) {
         shoal__dset_close(&s->field[i]);
+        /* A string field's memory type is a copy, made by bind. */
+        if (s->field[i].mtype > 0 && H5Tget_class(s->field[i].mtype) == H5T_STRING)
+            H5Tclose(s->field[i].mtype);
+    }
     for (int c = 0; c < NCOLS; c++)
         shoal__dset_close(&s->col[c]);
     for (size_t i = 0; s->param && i < s->nparams; i++) {
@@ -278,10 +282,17 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
         d->dims[0] = spec->ntasks;
         for (int k = 0; k < f->ndims; k++)
             d->dims[k + 1] = f->dims[k];
-        d->mtype = f->type == SHOAL_INT64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+        hid_t ft = f->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
+        if (f->type == SHOAL_STRING) {
+            /* One fixed-length string of dims[0] bytes per task. */
+            shoal_store_column text = {f->name, SHOAL_STRING, (size_t)f->dims[0]};
+            d->ndims = 1;
+            d->mtype = shoal__store_param_type(&text, &ft);
+        } else {
+            d->mtype = f->type == SHOAL_INT64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+        }
         rc = shoal__store_step(s, bind_step,
-                  shoal__store_bind_one(s, mode, "results", f->name,
-                           f->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE, NULL,
+                  shoal__store_bind_one(s, mode, "results", f->name, ft, NULL,
                            f->doc, d, why, sizeof why));
     }
     for (int c = 0; c < NCOLS && rc == 0; c++) {

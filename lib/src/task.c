@@ -35,7 +35,7 @@ uint64_t shoal__row_bytes(const shoal_app *app)
 {
     uint64_t b = 0;
     for (size_t i = 0; i < app->noutputs; i++)
-        b += 8 * shoal_field_width(&app->outputs[i]);
+        b += shoal_field_elem_bytes(&app->outputs[i]) * shoal_field_width(&app->outputs[i]);
     return b;
 }
 
@@ -125,7 +125,8 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
     r->out = calloc(app->noutputs + 1, sizeof *r->out);
     bad = bad || r->out == NULL;
     for (size_t i = 0; i < app->noutputs && !bad; i++) {
-        uint64_t stride = 8 * shoal_field_width(&app->outputs[i]);
+        uint64_t stride = shoal_field_elem_bytes(&app->outputs[i]) *
+                          shoal_field_width(&app->outputs[i]);
         r->bufs[i] = malloc(n * stride);
         bad = r->bufs[i] == NULL;
         if (!bad)
@@ -155,13 +156,17 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
     return 0;
 }
 
-/* Reset rows [first, first+count) of every field: 0 for int64, NaN for
- * float64, so a field a task leaves unset never shows another task's value. */
+/* Reset rows [first, first+count) of every field: 0 for int64 and
+ * strings, NaN for float64, so a field a task leaves unset never shows
+ * another task's value. */
 static void prefill(shoal__runner *r, uint64_t first, uint64_t count)
 {
     for (size_t i = 0; i < r->app->noutputs; i++) {
         uint64_t w = r->out[i].stride / 8, n = count * w;
-        if (r->app->outputs[i].type == SHOAL_INT64) {
+        if (r->app->outputs[i].type == SHOAL_STRING) {
+            memset((char *)r->bufs[i] + first * r->out[i].stride, 0,
+                   (size_t)(count * r->out[i].stride));
+        } else if (r->app->outputs[i].type == SHOAL_INT64) {
             memset((int64_t *)r->bufs[i] + first * w, 0, (size_t)n * 8);
         } else {
             double *d = (double *)r->bufs[i] + first * w;
@@ -263,6 +268,7 @@ static inline void run_task(shoal__runner *r, shoal_task *t, uint64_t k)
         t->attempt = ++attempt;
         shoal__crash_task(t->index);
         rc = app->run(t, app->ctx);
+        shoal__signals_child_group(0);
         if ((rc == 0 && t->fail_code == 0) || attempt > r->retries)
             break;
         t->fail_code = 0;
@@ -404,6 +410,28 @@ gsl_rng *shoal_task_rng(shoal_task *t)
 
 void *shoal_task_workspace(const shoal_task *t) { return t->run->workspace; }
 
+uint64_t shoal_task_seed(const shoal_task *t)
+{
+    uint64_t s = shoal_rng_mix(t->run->seed, t->index) >> 1;
+    return s ? s : 1;
+}
+
+uint64_t shoal_task_point(const shoal_task *t)
+{
+    return t->run->scan ? (uint64_t)t->run->point[t->slot] : t->index;
+}
+
+uint64_t shoal_task_replicate(const shoal_task *t)
+{
+    return t->run->scan ? (uint64_t)t->run->replicate[t->slot] : 0;
+}
+
+void shoal_task_set_child_group(shoal_task *t, long pgid)
+{
+    (void)t;
+    shoal__signals_child_group(pgid > 0 ? (pid_t)pgid : 0);
+}
+
 int shoal_task_fail(shoal_task *t, int code, const char *fmt, ...)
 {
     if (code == 0)
@@ -501,7 +529,9 @@ static void *out_row_fail(shoal_task *t, int field, shoal_type type)
     }
     shoal_task_fail(t, SHOAL_ETYPE, "output field '%s' is not %s",
                     app->outputs[field].name,
-                    type == SHOAL_INT64 ? "int64" : "float64");
+                    type == SHOAL_INT64     ? "int64"
+                    : type == SHOAL_FLOAT64 ? "float64"
+                                            : "a string");
     return NULL;
 }
 
@@ -538,4 +568,9 @@ int64_t *shoal_out_int64(shoal_task *t, int field)
 double *shoal_out_double(shoal_task *t, int field)
 {
     return out_row(t, field, SHOAL_FLOAT64);
+}
+
+char *shoal_out_string(shoal_task *t, int field)
+{
+    return out_row(t, field, SHOAL_STRING);
 }

@@ -20,6 +20,7 @@
 #ifndef SHOAL_APP_H
 #define SHOAL_APP_H
 
+#include <shoal/config.h>
 #include <shoal/export.h>
 #include <shoal/results.h>
 #include <shoal/types.h>
@@ -50,7 +51,9 @@ typedef struct {
     double (*fn)(shoal_task *t, const double *mean, void *ctx);
 } shoal_derived;
 
-typedef struct {
+typedef struct shoal_app shoal_app;
+
+struct shoal_app {
     const char *name; /* app name: config section, default output <name>.h5 */
     const char *doc;  /* one line for --help */
     /* One task. Return SHOAL_OK (0), or nonzero to mark the task failed (the
@@ -72,7 +75,24 @@ typedef struct {
     /* Optional: quantities formed per scan point from pooled means. */
     const shoal_derived *derived;
     size_t nderived;
-} shoal_app;
+    /* Optional, for an app whose outputs or parameters come from the config
+     * (a generic runner such as shoal-exec): called on every rank after the
+     * config is read and the command line's --set applied, before anything
+     * is checked or written. `app` is shoal_main's own copy of the app: the
+     * hook may set its outputs, params, derived and ctx (memory the hook
+     * owns; it must outlive shoal_main). Keys it reads through
+     * shoal_config_get_* count as known. It must reach the same verdict on
+     * every rank (every rank sees the same config). Return 0, or report the
+     * mistake with SHOAL_ERROR (file:line from shoal_config_where) and
+     * return its code: SHOAL_ECONFIG exits 2 before anything is written. */
+    int (*configure)(shoal_app *app, shoal_config *cfg);
+    /* Optional: NULL-terminated names of further config sections the app
+     * reads in configure. Their contents are part of the run's fingerprint:
+     * --resume refuses a file made with other values. */
+    const char *const *sections;
+    /* Optional: more text for --help (the app's own sections). */
+    const char *help;
+};
 
 SHOAL_API int shoal_main(const shoal_app *app, int argc, char **argv);
 
@@ -85,6 +105,19 @@ SHOAL_API int shoal_task_attempt(const shoal_task *t);
 /* This task's own generator, keyed by (seed, task index); owned by the
  * framework, valid during the task. */
 SHOAL_API gsl_rng *shoal_task_rng(shoal_task *t);
+/* A 63-bit seed (1..2^63-1) for this task, for a generator outside Shoal
+ * (another program's own): a mix of the run seed and the task index, so the
+ * same at any rank count and on every attempt. */
+SHOAL_API uint64_t shoal_task_seed(const shoal_task *t);
+/* With a [scan]: this task's point and replicate (task = point * replicates
+ * + replicate). Without one: the task index and 0. */
+SHOAL_API uint64_t shoal_task_point(const shoal_task *t);
+SHOAL_API uint64_t shoal_task_replicate(const shoal_task *t);
+/* A process group this task started (its leader's pid; 0: none). If the
+ * rank must stop at once (the grace period after a signal is over, or a
+ * second signal), it sends SIGTERM to this group before it exits, so that
+ * no program outlives the run. */
+SHOAL_API void shoal_task_set_child_group(shoal_task *t, long pgid);
 /* The workspace returned by worker_init on this rank (NULL without one). */
 SHOAL_API void *shoal_task_workspace(const shoal_task *t);
 
@@ -95,13 +128,17 @@ SHOAL_API double shoal_param_double(shoal_task *t, const char *name);
 SHOAL_API const char *shoal_param_string(shoal_task *t, const char *name);
 
 /* Set output field `field` (its index in app->outputs) of this task's row.
- * A field left unset holds 0 (int64) or NaN (float64). */
+ * A field left unset holds 0 (int64), NaN (float64) or "" (string). */
 SHOAL_API void shoal_set_int64(shoal_task *t, int field, int64_t v);
 SHOAL_API void shoal_set_double(shoal_task *t, int field, double v);
 /* Pointer to this task's row of an array field (shoal_field_width elements);
  * NULL (and the task fails) on a bad index or type. */
 SHOAL_API int64_t *shoal_out_int64(shoal_task *t, int field);
 SHOAL_API double *shoal_out_double(shoal_task *t, int field);
+/* A string field's row: dims[0] bytes, zeroed for each task; a shorter
+ * text ends with a NUL, one of dims[0] bytes has none. NULL (and the task
+ * fails) on a bad index or type. */
+SHOAL_API char *shoal_out_string(shoal_task *t, int field);
 
 /* ---- the task's input ([input] section, docs/analysis.md) ---------------- */
 

@@ -9,7 +9,8 @@
 typedef enum {
     SHOAL_INT64 = 1,   /* int64_t */
     SHOAL_FLOAT64 = 2, /* double */
-    SHOAL_STRING = 3   /* parameters only: a string */
+    SHOAL_STRING = 3   /* a string: parameters, and output fields of text
+                          (ndims 1, dims[0] bytes per task) */
 } shoal_type;
 
 #define SHOAL_MAX_DIMS 4
@@ -43,7 +44,9 @@ typedef enum {
 typedef void (*shoal_combine_fn)(void *into, const void *from, uint64_t width, void *ctx);
 
 /* One output field: /results/<name> of shape [ntasks, dims...]. A scalar has
- * ndims 0. Use designated initialisers: { "pi", SHOAL_FLOAT64 }. */
+ * ndims 0. Use designated initialisers: { "pi", SHOAL_FLOAT64 }. A text
+ * field is { "log", SHOAL_STRING, 1, {256} }: /results/log of shape [ntasks],
+ * each a fixed-length string of 256 bytes (NUL-padded), no reduction. */
 typedef struct {
     const char *name;
     shoal_type type;
@@ -82,6 +85,12 @@ static inline void shoal_moments_merge(shoal_moments *a, const shoal_moments *b)
     a->mean += d * (b->n / n);
     a->m2 += b->m2 + d * d * (a->n * b->n / n);
     a->n = n;
+}
+
+/* Bytes of one element of a field: 8, or 1 for a string field. */
+static inline uint64_t shoal_field_elem_bytes(const shoal_field *f)
+{
+    return f->type == SHOAL_STRING ? 1 : 8;
 }
 
 /* Number of elements of one task's row of a field (1 for a scalar). */
