@@ -341,8 +341,12 @@ static int read_command(exec_ctx *c, shoal_config *cfg, int rank)
     size_t bl = strlen(c->cwd) + strlen(base) + 2;
     if (!(c->base = malloc(bl)))
         return SHOAL_ENOMEM;
-    snprintf(c->base, bl, "%s%s%s", base[0] == '/' ? "" : c->cwd, base[0] == '/' ? "" : "/",
-             base);
+    while (base[0] == '.' && base[1] == '/')
+        base += 2;
+    if (!strcmp(base, "."))
+        base = "";
+    snprintf(c->base, bl, "%s%s%s", base[0] == '/' ? "" : c->cwd,
+             base[0] == '/' || !base[0] ? "" : "/", base);
     /* The program, unless a placeholder names it: found now, so that a
      * typo is one line before any task runs. Rank 0 judges; the others
      * look it up for themselves and a task fails if they cannot. */
