@@ -8,7 +8,8 @@
 # lines and files, the same at 1 rank), exec_fail (every way a program can
 # fail is one failed task and the run goes on), exec_resume (kill + resume,
 # graceful stop with programs running, retries, the fingerprint covers
-# [command]), exec_bad (config mistakes: exit 2, one line, nothing written).
+# [command]), exec_bad (config mistakes: exit 2, one line, nothing written),
+# exec_examples (the shipped example configs, as written).
 # No check depends on which rank ran which task.
 
 # shellcheck source=common.sh
@@ -467,6 +468,29 @@ exec_bad)
     before=$(sum_of keep.h5)
     mpirun_n "$np" "$exec" good.ini -o keep.h5 -f -q --set command.timeout=0 2>/dev/null
     [[ $? -eq 2 && $(sum_of keep.h5) == "$before" ]] || fail "a bad config changed an existing file"
+    ;;
+
+exec_examples)
+    # The shipped examples run as written from a checkout's root (here a
+    # copy of its layout): a Python script and a legacy-style C program.
+    ln -s "$SHOAL_SRC/apps" apps
+    ln -s "$SHOAL_SRC/configs" configs
+    mkdir -p build/apps/exec_examples
+    ln -s "$SHOAL_BUILD/apps/exec_examples/heat1d" build/apps/exec_examples/heat1d
+    expect_rc 0 mpirun_n "$np" "$exec" configs/exec_pi.ini -q
+    expect_rc 0 mpirun_n "$np" "$exec" configs/exec_heat.ini -q
+    "$py" - <<'PY' || fail "the examples' results are wrong"
+import h5py, numpy as np
+with h5py.File("exec_pi.h5", "r") as f:
+    assert (f["tasks/status"][:] == 1).all()
+    assert (abs(f["points/mean/pi"][:] - np.pi) < 0.1).all(), f["points/mean/pi"][:]
+    assert f["reduce/hits"][()] == f["results/hits"][:].sum()
+with h5py.File("exec_heat.h5", "r") as f:
+    err = abs(f["results/peak"][:] / f["results/exact_peak"][:] - 1).reshape(3, 3)
+    # Second order in dx: each doubling of nx divides the error by about 4.
+    assert (err < 0.01).all() and (abs(err[:, :2] / err[:, 1:] - 4) < 0.2).all(), err
+PY
+    [[ -f exec_heat.d/alpha=2/nx=81/results.dat ]] || fail "no per-task working directory"
     ;;
 
 *)
