@@ -185,6 +185,8 @@ exec_fail)
 argv = $prog {mode} {task}
 timeout = 2
 kill_after = 1
+; the 1 GiB writer is stopped after 64 MiB, well within the timeout
+max_output = 64M
 [scan]
 mode = $modes
 [outputs]
@@ -215,7 +217,7 @@ want = {  # mode: (code, text in the message)
     "badint": (1004, "output 'v' (int64): '1.5' is not a whole number"),
     "unknown": (1004, "'w' is not an output declared in [outputs]"),
     "longline": (1004, "a value line longer than"),
-    "huge": (1005, "wrote more than 268435456 bytes of output"),
+    "huge": (1005, "wrote more than 67108864 bytes of output"),
     "closeout": (1003, "no value for output 'v'"),
     "orphan": (1006, "exited leaving processes of its group running"),
 }
