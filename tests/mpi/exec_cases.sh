@@ -173,6 +173,14 @@ with h5py.File(sys.argv[1], "r") as f:
     assert list(f["results/echo"][:]) == [0.0, 1.0, 2.0]
     assert (f["results/nargs"][:] == 2).all()
 PY
+    # An empty prefix: a line that is exactly name=value of a declared
+    # output counts, every other line is ordinary output.
+    printf '[command]\nargv = %s bare\nprefix =\n[run]\ntasks = 2\n[outputs]\nv = int64\n' \
+        "$prog" >bare.ini
+    expect_rc 0 mpirun_n "$np" "$exec" bare.ini -o bare.h5 -q
+    "$py" -c 'import h5py
+with h5py.File("bare.h5", "r") as f:
+    assert list(f["results/v"][:]) == [7, 7], f["results/v"][:]' || fail "prefix = (empty): wrong values"
     ;;
 
 exec_fail)
