@@ -780,8 +780,8 @@ static int exec_task(shoal_task *t, void *ctx)
         char tail[SHOAL_FAILURE_MSG];
         size_t room = sizeof msg - strlen(what) - 3;
         stderr_end(w, r.err_len, tail, room < sizeof tail ? room : sizeof tail);
-        snprintf(msg, sizeof msg, "%s%s%s", what, tail[0] ? ": " : "", tail);
-        return shoal_task_fail(t, code, "%s", msg);
+        /* The message holds SHOAL_FAILURE_MSG bytes: what, then the tail. */
+        return shoal_task_fail(t, code, "%s%s%s", what, tail[0] ? ": " : "", tail);
     }
     if (c->output_file && !p.code)
         read_output_file(c, v.dir, &p);

@@ -134,22 +134,11 @@ int tpl_parse(const char *text, int words, const char *where, const char *key,
                 i++;
                 continue;
             }
-            if (words && c == '\\' && quote != '\'' && i + 1 < n) {
+            /* Two characters that stand for one: \x, {{ and }}. */
+            if (i + 1 < n && ((words && c == '\\' && quote != '\'') ||
+                              (c == '{' && text[i + 1] == '{') ||
+                              (c == '}' && text[i + 1] == '}'))) {
                 lit[li] = text[i + 1];
-                rc = push_seg(out, &segcap, lit + li, 1, 0);
-                li++;
-                i += 2;
-                continue;
-            }
-            if (c == '{' && i + 1 < n && text[i + 1] == '{') {
-                lit[li] = '{';
-                rc = push_seg(out, &segcap, lit + li, 1, 0);
-                li++;
-                i += 2;
-                continue;
-            }
-            if (c == '}' && i + 1 < n && text[i + 1] == '}') {
-                lit[li] = '}';
                 rc = push_seg(out, &segcap, lit + li, 1, 0);
                 li++;
                 i += 2;

@@ -23,6 +23,21 @@ cd "$work" || fail "cd $work"
 export PIDS=$work/pids
 mkdir -p "$PIDS"
 
+# start_bg CONFIG OUT ERR: shoal-exec on np ranks in the background ($pid).
+start_bg() {
+    "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$exec" "${postflags[@]}" \
+        "$1" -o "$2" -q 2>"$3" &
+    pid=$!
+}
+
+# wait_for N DIR: until DIR holds at least N entries (at most 10 s).
+wait_for() {
+    for _ in $(seq 1 200); do
+        sleep 0.05
+        [[ $(find "$2" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) -ge $1 ]] && return
+    done
+}
+
 # alive_pids: the pids noted in $PIDS that still run (a zombie waiting
 # for its new parent to reap it does not run). Signals take a moment to
 # land: a process still there is looked at again for up to 10 s.
@@ -323,10 +338,7 @@ EOF
     setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$exec" "${postflags[@]}" \
         slow.ini -o slow.h5 -q &
     pid=$!
-    for _ in $(seq 1 200); do
-        sleep 0.05
-        [[ $(find w -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) -ge $((np + 4)) ]] && break
-    done
+    wait_for $((np + 4)) w
     pkill -KILL -s "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     while pgrep -s "$pid" >/dev/null; do sleep 0.05; done
@@ -359,13 +371,8 @@ k = range(0, $((2 * np)), 1)
 [outputs]
 v = int64
 EOF
-    "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$exec" "${postflags[@]}" \
-        stop.ini -o stop.h5 -q 2>stop.err &
-    pid=$!
-    for _ in $(seq 1 200); do
-        sleep 0.05
-        [[ $(find "$PIDS" -name 'hang.*' | wc -l) -ge $np ]] && break
-    done
+    start_bg stop.ini stop.h5 stop.err
+    wait_for "$np" "$PIDS"
     kill -USR1 "$pid"
     wait "$pid"
     rc=$?
@@ -395,13 +402,8 @@ k = range(0, $((3 * np)), 1)
 [outputs]
 v = int64
 EOF
-    "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$exec" "${postflags[@]}" \
-        grace.ini -o grace.h5 -q 2>grace.err &
-    pid=$!
-    for _ in $(seq 1 200); do
-        sleep 0.05
-        [[ $(find g -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) -ge $np ]] && break
-    done
+    start_bg grace.ini grace.h5 grace.err
+    wait_for "$np" g
     kill -USR1 "$pid"
     wait "$pid"
     rc=$?
