@@ -136,7 +136,7 @@ static int set_up(run_ctx *r)
     if (rc == 0 && (r->cli.help || r->cli.version)) {
         if (r->rank == 0) {
             if (r->cli.help)
-                shoal__cli_help(r->app, stdout);
+                shoal__cli_help(r->app, r->argc > 0 ? r->argv[0] : NULL, stdout);
             else
                 printf("%s (shoal %s)\n", r->app->name, SHOAL_VERSION_STRING);
         }

@@ -35,13 +35,16 @@ static const struct {
     [OPT_VERSION] = {'V', "version", NULL, "show the version and exit"},
 };
 
-void shoal__cli_help(const shoal_app *app, FILE *out)
+void shoal__cli_help(const shoal_app *app, const char *argv0, FILE *out)
 {
+    /* The program as it is called (shoal-exec), else the app's name. */
+    const char *prog = argv0 && *argv0 ? strrchr(argv0, '/') : NULL;
+    prog = prog ? prog + 1 : argv0 && *argv0 ? argv0 : app->name;
     fprintf(out,
             "Usage: %s [OPTIONS] CONFIG.ini\n"
             "       mpirun -n N %s [OPTIONS] CONFIG.ini\n\n%s%s"
             "Options:\n",
-            app->name, app->name, app->doc ? app->doc : "", app->doc ? "\n\n" : "");
+            prog, prog, app->doc ? app->doc : "", app->doc ? "\n\n" : "");
     for (int i = 0; i < NOPTS; i++) {
         char lhs[64];
         snprintf(lhs, sizeof lhs, "-%c, --%s%s%s", options[i].shortname, options[i].longname,
@@ -259,7 +262,7 @@ int shoal__cli_answer_early(const shoal_app *app, int argc, char **argv)
         return -1;
     if (launcher_rank() == 0) {
         if (c.help)
-            shoal__cli_help(app, stdout);
+            shoal__cli_help(app, argc > 0 ? argv[0] : NULL, stdout);
         else
             printf("%s (shoal %s)\n", app->name, SHOAL_VERSION_STRING);
         fflush(stdout);

@@ -27,7 +27,7 @@ int shoal__cli_parse(int argc, char **argv, shoal__cli *c);
 void shoal__cli_free(shoal__cli *c);
 
 /* The whole --help text of an app. */
-void shoal__cli_help(const shoal_app *app, FILE *out);
+void shoal__cli_help(const shoal_app *app, const char *argv0, FILE *out);
 
 /* Before MPI_Init: answer --help or --version (under a launcher only its
  * rank 0 prints) and return the exit status, or -1 when the command line
