@@ -97,8 +97,12 @@ def fmt(x):
 
 
 def median_of(s, bench, case_prefix, metric, stat="median"):
-    """Median (or stat: "max", "min") of the first case whose id starts
-    with case_prefix."""
+    """Median (or stat: "max", "min") of the case whose id is case_prefix,
+    else of the first case whose id starts with it (exec has both
+    shoal_true and shoal_true_notail, parallel and parallel_sleep)."""
+    v = s.get((bench, case_prefix, metric))
+    if v is not None:
+        return v[stat], case_prefix
     for (b, c, m), v in s.items():
         if b == bench and m == metric and c.startswith(case_prefix):
             return v[stat], c
@@ -190,6 +194,13 @@ def write_report(s, rows, args):
         f.write("\n".join(lines))
 
 
+# The metrics plotted for a bench, where not all of them (one panel each).
+PLOT_METRICS = {
+    "exec": ["tasks_per_s", "tasks_per_s_whole", "overhead_ms_per_task",
+             "overhead_cpu_ms_per_task", "outside_program_ms_per_task", "efficiency"],
+}
+
+
 def plot(bench, s, outdir):
     try:
         import matplotlib
@@ -198,6 +209,8 @@ def plot(bench, s, outdir):
     except ImportError:
         return None
     metrics = list(collections.OrderedDict.fromkeys(m for (b, c, m) in s if b == bench))
+    if bench in PLOT_METRICS:
+        metrics = [m for m in PLOT_METRICS[bench] if m in metrics]
     if not metrics:
         return None
     rows_per = [sum(1 for (b, c, m) in s if b == bench and m == mt) for mt in metrics]

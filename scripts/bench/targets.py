@@ -58,4 +58,16 @@ def targets(ratio, value):
               "kernel", "instr_philox4x64", "overhead_instr_percent", "<=", 2, "%"),
         ratio("kernel: mc_pi with the 53-bit default philox4x64 at >= 0.9x the speed of philox4x32 (32-bit doubles)",
               "kernel", "mcpi_philox4x64", "mcpi_philox4x32", "samples_per_s", 0.9),
+        value("exec: shoal-exec adds <= 0.1 ms per task to a rank's time (/bin/true: "
+              "2 ranks x pool wall / N - the serial C spawn loop's time per task, per round)",
+              "exec", "shoal_true", "overhead_ms_per_task", "<=", 0.1, "ms"),
+        ratio("exec: shoal-exec runs /bin/true tasks >= 5x as fast as GNU parallel -j2 "
+              "(whole commands, mpirun included)",
+              "exec", "shoal_true", "parallel", "tasks_per_s_whole", 5),
+        ratio("exec: shoal-exec runs /bin/true tasks at least as fast as xargs -P2 "
+              "(whole commands, mpirun included)",
+              "exec", "shoal_true", "xargs", "tasks_per_s_whole", 1),
+        value("exec: efficiency >= 0.95 on 10 ms tasks at 2 ranks (N x serial time per task "
+              "/ 2 / pool wall)",
+              "exec", "shoal_sleep", "efficiency", ">=", 0.95),
     ]
