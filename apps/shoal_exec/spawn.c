@@ -222,17 +222,8 @@ int run_program(const run_spec *sp, run_result *r, char *line_buf)
 
     ring rout = {ot, sp->tail, 0, 0}, rerr = {et, sp->tail, 0, 0};
     lines ln = {sp, line_buf, 0, 0};
-    char *chunk = malloc(READ_CHUNK);
-    if (!chunk) {
-        kill(-pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-        close_fd(&outp[0]);
-        close_fd(&errp[0]);
-        close_fd(&pidfd);
-        shoal_task_set_child_group(sp->task, 0);
-        return SHOAL_ENOMEM;
-    }
+    /* One program at a time per rank (exec.h): one read buffer. */
+    static char chunk[READ_CHUNK];
     int ofd = outp[0], efd = errp[0], reaped = 0, group_left = 0;
     double deadline = sp->timeout > 0 ? t0 + sp->timeout : INFINITY;
     double kill_at = INFINITY, drain_until = INFINITY, t_end = t0;
@@ -249,7 +240,9 @@ int run_program(const run_spec *sp, run_result *r, char *line_buf)
             kill(-pid, SIGKILL);
             kill_at = INFINITY;
         }
-        if (reaped && (group_left = group_alive(pid)) == 0 && ofd < 0 && efd < 0)
+        /* Done: the program reaped, its group gone, both pipes at EOF. */
+        if (reaped && (!group_left || (group_left = group_alive(pid)) == 0) && ofd < 0 &&
+            efd < 0)
             break;
         if (reaped && now >= drain_until)
             break;
@@ -327,7 +320,7 @@ int run_program(const run_spec *sp, run_result *r, char *line_buf)
             r->status = -1;
         }
         drain_until = t_end + DRAIN_SECONDS;
-        if (group_alive(pid)) {
+        if ((group_left = group_alive(pid)) != 0) {
             /* Processes it started outlive it: a failure, and they go. */
             if (!r->timed_out && !r->too_much)
                 r->orphans = 1;
@@ -344,7 +337,7 @@ int run_program(const run_spec *sp, run_result *r, char *line_buf)
         t_end = shoal_now();
         r->status = -1;
     }
-    if (group_alive(pid)) { /* nothing of the group stays */
+    if ((!reaped || group_left) && group_alive(pid)) { /* nothing of the group stays */
         kill(-pid, SIGKILL);
         while (waitpid(-pid, NULL, 0) > 0 || errno == EINTR)
             ;
@@ -357,7 +350,6 @@ int run_program(const run_spec *sp, run_result *r, char *line_buf)
     ring_flatten(&rerr, chunk);
     r->out_len = rout.len;
     r->err_len = rerr.len;
-    free(chunk);
     r->wall = t_end - t0;
     r->cpu = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
              (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
