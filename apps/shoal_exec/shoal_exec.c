@@ -301,7 +301,7 @@ static int read_command(exec_ctx *c, shoal_config *cfg, int rank)
         rc = shoal_config_get_double(cfg, "command", "kill_after", 0, 5, 0.001, 3600,
                                      &c->kill_after);
     if (rc == 0)
-        rc = read_size(cfg, "tail", 4096, TAIL_MAX, &c->tail);
+        rc = read_size(cfg, "tail", 2048, TAIL_MAX, &c->tail);
     if (rc == 0)
         rc = read_size(cfg, "max_output", (uint64_t)256 << 20, (uint64_t)1 << 50,
                        &c->max_output);
@@ -807,7 +807,7 @@ static const char help[] =
     "              process group, and SIGKILL kill_after seconds later (default 5)\n"
     "  prefix      start of value lines on stdout; default shoal:  (empty: bare name=value)\n"
     "  output_file a file in the workdir with name=value lines, read after the program\n"
-    "  tail        bytes kept of stdout and of stderr per task (0..64k); default 4096\n"
+    "  tail        bytes kept of stdout and of stderr per task (0..64k); default 2048\n"
     "  max_output  bytes of output after which the program is killed; default 256M\n"
     "Section [outputs]: name = int64 | float64 [shape] [reduction], e.g. hist = int64[10] sum\n"
     "Section [params]: constants (name = value), for the templates\n"
@@ -838,7 +838,7 @@ int main(int argc, char **argv)
     };
     /* The outcome fields, for --help. */
     shoal_config *empty = NULL;
-    if (shoal_config_parse("", 0, "(none)", &empty) == 0 && out_read(empty, 4096, &none) == 0) {
+    if (shoal_config_parse("", 0, "(none)", &empty) == 0 && out_read(empty, 2048, &none) == 0) {
         for (size_t i = 0; i < none.nfields && i < 7; i++)
             outcome[i] = none.fields[i];
         app.outputs = outcome;

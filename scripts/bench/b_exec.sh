@@ -12,7 +12,7 @@
 #   shoal_start        mpirun -n 2 shoal-exec with 2 tasks (one per rank):
 #                      the fixed cost of a run (whole_s, rank_cpu_s).
 #   shoal_true         mpirun -n 2 shoal-exec, argv = /bin/true, default tail
-#                      (4096 bytes of stdout and of stderr kept per task).
+#                      (2048 bytes of stdout and of stderr kept per task).
 #   shoal_true_notail  the same with tail = 0 (no output tails in the file).
 #   parallel           GNU parallel --will-cite -j2 --joblog, /bin/true ITEM;
 #                      every job must show exit 0 in the joblog.
@@ -344,7 +344,7 @@ case_run() {
         shoal_start) run_start "$rep" ;;
         shoal_true)
             run_shoal shoal_true "$DIR/true.ini" "$N_TRUE" "$rep" \
-                "shoal-exec /bin/true, $NP ranks, tail 4096 (default)" ;;
+                "shoal-exec /bin/true, $NP ranks, tail 2048 (default)" ;;
         shoal_true_notail)
             run_shoal shoal_true_notail "$DIR/true_notail.ini" "$N_TRUE" "$rep" \
                 "shoal-exec /bin/true, $NP ranks, tail 0 (no output tails in the file)" ;;
@@ -383,7 +383,7 @@ derived() {
     local tail label
     for c in shoal_true shoal_true_notail; do
         [[ -n "${WALL[$c]}" && -n "$base_s" ]] || continue
-        tail="tail 4096"
+        tail="tail 2048"
         [[ $c == shoal_true ]] || tail="tail 0"
         label="shoal-exec /bin/true, $NP ranks, $tail, against spawn_serial of the same round"
         emit "$c" "$label" "$NP" "$rep" overhead_ms_per_task ms \

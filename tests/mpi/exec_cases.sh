@@ -265,7 +265,7 @@ with h5py.File(sys.argv[1], "r") as f, h5py.File(sys.argv[2], "r") as ok:
     for m, low in (("hang", 2.0), ("stubborn", 3.0)):
         assert low <= r["wall_seconds"][modes.index(m)] < 30, (m, r["wall_seconds"][modes.index(m)])
     assert r["v"][modes.index("ok")] == 1
-    assert len(r["stdout_tail"][modes.index("huge")]) == 4096
+    assert len(r["stdout_tail"][modes.index("huge")]) == 2048
     # The 1 GiB writer: at most 64 MiB more on any rank than the run without it.
     grow = int(f["ranks/max_rss_kib"][:].max()) - int(ok["ranks/max_rss_kib"][:].max())
     assert grow < 65536, "a rank grew by %d KiB" % grow
