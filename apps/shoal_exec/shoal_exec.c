@@ -719,6 +719,16 @@ static int exec_task(shoal_task *t, void *ctx)
     if (shoal_task_failed(t))
         return shoal_task_failed(t); /* a parameter could not be read */
 
+    /* An output file left by an earlier attempt or run must not pass for
+     * this run's. */
+    if (c->output_file) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", v.dir, c->output_file);
+        if (unlink(path) != 0 && errno != ENOENT)
+            return shoal_task_fail(t, EXEC_WORKDIR, "cannot remove the old output file "
+                                   "'%.60s': %s", c->output_file, strerror(errno));
+    }
+
     /* Run it. */
     memset(w->seen, 0, c->out.nuser + 1);
     out_parse p = {&c->out, t, w->seen, 0, ""};

@@ -50,9 +50,10 @@
 # drift between runs in it) and rank_cpu_ms_per_task (/ranks/cpu_seconds
 # over N, the fixed cost of shoal_start included).
 #
-# Sizes (full / --quick): /bin/true 20000 / 2000 tasks, but GNU parallel
-# 2000 / 200 (it costs about 40 ms of CPU per job here, so the full size
-# would take 15 minutes a round; the metric is a rate); sleep 400 / 100.
+# Sizes (full / --quick): /bin/true 4000 / 2000 tasks, GNU parallel 1000 /
+# 200 (it costs about 40 ms of CPU per job here; the metric is a rate);
+# sleep 400 / 100. A full round takes about 1.5 minutes (a /bin/true start
+# costs ~5 ms in this VM).
 # REPS: env BENCH_REPS (default 5; --quick: 2). GNU parallel and GNU xargs
 # must be installed (scripts/bench/run.sh installs parallel): without them
 # the benchmark fails, it never skips.
@@ -93,7 +94,7 @@ if [[ $QUICK -eq 1 ]]; then
     N_TRUE=2000 N_TRUE_PAR=200 N_SLEEP=100
 else
     REPS="${BENCH_REPS:-5}"
-    N_TRUE=20000 N_TRUE_PAR=2000 N_SLEEP=400
+    N_TRUE=4000 N_TRUE_PAR=1000 N_SLEEP=400
 fi
 
 DIR=build/bench/exec

@@ -188,6 +188,16 @@ with h5py.File(sys.argv[1], "r") as f:
     assert list(f["results/echo"][:]) == [0.0, 1.0, 2.0]
     assert (f["results/nargs"][:] == 2).all()
 PY
+    # A program that writes no file this time: the last run's file does
+    # not count.
+    sed -i 's/file {n} {task}/nofile/' file.ini
+    expect_rc 1 mpirun_n "$np" "$exec" file.ini -o file.h5 -f -q 2>/dev/null
+    "$py" - file.h5 <<'PY' || fail "output_file: a stale file counted"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    assert list(f["tasks/error"][:]) == [1003] * 3, f["tasks/error"][:]
+    assert b"no output file 'values.txt'" in f["failures/message"][0], f["failures/message"][0]
+PY
     # An empty prefix: a line that is exactly name=value of a declared
     # output counts, every other line is ordinary output.
     printf '[command]\nargv = %s bare\nprefix =\n[run]\ntasks = 2\n[outputs]\nv = int64\n' \

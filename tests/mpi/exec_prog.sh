@@ -18,6 +18,7 @@ file) # values in a file only (with comments and a blank line)
     printf '# values\n\ntwice=%s\nshoal: nargs=%s echo=%s\n' $(($1 * 2)) $# "$2" >values.txt
     ;;
 ok) echo "shoal: v=1" ;;
+nofile) echo "forgot to write values.txt" ;;
 bare) echo "progress=50%"; echo "v=7"; echo "v = 8"; echo "shoal: v=9 and more" ;;
 exit3) echo "shoal: v=1"; echo "no such input deck" >&2; exit 3 ;;
 segv) echo "about to crash" >&2; kill -SEGV $$ ;;
