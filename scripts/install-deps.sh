@@ -18,6 +18,7 @@ PACKAGES=(
     libinih-dev
     python3-h5py
     python3-numpy
+    procps
     clang
     libclang-rt-14-dev
 )

@@ -19,6 +19,12 @@ exec=$SHOAL_BUILD/apps/shoal_exec/shoal-exec
 prog=$SHOAL_SRC/tests/mpi/exec_prog.sh
 py=${SHOAL_PYTHON:?SHOAL_PYTHON is not set}
 need_h5py
+# The checks that programs are gone read the process table: without ps,
+# pgrep and pkill they could not fail, so they fail the case instead.
+for tool in ps pgrep pkill; do
+    command -v "$tool" >/dev/null ||
+        fail "'$tool' is missing; on Debian: apt-get install procps (scripts/install-deps.sh)"
+done
 cd "$work" || fail "cd $work"
 export PIDS=$work/pids
 mkdir -p "$PIDS"
