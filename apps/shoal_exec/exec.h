@@ -6,8 +6,8 @@
  *               (name=value lines on stdout, or a file in the workdir)
  *   spawn.c     one program run: posix_spawn in its own process group,
  *               bounded capture of stdout and stderr, timeout, wait4
- *   shoal_exec.c  the config ([command], [outputs], [params], [env]), the
- *               task function, main
+ *   config.c    the config ([command], [outputs], [params], [env], [scan])
+ *   shoal_exec.c  the task function, main
  *
  * Every piece is per rank and single-threaded: one program runs at a time
  * on a rank, and memory is bounded by the config (tails, one line). */
@@ -17,6 +17,7 @@
 #include <shoal/app.h>
 #include <shoal/config.h>
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -167,5 +168,41 @@ void run_setup(void);
  * must hold spec->tail bytes each. Returns 0, or SHOAL_ENOMEM / SHOAL_EIO
  * for a failure of the rank itself (pipes, memory). */
 int run_program(const run_spec *spec, run_result *r, char *line_buf);
+
+/* Bytes kept of each stream per task, at most ([command] tail). */
+#define TAIL_MAX 65536
+
+/* ---- the run's settings (config.c) ---------------------------------------------- */
+
+typedef struct exec_ctx {
+    /* [command] */
+    int shell;
+    double timeout, kill_after;
+    uint64_t tail, max_output;
+    const char *output_file;
+    char *program;        /* argv[0] resolved once, or NULL (per task) */
+    char cwd[PATH_MAX];   /* where the run started: {dir} without a workdir */
+    char *base;           /* absolute: workdirs are made under it */
+    tpl argv, workdir;
+    int has_workdir;
+    /* [env] */
+    size_t nenv;
+    const char **env_names;
+    tpl *env_values;
+    /* parameters: [scan] and [params] */
+    shoal_param *params;
+    tpl_param *tparams;
+    size_t nparams;
+    /* [outputs] and the outcome fields */
+    out_decl out;
+    int f_exit, f_signal, f_wall, f_cpu, f_rss, f_out, f_err;
+} exec_ctx;
+
+/* The configure hook (shoal_app.configure): [scan] and [params] into
+ * parameters, [command], [env] and [outputs]; app->ctx is an exec_ctx. */
+int exec_configure(shoal_app *app, shoal_config *cfg);
+void exec_ctx_free(exec_ctx *c);
+/* A relative path with no ".." component (a workdir, an output file). */
+int stays_under(const char *path);
 
 #endif
