@@ -261,16 +261,14 @@ int tpl_expand_word(const tpl *t, size_t w, const tpl_values *v, int quote, xbuf
         const char *val = num;
         switch (s->ph) {
         case PH_TASK:
-            snprintf(num, sizeof num, "%" PRIu64, shoal_task_index(v->task));
-            break;
         case PH_REPLICATE:
-            snprintf(num, sizeof num, "%" PRIu64, shoal_task_replicate(v->task));
-            break;
         case PH_POINT:
-            snprintf(num, sizeof num, "%" PRIu64, shoal_task_point(v->task));
-            break;
         case PH_SEED:
-            snprintf(num, sizeof num, "%" PRIu64, shoal_task_seed(v->task));
+            snprintf(num, sizeof num, "%" PRIu64,
+                     s->ph == PH_TASK        ? shoal_task_index(v->task)
+                     : s->ph == PH_REPLICATE ? shoal_task_replicate(v->task)
+                     : s->ph == PH_POINT     ? shoal_task_point(v->task)
+                                             : shoal_task_seed(v->task));
             break;
         case PH_ATTEMPT:
             snprintf(num, sizeof num, "%d", shoal_task_attempt(v->task));
