@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 /* Bytes of row buffers per rank: small enough to stay in cache while tasks
  * fill the rows and the write copies them out (bench_big at 2 ranks moves
@@ -185,6 +186,18 @@ static int open_output(run_ctx *r)
     rc = shoal__agree(r->comm, rc);
     if (rc < 0)
         return rc;
+    /* --continue: resume what is there (under the lock, so no other run
+     * creates it meanwhile), else start. Anything at the path counts: a
+     * file that is not this run's is refused by the resume's checks. */
+    if (r->cli.resume_if_exists) {
+        struct stat sb;
+        int exists = r->rank == 0 && lstat(r->rs.output, &sb) == 0;
+        MPI_Bcast(&exists, 1, MPI_INT, 0, r->comm);
+        r->cli.resume = exists;
+        if (r->rank == 0)
+            shoal_log_verbose("--continue: '%s' %s", r->rs.output,
+                              exists ? "exists: resuming it" : "does not exist: starting it");
+    }
 
     r->fingerprint = shoal__settings_fingerprint(r->app, r->cfg, &r->rs);
     shoal_store_input input;

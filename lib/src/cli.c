@@ -9,11 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_OUTPUT, OPT_SET, OPT_FORCE, OPT_RESUME, OPT_RETRY_FAILED,
-       OPT_DRY_RUN, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, NOPTS };
+enum { OPT_OUTPUT, OPT_SET, OPT_FORCE, OPT_RESUME, OPT_CONTINUE, OPT_RETRY_FAILED,
+       OPT_DRY_RUN, OPT_PROGRESS, OPT_PROGRESS_EVERY, OPT_QUIET, OPT_VERBOSE,
+       OPT_HELP, OPT_VERSION, NOPTS };
 
 static const struct {
-    char shortname;
+    char shortname; /* 0: none */
     const char *longname;
     const char *arg;  /* NULL: a flag */
     const char *doc;
@@ -25,11 +26,20 @@ static const struct {
     [OPT_RESUME] = {'r', "resume", NULL,
                     "finish the run in an existing output file: only tasks not "
                     "done run"},
+    [OPT_CONTINUE] = {'c', "continue", NULL,
+                      "resume the output if it exists, else start it (for job "
+                      "scripts)"},
     [OPT_RETRY_FAILED] = {'R', "retry-failed", NULL,
-                          "with --resume: run the failed tasks again too"},
+                          "with --resume or --continue: run the failed tasks "
+                          "again too"},
     [OPT_DRY_RUN] = {'n', "dry-run", NULL,
                      "show the tasks, parameters and output size; write nothing"},
-    [OPT_QUIET] = {'q', "quiet", NULL, "print errors only"},
+    [OPT_PROGRESS] = {0, "progress", "MODE",
+                      "auto (default: a live line on a terminal, else log "
+                      "lines), bar, log or none"},
+    [OPT_PROGRESS_EVERY] = {0, "progress-every", "SECONDS",
+                            "seconds between progress log lines (default 30)"},
+    [OPT_QUIET] = {'q', "quiet", NULL, "print errors only (no progress)"},
     [OPT_VERBOSE] = {'v', "verbose", NULL, "print more; twice (-vv) for debug output"},
     [OPT_HELP] = {'h', "help", NULL, "show this help and exit"},
     [OPT_VERSION] = {'V', "version", NULL, "show the version and exit"},
@@ -47,7 +57,10 @@ void shoal__cli_help(const shoal_app *app, const char *argv0, FILE *out)
             prog, prog, app->doc ? app->doc : "", app->doc ? "\n\n" : "");
     for (int i = 0; i < NOPTS; i++) {
         char lhs[64];
-        snprintf(lhs, sizeof lhs, "-%c, --%s%s%s", options[i].shortname, options[i].longname,
+        char shortname[8] = "    ";
+        if (options[i].shortname)
+            snprintf(shortname, sizeof shortname, "-%c, ", options[i].shortname);
+        snprintf(lhs, sizeof lhs, "%s--%s%s%s", shortname, options[i].longname,
                  options[i].arg ? " " : "", options[i].arg ? options[i].arg : "");
         fprintf(out, "  %-30s %s\n", lhs, options[i].doc);
     }
@@ -102,14 +115,40 @@ static int find_long(const char *name, size_t len)
 static int find_short(char c)
 {
     for (int i = 0; i < NOPTS; i++)
-        if (options[i].shortname == c)
+        if (c && options[i].shortname == c)
             return i;
     return -1;
 }
 
-static void apply_option(shoal__cli *c, int opt, const char *arg)
+static int parse_progress(shoal__cli *c, const char *arg)
+{
+    static const char *const modes[] = {"auto", "bar", "log", "none"};
+    for (int m = 0; m < 4; m++)
+        if (!strcmp(arg, modes[m])) {
+            c->progress = (shoal__progress_mode)m;
+            return 0;
+        }
+    return SHOAL_ERROR(SHOAL_EUSAGE, "--progress '%s': expected auto, bar, log or none",
+                       arg);
+}
+
+static int parse_every(shoal__cli *c, const char *arg)
+{
+    char *end;
+    double d = strtod(arg, &end);
+    if (end == arg || *end != '\0' || !(d >= 0.1 && d <= 1e7))
+        return SHOAL_ERROR(SHOAL_EUSAGE, "--progress-every '%s': expected a number of "
+                           "seconds from 0.1 to 1e7", arg);
+    c->progress_every = d;
+    return 0;
+}
+
+static int apply_option(shoal__cli *c, int opt, const char *arg)
 {
     switch (opt) {
+    case OPT_PROGRESS: return parse_progress(c, arg);
+    case OPT_PROGRESS_EVERY: return parse_every(c, arg);
+    case OPT_CONTINUE: c->resume_if_exists = 1; break;
     case OPT_OUTPUT: c->output = arg; break;
     case OPT_SET: c->sets[c->nsets++] = arg; break;
     case OPT_FORCE: c->force = 1; break;
@@ -121,6 +160,7 @@ static void apply_option(shoal__cli *c, int opt, const char *arg)
     case OPT_HELP: c->help = 1; break;
     case OPT_VERSION: c->version = 1; break;
     }
+    return 0;
 }
 
 /* The value of option opt: the rest of the word, or the next word. */
@@ -144,6 +184,7 @@ int shoal__cli_parse(int argc, char **argv, shoal__cli *c)
     c->sets = calloc((size_t)argc + 1, sizeof *c->sets);
     if (!c->sets)
         return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory reading the command line");
+    c->progress_every = SHOAL__PROGRESS_EVERY;
     int only_positional = 0, rc = 0;
     for (int i = 1; i < argc && rc == 0; i++) {
         const char *a = argv[i];
@@ -162,7 +203,7 @@ int shoal__cli_parse(int argc, char **argv, shoal__cli *c)
             else if (options[opt].arg)
                 rc = take_value(argc, argv, &i, opt, eq ? eq + 1 : NULL, &val);
             if (rc == 0)
-                apply_option(c, opt, val);
+                rc = apply_option(c, opt, val);
         } else if (!only_positional && a[0] == '-' && a[1] != '\0') {
             /* A bundle of short options; one that takes a value ends it. */
             for (const char *p = a + 1; *p && rc == 0; p++) {
@@ -178,10 +219,10 @@ int shoal__cli_parse(int argc, char **argv, shoal__cli *c)
                 if (options[opt].arg) {
                     rc = take_value(argc, argv, &i, opt, p + 1, &val);
                     if (rc == 0)
-                        apply_option(c, opt, val);
+                        rc = apply_option(c, opt, val);
                     break;
                 }
-                apply_option(c, opt, NULL);
+                rc = apply_option(c, opt, NULL);
             }
         } else if (c->config) {
             rc = SHOAL_ERROR(SHOAL_EUSAGE,
@@ -192,13 +233,18 @@ int shoal__cli_parse(int argc, char **argv, shoal__cli *c)
             c->config = a;
         }
     }
-    if (rc == 0 && c->retry_failed && !c->resume)
-        rc = SHOAL_ERROR(SHOAL_EUSAGE, "--retry-failed needs --resume (it "
+    if (rc == 0 && c->retry_failed && !c->resume && !c->resume_if_exists)
+        rc = SHOAL_ERROR(SHOAL_EUSAGE, "--retry-failed needs --resume or --continue (it "
                          "reruns the failed tasks of an existing file)");
-    if (rc == 0 && c->resume && c->force)
-        rc = SHOAL_ERROR(SHOAL_EUSAGE, "--resume and --force contradict each "
-                         "other: --force starts over, --resume finishes the "
-                         "file; pick one");
+    if (rc == 0 && (c->resume || c->resume_if_exists) && c->force)
+        rc = SHOAL_ERROR(SHOAL_EUSAGE, "--%s and --force contradict each "
+                         "other: --force starts over, --%s finishes the "
+                         "file; pick one", c->resume ? "resume" : "continue",
+                         c->resume ? "resume" : "continue");
+    if (rc == 0 && c->resume && c->resume_if_exists)
+        rc = SHOAL_ERROR(SHOAL_EUSAGE, "--resume and --continue together: --resume "
+                         "needs the output to exist, --continue starts it when it "
+                         "does not; pick one");
     return rc;
 }
 
@@ -210,7 +256,8 @@ void shoal__cli_free(shoal__cli *c)
 
 int shoal__cli_drop_on_resume(const char *arg)
 {
-    if (!strcmp(arg, "--force") || !strcmp(arg, "--resume") || !strcmp(arg, "--retry-failed"))
+    if (!strcmp(arg, "--force") || !strcmp(arg, "--resume") || !strcmp(arg, "--continue") ||
+        !strcmp(arg, "--retry-failed"))
         return 1;
     /* A bundle of flags only, containing one of f, r, R. */
     if (arg[0] != '-' || arg[1] == '-' || arg[1] == '\0')
@@ -220,7 +267,8 @@ int shoal__cli_drop_on_resume(const char *arg)
         int opt = find_short(*p);
         if (opt < 0 || options[opt].arg)
             return 0;
-        drop |= opt == OPT_FORCE || opt == OPT_RESUME || opt == OPT_RETRY_FAILED;
+        drop |= opt == OPT_FORCE || opt == OPT_RESUME || opt == OPT_CONTINUE ||
+                opt == OPT_RETRY_FAILED;
     }
     return drop;
 }

@@ -12,13 +12,25 @@
 
 #include <stdio.h>
 
+typedef enum {
+    SHOAL__PROGRESS_AUTO = 0, /* a bar on a terminal, else log lines */
+    SHOAL__PROGRESS_BAR,
+    SHOAL__PROGRESS_LOG,
+    SHOAL__PROGRESS_NONE
+} shoal__progress_mode;
+
+#define SHOAL__PROGRESS_EVERY 30.0 /* default seconds between log lines */
+
 typedef struct {
     const char *config;   /* positional CONFIG */
     const char *output;   /* --output */
     const char **sets;    /* --set values, in order (malloc'd) */
     int nsets;
     int force, help, version, dry_run, resume, retry_failed;
+    int resume_if_exists; /* --continue: resume when the output exists */
     int verbosity;        /* -q: -1, -v: +1 each */
+    shoal__progress_mode progress; /* --progress */
+    double progress_every;  /* --progress-every: seconds between log lines */
 } shoal__cli;
 
 /* Parse argv into c (zeroed by the caller); reports the first error. Free
@@ -35,7 +47,7 @@ void shoal__cli_help(const shoal_app *app, const char *argv0, FILE *out);
 int shoal__cli_answer_early(const shoal_app *app, int argc, char **argv);
 
 /* Is arg one of the options that a resume command must drop (--force,
- * --resume, --retry-failed in any spelling)? */
+ * --resume, --continue, --retry-failed in any spelling)? */
 int shoal__cli_drop_on_resume(const char *arg);
 
 #endif

@@ -69,6 +69,8 @@ int shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
         shown /= 1024;
         unit = units[u];
     }
+    /* --continue resumes what exists and starts what does not. */
+    int resume = c->resume || (c->resume_if_exists && access(rs->output, F_OK) == 0);
     printf("%s: dry run of %s: nothing is written\n", app->name, c->config);
     if (rs->scan)
         printf("  scan:     %s\n", shoal_scan_describe(rs->scan));
@@ -76,12 +78,12 @@ int shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
         shoal__input_print(rs->input, stdout);
     printf("  tasks:    %llu\n", (unsigned long long)rs->tasks);
     printf("  output:   %s, about %.1f %s%s\n", rs->output, shown, unit,
-           c->resume                     ? " (to resume)"
+           resume                        ? " (to resume)"
            : access(rs->output, F_OK) == 0 ? (c->force ? " (exists: --force would replace it)"
                                                        : " (exists: a run would refuse without "
                                                          "--force)")
                                            : "");
-    if (c->resume) {
+    if (resume) {
         int rc = dry_resume(app, c, rs, cfg);
         if (rc < 0)
             return rc;
