@@ -120,6 +120,16 @@ double shoal__eta_seconds(const shoal__eta *e, double elapsed)
     return work * elapsed / e->work_done;
 }
 
+double shoal__eta_seconds_from(const shoal__eta *e, double work, double elapsed)
+{
+    double left = shoal__eta_work_left(e);
+    if (left == 0)
+        return 0;
+    if (!(left > 0) || !(work > 0) || !(elapsed > 0))
+        return NAN;
+    return left * elapsed / work;
+}
+
 double shoal__eta_fraction(const shoal__eta *e)
 {
     double work = shoal__eta_work_left(e);

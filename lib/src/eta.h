@@ -62,6 +62,14 @@ double shoal__eta_work_left(const shoal__eta *e);
 /* Wall seconds left after `elapsed` wall seconds of this run; NaN while it
  * cannot say (nothing measured, or nothing finished by this run yet). */
 double shoal__eta_seconds(const shoal__eta *e, double elapsed);
+/* Wall seconds left when the run's rate is known only in totals: `work`
+ * task-seconds finished in `elapsed` wall seconds (`shoal status` reads
+ * them from a file: the seconds of the tasks finished since the segment
+ * began, and the time since it began; it feeds every finished task with
+ * shoal__eta_known and the unfinished ones with shoal__eta_todo). 0 when
+ * nothing is left; NaN while it cannot say (nothing measured, no work or
+ * time yet). */
+double shoal__eta_seconds_from(const shoal__eta *e, double work, double elapsed);
 /* The part of this run's work done, 0..1, by the same estimate (NaN while
  * nothing is measured). */
 double shoal__eta_fraction(const shoal__eta *e);

@@ -5,7 +5,8 @@
  * first) where a count-based estimate is off by a factor of three; an
  * unmeasured stratum takes the overall mean; earlier runs' tasks count as
  * cost samples but not as this run's work; ranges that straddle strata or
- * the end are clipped; the formatting of durations. */
+ * the end are clipped; the time left from a rate known only in totals (a
+ * file's segment); the formatting of durations. */
 #include "eta.h"
 
 #include <check.h>
@@ -140,6 +141,36 @@ START_TEST(test_clipping_and_small)
 }
 END_TEST
 
+/* What `shoal status` knows of a file: every finished task's time (fed as
+ * known), the unfinished tasks, and in totals the work done since the
+ * segment began and the time since. Cost 3.25 s for tasks 0..499, 0.75 s
+ * for 500..999; 300 of the first half finished, 120 of them by this segment
+ * (390 task-seconds) in 97.5 wall seconds: 4 task-seconds per second. */
+START_TEST(test_seconds_from_totals)
+{
+    shoal__eta e;
+    ck_assert_int_eq(shoal__eta_init(&e, 1000), 0);
+    shoal__eta_todo(&e, 300, 700);
+    ck_assert(isnan(shoal__eta_seconds_from(&e, 390.0, 97.5))); /* nothing measured */
+    shoal__eta_known(&e, 0, 300, 300 * 3.25);
+    shoal__eta_known(&e, 500, 8, 8 * 0.75); /* a probe of the cheap half */
+    /* Left: 200 x 3.25 + 500 x 0.75 (the probe's stratum says 0.75; the
+     * others of the second half have no sample and take the mean). */
+    double left = shoal__eta_work_left(&e);
+    ck_assert(left > 200 * 3.25 + 8 * 0.75 && left < 200 * 3.25 + 500 * 3.25);
+    ck_assert_double_eq_tol(shoal__eta_seconds_from(&e, 390.0, 97.5), left / 4.0, 1e-9);
+    ck_assert(isnan(shoal__eta_seconds_from(&e, 0.0, 97.5)));  /* no work yet */
+    ck_assert(isnan(shoal__eta_seconds_from(&e, 390.0, 0.0))); /* no time yet */
+    ck_assert(isnan(shoal__eta_seconds_from(&e, NAN, 97.5)));
+    shoal__eta_free(&e);
+    /* Nothing left: 0 whatever the rate. */
+    ck_assert_int_eq(shoal__eta_init(&e, 10), 0);
+    shoal__eta_known(&e, 0, 10, 23.85);
+    ck_assert_double_eq(shoal__eta_seconds_from(&e, 0.0, 0.0), 0.0);
+    shoal__eta_free(&e);
+}
+END_TEST
+
 START_TEST(test_format)
 {
     char b[32];
@@ -169,6 +200,7 @@ static Suite *eta_suite(void)
     tcase_add_test(tc, test_unmeasured_stratum_takes_mean);
     tcase_add_test(tc, test_known_is_sample_not_work);
     tcase_add_test(tc, test_clipping_and_small);
+    tcase_add_test(tc, test_seconds_from_totals);
     tcase_add_test(tc, test_format);
     suite_add_tcase(s, tc);
     return s;
