@@ -42,7 +42,7 @@ int shoal_results_open(const char *path, shoal_results **out)
             H5Aclose(a);
         H5Fclose(r->file);
         free(r);
-        return SHOAL_ERROR(SHOAL_EHDF5,
+        return SHOAL_ERROR(SHOAL_ETYPE,
                            "'%s' is not a Shoal result file (no ntasks)", path);
     }
     H5Aclose(a);

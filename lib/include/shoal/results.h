@@ -13,6 +13,7 @@
 #define SHOAL_RESULTS_H
 
 #include <shoal/export.h>
+#include <shoal/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,9 @@ typedef struct {
 
 typedef struct shoal_results shoal_results;
 
+/* Open a result file: 0 and *out (close with shoal_results_close), or
+ * SHOAL_EHDF5 (not an HDF5 file HDF5 can open; the message says why) or
+ * SHOAL_ETYPE (an HDF5 file, but not a Shoal result file). */
 SHOAL_API int shoal_results_open(const char *path, shoal_results **out);
 SHOAL_API void shoal_results_close(shoal_results *r);
 SHOAL_API uint64_t shoal_results_ntasks(const shoal_results *r);
