@@ -99,7 +99,24 @@ static void command_help(FILE *out, const command *c)
         char left[64];
         snprintf(left, sizeof left, "--%s%s%s", c->options[i].name, c->options[i].arg ? " " : "",
                  c->options[i].arg ? c->options[i].arg : "");
-        fprintf(out, "  %-22s %s\n", left, c->options[i].doc);
+        /* The doc wrapped at word boundaries into a column of 54. */
+        const char *d = c->options[i].doc;
+        const char *lead = left;
+        while (*d) {
+            size_t len = strlen(d);
+            if (len > 54) {
+                len = 54;
+                while (len > 0 && d[len] != ' ')
+                    len--;
+                if (len == 0)
+                    len = strcspn(d, " ");
+            }
+            fprintf(out, "  %-22s %.*s\n", lead, (int)len, d);
+            lead = "";
+            d += len;
+            while (*d == ' ')
+                d++;
+        }
     }
     fprintf(out, "  %-22s %s\n", "-h, --help", "this help");
     fprintf(out, "\nexit status: 0 done, 2 usage or FILE missing or not a Shoal result "
