@@ -267,7 +267,8 @@ static void print_rate(const tally *t, const segments *sg, double resumed, const
         return;
     }
     printf("rate:      %.3g tasks/s, %.3g task-seconds per second (this segment, %s)\n",
-           ((double)fin - done0) / elapsed, work / elapsed, (duration(elapsed, a, sizeof a), a));
+           ((double)fin - done0) / elapsed, work / elapsed,
+           (shoal__eta_format(elapsed, a, sizeof a), a));
     double left = shoal__eta_seconds_from(&t->eta, work, elapsed);
     duration(left, b, sizeof b);
     if (isnan(left))
@@ -439,7 +440,8 @@ int tool_status(const tool_args *a)
         printf(" (resumed %.0f time%s, last %s)", resumed, resumed == 1 ? "" : "s", since);
     printf("\n");
     if (live) {
-        duration((double)time(NULL) - iso_seconds(since), d, sizeof d);
+        /* Whole seconds: the start is kept to the second. */
+        shoal__eta_format((double)time(NULL) - iso_seconds(since), d, sizeof d);
         printf("wall:      %s so far in this segment\n", d);
         print_rate(&t, &sg, resumed, since);
     } else if (!strcmp(state, "running")) {
