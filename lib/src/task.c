@@ -370,6 +370,7 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     r->time_block = block;
     r->time_shorts = shorts;
     r->done += count - (r->failed - failed_before);
+    shoal_pool_count_failed(pool, r->failed - failed_before);
     const double wall = shoal_now() - wall0;
     const uint64_t ticks = before > tick0 ? before - tick0 : 0;
     const float scale = ticks > 0 ? (float)(wall / (double)ticks) : 0.0f;
