@@ -331,11 +331,13 @@ static int run(run_ctx *r)
     double t0 = MPI_Wtime();
     r->prc = shoal_pool_run(r->comm, &pc, shoal__runner_range, &r->runner, &r->ps);
     r->wall = MPI_Wtime() - t0;
-    if (r->rank == 0)
-        shoal__progress_end(&r->progress, shoal_now());
     shoal__plan_free(&r->plan);
     uint64_t counts[2] = {r->runner.done, r->runner.failed};
     MPI_Allreduce(counts, r->ran, 2, MPI_UINT64_T, MPI_SUM, r->comm);
+    /* The last line has the exact counts: a worker's last range reaches
+     * rank 0 with no request after it. */
+    if (r->rank == 0)
+        shoal__progress_end(&r->progress, shoal_now(), r->ran[0], r->ran[1]);
     return 0;
 }
 

@@ -126,10 +126,12 @@ void shoal__progress_tick(void *ctx, double now)
     p->next_draw = now + (p->mode == SHOAL__PROGRESS_BAR ? BAR_SECONDS : p->every);
 }
 
-void shoal__progress_end(shoal__progress *p, double now)
+void shoal__progress_end(shoal__progress *p, double now, uint64_t done, uint64_t failed)
 {
     if (p->mode == SHOAL__PROGRESS_NONE)
         return;
+    p->done = done;
+    p->failed = failed;
     /* A log that had no line yet needs none: the summary follows. */
     if (p->mode == SHOAL__PROGRESS_BAR || p->lines > 0)
         draw(p, now);

@@ -52,8 +52,9 @@ void shoal__progress_known(shoal__progress *p, uint64_t start, uint64_t count,
 void shoal__progress_range(void *ctx, uint64_t start, uint64_t count, uint64_t failed,
                            double seconds);
 void shoal__progress_tick(void *ctx, double now);
-/* The run is over: the last line (log mode), the live line ended (bar). */
-void shoal__progress_end(shoal__progress *p, double now);
+/* The run is over, with done and failed tasks in all ranks: the last line
+ * (log mode), the live line ended (bar). */
+void shoal__progress_end(shoal__progress *p, double now, uint64_t done, uint64_t failed);
 void shoal__progress_free(shoal__progress *p);
 
 /* One progress line into buf, from the counts and the estimate. */
