@@ -7,7 +7,8 @@
 # Cases: progress (log lines at an interval with counts that only grow and
 # end at the file's totals, the failures counted, the live line's redraws,
 # -q and a short piped run silent; probe tasks still run every task exactly
-# once), continue (starts a missing output, resumes an existing one, refuses
+# once), estimate (--dry-run's run time from tasks timed on rank 0, a
+# bound when they are too slow, none for programs), continue (starts a missing output, resumes an existing one, refuses
 # another run's file and leaves it as it was), progress_bad (bad options: exit
 # 2 with a message). Nothing here depends on which rank ran which task or on
 # how long anything took.
@@ -87,6 +88,27 @@ continue)
     expect_rc 2 mpirun_n "$np" "$app" c.ini -o plain.h5 --continue 2>plain.txt
     [[ $(cat plain.h5) == "not hdf5" ]] || fail "--continue changed a file that is not a result file"
     grep -q "shoal: error" plain.txt || fail "no error for a non-HDF5 output: $(cat plain.txt)"
+    ;;
+
+estimate)
+    # --dry-run times a few tasks on rank 0 and says how long the run takes,
+    # writing nothing.
+    write_config c.ini 200 "sleep_us = 100"
+    expect_rc 0 mpirun_n "$np" "$app" c.ini -o out.h5 -n >dry.txt
+    grep -q "^  run time: about .* on $np rank.* at full use (.* core-seconds; 16 tasks timed on this rank took .* s each)$" dry.txt ||
+        fail "no estimate: $(cat dry.txt)"
+    [[ ! -e out.h5 ]] || fail "the dry run wrote the output"
+    # A task longer than the sampling time: the bound it knows.
+    write_config slow.ini 200 "sleep_us = 10000000"
+    expect_rc 0 mpirun_n "$np" "$app" slow.ini -o out.h5 -n >slow.txt
+    grep -q "^  run time: not estimated: task 100, timed on this rank, had not finished after 5 s; if tasks are like it, more than .* on $np rank" slow.txt ||
+        fail "no bound for slow tasks: $(cat slow.txt)"
+    # Tasks that act outside the file are not run at all.
+    expect_rc 0 mpirun_n "$np" "$SHOAL_BUILD/apps/shoal_exec/shoal-exec" "$SHOAL_SRC/configs/exec_pi.ini" \
+        -o exec.h5 -n >exec.txt
+    grep -q "^  run time: not estimated: shoal_exec's tasks act outside the file" exec.txt ||
+        fail "shoal-exec's dry run: $(cat exec.txt)"
+    [[ ! -e exec.h5 ]] || fail "shoal-exec's dry run wrote the output"
     ;;
 
 progress_bad)
