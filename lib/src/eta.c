@@ -95,18 +95,37 @@ void shoal__eta_done(shoal__eta *e, uint64_t start, uint64_t count, double secon
     measure(e, start, count, seconds);
 }
 
+/* Mean task time of stratum k: its own, else that of the nearest measured
+ * strata (both, averaged, when they are as near): cost follows the index. */
+static double stratum_mean(const shoal__eta *e, size_t k)
+{
+    if (e->measured[k])
+        return e->seconds[k] / (double)e->measured[k];
+    for (size_t d = 1; d < e->nstrata; d++) {
+        double sum = 0;
+        int n = 0;
+        if (k >= d && e->measured[k - d]) {
+            sum += e->seconds[k - d] / (double)e->measured[k - d];
+            n++;
+        }
+        if (k + d < e->nstrata && e->measured[k + d]) {
+            sum += e->seconds[k + d] / (double)e->measured[k + d];
+            n++;
+        }
+        if (n)
+            return sum / n;
+    }
+    return e->all_seconds / (double)e->all_measured; /* not reached */
+}
+
 double shoal__eta_work_left(const shoal__eta *e)
 {
     if (!e->left || e->all_measured == 0)
         return e && e->left && e->finished >= e->todo ? 0 : NAN;
-    double mean = e->all_seconds / (double)e->all_measured;
     double work = 0;
-    for (size_t k = 0; k < e->nstrata; k++) {
-        if (!e->left[k])
-            continue;
-        double m = e->measured[k] ? e->seconds[k] / (double)e->measured[k] : mean;
-        work += (double)e->left[k] * m;
-    }
+    for (size_t k = 0; k < e->nstrata; k++)
+        if (e->left[k])
+            work += (double)e->left[k] * stratum_mean(e, k);
     return work;
 }
 

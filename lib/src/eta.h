@@ -12,9 +12,9 @@
  *     (tasks of the stratum still to run) x (mean measured time of its tasks)
  *
  * where any measured task counts (this run's, or on a resume the file's
- * earlier ones), and a stratum with none measured yet takes the mean over
- * every measured task. The scheduler runs one probe task per stratum early
- * (sched.h), so no stratum stays unmeasured for long.
+ * earlier ones), and a stratum with none measured yet takes the mean of the
+ * nearest measured strata. The scheduler runs probe tasks spread over the
+ * index space early (sched.h), so every part of it is measured soon.
  *
  * The time left is the work left divided by the rate at which this run gets
  * work done: the measured seconds of the tasks it finished per second of

@@ -3,7 +3,7 @@
  * Uniform tasks give work left = tasks left x their time; strata keep the
  * estimate right when cost follows the index (the Ising scan's big lattices
  * first) where a count-based estimate is off by a factor of three; an
- * unmeasured stratum takes the overall mean; earlier runs' tasks count as
+ * unmeasured stratum takes its nearest measured neighbours' mean; earlier runs' tasks count as
  * cost samples but not as this run's work; ranges that straddle strata or
  * the end are clipped; the time left from a rate known only in totals (a
  * file's segment); the formatting of durations. */
@@ -74,16 +74,21 @@ START_TEST(test_cost_follows_index)
 }
 END_TEST
 
-START_TEST(test_unmeasured_stratum_takes_mean)
+START_TEST(test_unmeasured_stratum_takes_nearest)
 {
     shoal__eta e;
     ck_assert_int_eq(shoal__eta_init(&e, 640), 0); /* 64 strata of 10 */
     ck_assert_uint_eq(e.width, 10);
     shoal__eta_todo(&e, 0, 640);
-    shoal__eta_done(&e, 0, 10, 10.0);  /* stratum 0: 1 s per task */
-    shoal__eta_done(&e, 10, 10, 30.0); /* stratum 1: 3 s per task */
-    /* 620 tasks left, all in unmeasured strata: the mean is 2. */
-    ck_assert_double_eq_tol(shoal__eta_work_left(&e), 620 * 2.0, 1e-9);
+    shoal__eta_done(&e, 0, 10, 10.0);   /* stratum 0: 1 s per task */
+    shoal__eta_done(&e, 30, 1, 3.0);    /* stratum 3: 3 s (a probe) */
+    shoal__eta_done(&e, 630, 1, 5.0);   /* stratum 63: 5 s (a probe) */
+    /* Each unmeasured stratum takes its nearest measured one: stratum 1
+     * takes 0 (1 s), 2 and 4..32 take 3 (3 s), 34..62 take 63 (5 s), and
+     * 33, as near 3 as 63, their average (4 s). Stratum 0 is done. */
+    double want = 10 * 1.0 + 10 * 3.0 + 9 * 3.0 + 29 * 10 * 3.0 + 10 * 4.0 +
+                  29 * 10 * 5.0 + 9 * 5.0;
+    ck_assert_double_eq_tol(shoal__eta_work_left(&e), want, 1e-9);
     shoal__eta_free(&e);
 }
 END_TEST
@@ -102,9 +107,9 @@ START_TEST(test_known_is_sample_not_work)
     shoal__eta_done(&e, 100, 50, 100.0); /* this run: 2 s each */
     ck_assert_uint_eq(e.finished, 50);
     ck_assert_double_eq_tol(e.work_done, 100.0, 1e-12);
-    /* Strata of 4 tasks: 148..151 is measured (2 s); the 48 tasks of the
-     * unmeasured strata take the mean over all 150 measured, 400 / 150. */
-    double want = 2 * 2.0 + 48 * (400.0 / 150.0);
+    /* Strata of 4 tasks: 148..151 is measured (2 s), and the unmeasured
+     * strata after it take that, their nearest: 50 tasks x 2 s. */
+    double want = 100.0;
     ck_assert_double_eq_tol(shoal__eta_work_left(&e), want, 1e-9);
     ck_assert_double_eq_tol(shoal__eta_seconds(&e, 50.0), want * 50.0 / 100.0, 1e-9);
     shoal__eta_free(&e);
@@ -197,7 +202,7 @@ static Suite *eta_suite(void)
     TCase *tc = tcase_create("estimate");
     tcase_add_test(tc, test_uniform);
     tcase_add_test(tc, test_cost_follows_index);
-    tcase_add_test(tc, test_unmeasured_stratum_takes_mean);
+    tcase_add_test(tc, test_unmeasured_stratum_takes_nearest);
     tcase_add_test(tc, test_known_is_sample_not_work);
     tcase_add_test(tc, test_clipping_and_small);
     tcase_add_test(tc, test_seconds_from_totals);
