@@ -273,6 +273,8 @@ static void print_rate(const tally *t, const segments *sg, double resumed, const
     duration(left, b, sizeof b);
     if (isnan(left))
         printf("ETA:       unknown yet\n");
+    else if (left == 0)
+        printf("ETA:       0s (no task is left to run; the run is finishing)\n");
     else
         printf("ETA:       %s (from the measured times of the finished tasks)\n", b);
 }

@@ -79,4 +79,12 @@ def targets(ratio, value):
         value("exec: efficiency >= 0.95 on 10 ms tasks at 2 ranks (N x serial time per task "
               "/ 2 / pool wall)",
               "exec", "shoal_sleep", "efficiency", ">=", 0.95),
+        value("tool: shoal status on a 10^6-task file (running or not) in <= 1 s, whole command",
+              "tool", "shoal_status", "wall_s", "<=", 1, "s"),
+        ratio("tool: shoal status at least as fast as h5dump of /tasks/status alone "
+              "(h5dump time / shoal time)",
+              "tool", "h5dump_status", "shoal_status", "wall_s", 1),
+        ratio("tool: shoal export at least as fast as h5py reading the same columns and "
+              "numpy writing them as CSV (h5py time / shoal time)",
+              "tool", "h5py_export", "shoal_export", "wall_s", 1),
     ]
