@@ -31,7 +31,6 @@
 
 #define BLOCK 65536
 #define RANKS_SHOWN 16
-#define SEG_MAX 4096 /* segments shown, at most (a resume each) */
 
 typedef struct {
     uint64_t tasks;
@@ -132,7 +131,8 @@ static int read_segments(const shoal_results *r, segments *s)
         tool_lib_message_clear();
         return 0;
     }
-    size_t n = c.rows < SEG_MAX ? (size_t)c.rows : SEG_MAX;
+    /* Room for rows a resume may be adding while we read. */
+    size_t n = (size_t)c.rows + 4;
     s->started = calloc(n, sizeof *s->started);
     s->finished = calloc(n, sizeof *s->finished);
     s->state = calloc(n, sizeof *s->state);

@@ -51,11 +51,11 @@ static const command commands[] = {
      .run = tool_config,
      .summary = "the config that made the file, ready to rerun",
      .doc = "The config file the run read, with its --set overrides written into\n"
-            "it (and environment variables it expanded, as their values), so that\n"
+            "it, so that\n"
             "  shoal config FILE > again.ini\n"
             "  mpirun -n N APP again.ini --resume -o FILE\n"
             "is the same run (the same fingerprint). Comments at the top say where\n"
-            "it came from.",
+            "it came from, and list the environment variables it used, as they were.",
      .options = {{NULL, NULL, NULL}}},
     {.name = "export",
      .run = tool_export,
@@ -134,6 +134,18 @@ static void main_help(FILE *out)
     fprintf(out, "\n`shoal COMMAND --help` or `shoal help COMMAND` for its options.\n"
                  "exit status: 0 done, 2 usage or FILE missing or not a Shoal result "
                  "file, 4 FILE cannot be read (damaged, truncated, I/O error)\n");
+}
+
+/* "no command 'x'": the commands by name, from the table. */
+static int no_command(const char *name)
+{
+    char list[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < NCOMMANDS && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                 commands[i].name);
+    return tool_fail(TOOL_USAGE, "no command '%s'; commands: %s (see 'shoal --help')", name,
+                     list);
 }
 
 static int usage_error(const command *c, const char *what)
@@ -221,15 +233,13 @@ int main(int argc, char **argv)
         }
         const command *c = find(argv[2]);
         if (!c)
-            return tool_fail(TOOL_USAGE, "no command '%s'; commands: status, failures, "
-                                         "config, export (see 'shoal --help')", argv[2]);
+            return no_command(argv[2]);
         command_help(stdout, c);
         return TOOL_OK;
     }
     const command *c = find(cmd);
     if (!c)
-        return tool_fail(TOOL_USAGE, "no command '%s'; commands: status, failures, config, "
-                                     "export (see 'shoal --help')", cmd);
+        return no_command(cmd);
     tool_args a;
     int rc = parse(c, argc - 1, argv + 1, &a);
     if (rc)
