@@ -240,9 +240,17 @@ static void print_state(const char *file, const char *state, const shoal__lock_i
                "with --resume\n", sg->n - 1);
 }
 
+/* Now, in seconds since the epoch. */
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void print_rate(const tally *t, const segments *sg, double resumed, const char *since)
 {
-    double now = (double)time(NULL);
+    double now = now_seconds();
     uint64_t fin = t->count[SHOAL_STATUS_DONE] + t->count[SHOAL_STATUS_FAILED];
     double done0 = NAN, work0 = NAN, start = NAN;
     if (sg->n && !strcmp(sg->state[sg->n - 1], "running")) {

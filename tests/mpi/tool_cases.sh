@@ -90,7 +90,13 @@ tool_status)
     # Running: 0.15 s tasks, so the run goes on while we look.
     start_slow_run s.ini run.h5 run.err 150000
     wait_done run.h5 3
-    live_tool st1 status run.h5
+    # The segment's start is kept to the second: within its first second
+    # the rate is "unknown yet". Look again until it is known (10 s).
+    for _ in $(seq 1 50); do
+        live_tool st1 status run.h5
+        grep -Eq "^rate: +[0-9.e+]+ tasks/s" st1 && break
+        sleep 0.2
+    done
     grep -Eq "^state: +running \(pid [0-9]+ on " st1 || fail "a running file is not shown running: $(cat st1)"
     "$py" - st1 <<'PY' || fail "running: the counts do not add up to 40: $(cat st1)"
 import re, sys
