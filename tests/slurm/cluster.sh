@@ -126,9 +126,10 @@ job_wait() {
     for ((i = 0; i < limit * 5; i++)); do
         info=$(scontrol -o show job "$id" 2>/dev/null)
         job_state=$(sed -n 's/.* JobState=\([A-Z_]*\).*/\1/p' <<<"$info")
+        # The states a job ends in; any other (PENDING, RUNNING, SIGNALING,
+        # COMPLETING...) is on its way.
         case $job_state in
-        PENDING | RUNNING | CONFIGURING | COMPLETING | SUSPENDED | REQUEUED | "") ;;
-        *)
+        COMPLETED | FAILED | TIMEOUT | CANCELLED | NODE_FAIL | PREEMPTED | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE)
             job_exit=$(sed -n 's/.* ExitCode=\([0-9]*\):.*/\1/p' <<<"$info")
             return 0
             ;;
