@@ -45,11 +45,13 @@ missing=0
 for tool in "${need[@]}"; do command -v "$tool" >/dev/null || missing=1; done
 if [[ $(id -u) -ne 0 ]]; then
     echo "SKIP [slurm]: needs root (slurmd runs the jobs, munged its own key); run the suite as root" >&2
+    rm -rf "$work"
     exit 77
 fi
 if [[ $missing -eq 1 ]]; then
     if ! command -v apt-get >/dev/null; then
         echo "SKIP [slurm]: SLURM is not installed and there is no apt-get to install it" >&2
+        rm -rf "$work"
         exit 77
     fi
     bash "$src/scripts/install-deps.sh" || fail "installing slurm-wlm and munge failed (scripts/install-deps.sh)"
