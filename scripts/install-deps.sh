@@ -21,6 +21,8 @@ PACKAGES=(
     procps
     clang
     libclang-rt-14-dev
+    slurm-wlm
+    munge
 )
 
 missing=()

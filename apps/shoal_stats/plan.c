@@ -204,29 +204,52 @@ static int agree(MPI_Comm comm, int rc)
     return all[0] < 0 ? all[0] : -all[1];
 }
 
-/* Rank 0 reads the file, every rank parses it and applies the options. */
-static int load_config(const cmdline *c, MPI_Comm comm, int rank, shoal_config **cfg)
+static void bcast_bytes(char *buf, size_t len, MPI_Comm comm)
 {
-    int64_t hdr[2] = {0, 0}; /* rc, length */
-    char *text = NULL;
-    size_t len = 0;
-    if (rank == 0) {
-        hdr[0] = c->config ? shoal_config_read_file(c->config, &text, &len) : SHOAL_EUSAGE;
-        hdr[1] = (int64_t)len;
-    }
-    MPI_Bcast(hdr, 2, MPI_INT64_T, 0, comm);
-    if (hdr[0] < 0)
-        return (int)hdr[0];
-    len = (size_t)hdr[1];
-    if (rank != 0 && !(text = malloc(len + 1)))
-        MPI_Abort(comm, SHOAL_EXIT_ERROR); /* the others are in the broadcast */
     for (size_t off = 0; off < len; off += (size_t)1 << 30) {
         size_t n = len - off < ((size_t)1 << 30) ? len - off : (size_t)1 << 30;
-        MPI_Bcast(text + off, (int)n, MPI_CHAR, 0, comm);
+        MPI_Bcast(buf + off, (int)n, MPI_CHAR, 0, comm);
     }
+}
+
+/* Rank 0 reads the file and the environment variables it names (${NAME});
+ * every rank parses it with rank 0's variables and applies the options. */
+static int load_config(const cmdline *c, MPI_Comm comm, int rank, shoal_config **cfg)
+{
+    int64_t hdr[3] = {0, 0, 0}; /* rc, length, variables' length */
+    char *text = NULL, *env = NULL;
+    size_t len = 0, envlen = 0;
+    if (rank == 0) {
+        hdr[0] = c->config ? shoal_config_read_file(c->config, &text, &len) : SHOAL_EUSAGE;
+        const char **opts = hdr[0] == 0 ? malloc(((size_t)c->nsets + 1) * sizeof *opts) : NULL;
+        if (hdr[0] == 0 && !opts)
+            hdr[0] = SHOAL_ERROR(SHOAL_ENOMEM, "out of memory reading the options");
+        if (opts) {
+            for (int i = 0; i < c->nsets; i++)
+                opts[i] = c->sets[i];
+            opts[c->nsets] = c->output;
+            hdr[0] = shoal_config_env_capture(text, len, opts, (size_t)c->nsets + 1, &env,
+                                              &envlen);
+        }
+        free(opts);
+        hdr[1] = (int64_t)len;
+        hdr[2] = (int64_t)envlen;
+    }
+    MPI_Bcast(hdr, 3, MPI_INT64_T, 0, comm);
+    if (hdr[0] < 0) {
+        free(text);
+        return (int)hdr[0];
+    }
+    len = (size_t)hdr[1];
+    envlen = (size_t)hdr[2];
+    if (rank != 0 && (!(text = malloc(len + 1)) || !(env = malloc(envlen + 1))))
+        MPI_Abort(comm, SHOAL_EXIT_ERROR); /* the others are in the broadcast */
+    bcast_bytes(text, len, comm);
+    bcast_bytes(env, envlen, comm);
     text[len] = '\0';
-    int rc = shoal_config_parse(text, len, c->config, cfg);
+    int rc = shoal_config_parse_env(text, len, c->config, env, envlen, cfg);
     free(text);
+    free(env);
     for (int i = 0; rc == 0 && i < c->nsets; i++)
         rc = shoal_config_set(*cfg, c->sets[i]);
     if (rc == 0 && c->output) {

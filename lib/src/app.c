@@ -59,6 +59,8 @@ typedef struct {
     shoal__cli cli;
     char *text;                 /* the config file's text */
     size_t len;
+    char *env;                  /* rank 0's variables the config names */
+    size_t envlen;
     shoal_config *cfg;
     shoal__settings rs;
     char *fingerprint;
@@ -99,32 +101,55 @@ static int exit_for(int rc)
     }
 }
 
-/* Rank 0 reads the file; every rank gets (rc, text). */
+/* Broadcast len bytes of buf in pieces: counts are int. */
+static void bcast_bytes(char *buf, size_t len, MPI_Comm comm)
+{
+    for (size_t off = 0; off < len; off += (size_t)1 << 30) {
+        size_t n = len - off < ((size_t)1 << 30) ? len - off : (size_t)1 << 30;
+        MPI_Bcast(buf + off, (int)n, MPI_CHAR, 0, comm);
+    }
+}
+
+/* Rank 0 reads the file and the environment variables it and the options
+ * name (${NAME}); every rank gets (rc, text, variables): under srun each
+ * rank has its own environment, and rank 0's decides for all. */
 static int share_config_text(run_ctx *r)
 {
-    int64_t hdr[2] = {0, 0}; /* rc, length */
+    int64_t hdr[3] = {0, 0, 0}; /* rc, length, variables' length */
     if (r->rank == 0) {
         if (!r->cli.config)
             hdr[0] = SHOAL_ERROR(SHOAL_EUSAGE, "no config file given; usage: PROGRAM "
                                  "[OPTIONS] CONFIG.ini (see --help)");
         else
             hdr[0] = shoal_config_read_file(r->cli.config, &r->text, &r->len);
+        /* The --set values and --output name variables too. */
+        const char **opts = hdr[0] == 0 ? malloc(((size_t)r->cli.nsets + 1) * sizeof *opts) : NULL;
+        if (hdr[0] == 0 && !opts)
+            hdr[0] = SHOAL_ERROR(SHOAL_ENOMEM, "out of memory reading the options");
+        if (opts) {
+            for (int i = 0; i < r->cli.nsets; i++)
+                opts[i] = r->cli.sets[i];
+            opts[r->cli.nsets] = r->cli.output;
+            hdr[0] = shoal_config_env_capture(r->text, r->len, opts, (size_t)r->cli.nsets + 1,
+                                              &r->env, &r->envlen);
+        }
+        free(opts);
         hdr[1] = (int64_t)r->len;
+        hdr[2] = (int64_t)r->envlen;
     }
-    MPI_Bcast(hdr, 2, MPI_INT64_T, 0, r->comm);
+    MPI_Bcast(hdr, 3, MPI_INT64_T, 0, r->comm);
     if (hdr[0] < 0)
         return (int)hdr[0];
     if (r->rank != 0) {
         r->len = (size_t)hdr[1];
+        r->envlen = (size_t)hdr[2];
         r->text = malloc(r->len + 1);
-        if (!r->text)
+        r->env = malloc(r->envlen + 1);
+        if (!r->text || !r->env)
             shoal__abort(r->comm, "out of memory for the config text");
     }
-    /* Broadcast in pieces: counts are int. */
-    for (size_t off = 0; off < r->len; off += (size_t)1 << 30) {
-        size_t n = r->len - off < ((size_t)1 << 30) ? r->len - off : (size_t)1 << 30;
-        MPI_Bcast(r->text + off, (int)n, MPI_CHAR, 0, r->comm);
-    }
+    bcast_bytes(r->text, r->len, r->comm);
+    bcast_bytes(r->env, r->envlen, r->comm);
     r->text[r->len] = '\0';
     return 0;
 }
@@ -153,7 +178,8 @@ static int set_up(run_ctx *r)
     if (rc == 0)
         rc = share_config_text(r);
     if (rc == 0)
-        rc = shoal_config_parse(r->text, r->len, r->cli.config, &r->cfg);
+        rc = shoal_config_parse_env(r->text, r->len, r->cli.config, r->env, r->envlen,
+                                    &r->cfg);
     for (int i = 0; rc == 0 && i < r->cli.nsets; i++)
         rc = shoal_config_set(r->cfg, r->cli.sets[i]);
     if (rc == 0 && r->cli.output) {
@@ -224,6 +250,7 @@ static int open_output(run_ctx *r)
         .nconsts = r->rs.nconsts,
         .scan = r->rs.scan ? shoal_scan_describe(r->rs.scan) : NULL,
         .overrides = shoal_config_overrides(r->cfg),
+        .config_env = shoal_config_env(r->cfg),
         .fingerprint = r->fingerprint ? r->fingerprint : "",
         .row_bytes = shoal__settings_row_bytes(r->app, &r->rs),
         .npoints = r->rs.scan ? shoal_scan_points(r->rs.scan) : 0,
@@ -451,6 +478,7 @@ static void clean_up(run_ctx *r)
     free(r->fingerprint);
     shoal_config_free(r->cfg);
     free(r->text);
+    free(r->env);
     shoal__cli_free(&r->cli);
 }
 

@@ -87,6 +87,8 @@ void shoal_config_free(shoal_config *cfg)
     free(cfg->text);
     free(cfg->source);
     free(cfg->overrides);
+    free(cfg->env);
+    free(cfg->env_used);
     free(cfg);
 }
 

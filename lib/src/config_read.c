@@ -5,7 +5,8 @@
  * ini_parse_stream with our own line reader: it counts lines, records section
  * headers (inih reports only key=value pairs), and rejects lines too long for
  * inih's buffer instead of letting them be split silently. Every entry keeps
- * "source:line" for messages, an override "--set section.key".
+ * "source:line" for messages, an override "--set section.key". Values are
+ * stored with ${NAME} references expanded (config_env.c).
  *
  * Only regular files are read: opening a FIFO blocks until a writer comes,
  * which hung the whole job (rank 0 in open, the other ranks in MPI_Bcast). */
@@ -206,12 +207,22 @@ static int handler(void *user, const char *raw_sec, const char *key,
     }
     char where[1024];
     snprintf(where, sizeof where, "%s:%d", cfg->source, st->line);
-    st->failed = add_entry(cfg, sec, key, value, where, st->line);
+    char *expanded;
+    st->failed = shoal__config_expand(cfg, sec, key, value, where, &expanded);
+    if (!st->failed)
+        st->failed = add_entry(cfg, sec, key, expanded, where, st->line);
+    free(expanded);
     return 1;
 }
 
 int shoal_config_parse(const char *text, size_t len, const char *source,
                        shoal_config **out)
+{
+    return shoal_config_parse_env(text, len, source, NULL, 0, out);
+}
+
+int shoal_config_parse_env(const char *text, size_t len, const char *source,
+                           const char *env, size_t envlen, shoal_config **out)
 {
     *out = NULL;
     if (!source)
@@ -223,7 +234,8 @@ int shoal_config_parse(const char *text, size_t len, const char *source,
     cfg->text = len < SIZE_MAX ? malloc(len + 1) : NULL;
     cfg->source = shoal__config_dupstr(source);
     cfg->overrides = shoal__config_dupstr("");
-    if (!cfg->text || !cfg->source || !cfg->overrides) {
+    if (!cfg->text || !cfg->source || !cfg->overrides ||
+        shoal__config_take_env(cfg, env, envlen)) {
         shoal_config_free(cfg);
         return SHOAL_ERROR(SHOAL_ENOMEM,
                            "%s: out of memory copying the config (%zu bytes)",
@@ -432,11 +444,15 @@ int shoal_config_set(shoal_config *cfg, const char *a)
     value[vlen] = '\0';
     char where[600];
     snprintf(where, sizeof where, "--set %s.%s", sec, key);
+    char *v = NULL;
+    int rc = shoal__config_expand(cfg, sec, key, value, where, &v);
+    if (rc)
+        return rc;
 
     entry *e = shoal__config_find(cfg, sec, key);
     if (e) {
-        char *v = shoal__config_dupstr(value), *w = shoal__config_dupstr(where);
-        if (!v || !w) {
+        char *w = shoal__config_dupstr(where);
+        if (!w) {
             free(v);
             free(w);
             return SHOAL_ERROR(SHOAL_ENOMEM, "%s: out of memory storing the "
@@ -448,7 +464,8 @@ int shoal_config_set(shoal_config *cfg, const char *a)
         e->where = w;
         e->line = 0;
     } else {
-        int rc = add_entry(cfg, sec, key, value, where, 0);
+        rc = add_entry(cfg, sec, key, v, where, 0);
+        free(v);
         if (rc)
             return rc;
     }

@@ -85,6 +85,7 @@ static void vlog(const char *kind, const char *fmt, va_list ap)
     }
 
 SHOAL__LOG_FN(shoal_log_error, SHOAL_LOG_QUIET, "error: ")
+SHOAL__LOG_FN(shoal_log_notice, SHOAL_LOG_QUIET, "notice: ")
 SHOAL__LOG_FN(shoal_log_warn, SHOAL_LOG_INFO, "warning: ")
 SHOAL__LOG_FN(shoal_log_info, SHOAL_LOG_INFO, "")
 SHOAL__LOG_FN(shoal_log_verbose, SHOAL_LOG_VERBOSE, "")

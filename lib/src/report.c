@@ -154,6 +154,28 @@ static size_t quote_arg(char *buf, size_t n, const char *arg)
     return len < n ? len : n - 1;
 }
 
+/* The launcher this run is under, as the start of a command line that
+ * starts it again the same way (checked on SLURM 22.05 with Open MPI 4.1):
+ * Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE in every rank (under SLURM
+ * too, where its daemons may be an srun step); srun sets SLURM_STEP_ID in
+ * its tasks, and SLURM_MPI_TYPE with an MPI plugin (a batch shell has
+ * neither); a single process under neither runs bare. Another launcher
+ * gets the generic mpirun -n N. */
+static size_t launcher(char *buf, size_t n, int nranks)
+{
+    const char *mpi_type = getenv("SLURM_MPI_TYPE");
+    if (getenv("OMPI_COMM_WORLD_SIZE"))
+        return (size_t)snprintf(buf, n, "mpirun -n %d", nranks);
+    if (getenv("SLURM_STEP_ID"))
+        return mpi_type && *mpi_type && strcmp(mpi_type, "none")
+                   ? (size_t)snprintf(buf, n, "srun --mpi=%s -n %d", mpi_type, nranks)
+                   : (size_t)snprintf(buf, n, "srun -n %d", nranks);
+    buf[0] = '\0';
+    if (nranks == 1)
+        return 0;
+    return (size_t)snprintf(buf, n, "mpirun -n %d", nranks);
+}
+
 void shoal__report_interrupted(const char *name, int sig, const uint64_t file[4],
                                uint64_t ntasks, const char *output, int argc, char **argv,
                                int nranks)
@@ -167,7 +189,7 @@ void shoal__report_interrupted(const char *name, int sig, const uint64_t file[4]
                         : sig == SIGINT          ? "SIGINT"
                         : sig == SIGUSR1         ? "SIGUSR1"
                                                  : "a signal";
-    shoal_log_error("%s: interrupted by %s: %llu of %llu tasks done, %llu "
+    shoal_log_notice("%s: interrupted by %s: %llu of %llu tasks done, %llu "
                     "failed, %llu left; '%s' is valid and holds every row "
                     "written",
                     name, sname, (unsigned long long)file[SHOAL_STATUS_DONE],
@@ -175,10 +197,10 @@ void shoal__report_interrupted(const char *name, int sig, const uint64_t file[4]
                     (unsigned long long)(file[SHOAL_STATUS_PENDING] +
                                          file[SHOAL_STATUS_RUNNING]),
                     output);
-    /* The same command with --resume, without --force (which would start
-     * over) and without an earlier --resume. */
+    /* The same command under the same launcher with --resume, without
+     * --force (which would start over) and without an earlier --resume. */
     char cmd[8192];
-    size_t n = (size_t)snprintf(cmd, sizeof cmd, "mpirun -n %d", nranks);
+    size_t n = launcher(cmd, sizeof cmd, nranks);
     for (int i = 0; i < argc && n < sizeof cmd - 16; i++) {
         if (i > 0 && shoal__cli_drop_on_resume(argv[i]))
             continue;
@@ -186,7 +208,8 @@ void shoal__report_interrupted(const char *name, int sig, const uint64_t file[4]
     }
     if (n < sizeof cmd - 16)
         snprintf(cmd + n, sizeof cmd - n, " --resume");
-    shoal_log_error("%s: to finish the run: %s", name, cmd);
+    /* Bare, the program starts the line: no blank before it. */
+    shoal_log_notice("%s: to finish the run: %s", name, cmd + (cmd[0] == ' '));
 }
 
 /* The first failed tasks (by index) with their messages, from the file. */

@@ -24,7 +24,8 @@
  *          unused slot); every failure is in /tasks/status and /tasks/error
  *          /input (with an [input]): see shoal_store_input
  *          root attributes: shoal_version, app, config, config_source,
- *          overrides (the --set options, one per line), seed,
+ *          overrides (the --set options, one per line), config_env
+ *          (the ${NAME} variables used, NAME=value lines), seed,
  *          rng, ntasks, nranks, hosts, started; at close: finished,
  *          state ("complete", "interrupted", "error"), wall_seconds,
  *          tasks_done, tasks_failed. */
@@ -84,6 +85,7 @@ typedef struct {
     size_t nconsts;
     const char *scan;           /* description of the scan, or NULL */
     const char *overrides;      /* --set lines, or NULL */
+    const char *config_env;     /* "NAME=value" lines of ${NAME}s, or NULL */
     /* What makes two runs the same run: "key = value" lines (app, seed,
      * rng, ntasks, scan, constants, outputs). A resumed file must match. */
     const char *fingerprint;

@@ -117,6 +117,7 @@ static int write_provenance(shoal_store *s, const shoal_store_spec *spec,
     bad |= shoal__attr_str(f, "config", spec->config_text) < 0;
     bad |= shoal__attr_str(f, "config_source", spec->config_source) < 0;
     bad |= shoal__attr_str(f, "overrides", spec->overrides ? spec->overrides : "") < 0;
+    bad |= shoal__attr_str(f, "config_env", spec->config_env ? spec->config_env : "") < 0;
     bad |= shoal__attr_u64(f, "seed", spec->seed) < 0;
     bad |= shoal__attr_str(f, "rng", spec->rng) < 0;
     bad |= shoal__attr_u64(f, "ntasks", spec->ntasks) < 0;

@@ -273,6 +273,7 @@ int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **
         bad |= shoal__attr_u64(s->file, "nranks", (uint64_t)s->nranks) < 0;
         bad |= shoal__attr_str(s->file, "state", "running") < 0;
         bad |= shoal__attr_str(s->file, "overrides", spec->overrides ? spec->overrides : "") < 0;
+        bad |= shoal__attr_str(s->file, "config_env", spec->config_env ? spec->config_env : "") < 0;
         rc = shoal__store_step(s, "attributes", bad ? SHOAL_EHDF5 : 0);
     }
     if (rc == 0)

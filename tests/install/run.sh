@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install_consumer: install Shoal into a temporary prefix, build the mc_pi
 # source as an outside project with find_package(shoal), run it on one rank,
-# and read its file with the installed shoal command.
+# read its file with the installed shoal command, and check that the SLURM
+# templates are installed under share/shoal/slurm.
 #   run.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
@@ -18,4 +19,7 @@ grep -q "8 tasks (8 done, 0 failed)" "$work/out.txt"
 grep -q "Libs: -L" "$work/prefix/lib/pkgconfig/shoal.pc"
 # The installed shoal command reads the file, without MPI.
 "$work/prefix/bin/shoal" status "$work/out.h5" | grep -q "^state: *complete"
+for f in shoal-job.sbatch shoal-chain.sbatch shoal-array.sbatch mc_pi_array.ini; do
+    [[ -s $work/prefix/share/shoal/slurm/$f ]] || { echo "install_consumer: share/shoal/slurm/$f not installed" >&2; exit 1; }
+done
 echo "install_consumer: ok"

@@ -1616,6 +1616,37 @@ START_TEST(test_nomem_set)
 }
 END_TEST
 
+/* ${NAME} references: the expansion, the record of variables used, the
+ * snapshot's copy, the capture (test_config_env.c has the rest). */
+static int op_env(long k)
+{
+    static const char text[] = "[p]\na = ${SHOAL_TC_OOM}/${SHOAL_TC_OOM_UNSET:-d}\n"
+                               "b = x${SHOAL_TC_OOM}y$$z\n";
+    static const char block[] = "SHOAL_TC_OOM=2.385\0";
+    const char *extra[] = {"p.c=${SHOAL_TC_OOM}"};
+    shoal_config *cfg = NULL;
+    char *captured = NULL;
+    size_t n = 0;
+    setenv("SHOAL_TC_OOM", "2.385", 1);
+    arm(k);
+    int rc = shoal_config_parse_env(text, strlen(text), "oom.ini", block, sizeof block - 1,
+                                    &cfg);
+    if (rc == 0)
+        rc = shoal_config_set(cfg, "p.c=${SHOAL_TC_OOM}");
+    if (rc == 0)
+        rc = shoal_config_env_capture(text, strlen(text), extra, 1, &captured, &n);
+    disarm();
+    shoal_config_free(cfg);
+    free(captured);
+    return rc;
+}
+
+START_TEST(test_nomem_env)
+{
+    ck_assert_int_gt(each_allocation_fails(op_env, "env"), 10);
+}
+END_TEST
+
 static const char *nomem_path;
 
 static int op_read(long k)
@@ -1761,6 +1792,7 @@ static Suite *config_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_nomem_parse);
     tcase_add_test(tc, test_nomem_set);
+    tcase_add_test(tc, test_nomem_env);
     tcase_add_test(tc, test_nomem_read_file);
     tcase_add_test(tc, test_nomem_getters_still_work);
     suite_add_tcase(s, tc);

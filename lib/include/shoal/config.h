@@ -5,7 +5,10 @@
  * from (file:line, or the --set option), so typed getters can report
  * "mc_pi.ini:7: [run] tasks = 'abc' is not an integer". Getters mark
  * entries as used; shoal_config_check_unused() then reports keys nobody
- * asked for (typos) with the known keys as a hint. Out of memory is
+ * asked for (typos) with the known keys as a hint. Values may name
+ * environment variables: ${NAME}, ${NAME:-default} (used when NAME is unset
+ * or empty), and $$ for a literal '$'; any other '$' is kept as written. An
+ * unset variable without a default is an error naming file:line. Out of memory is
  * reported like any other error (SHOAL_ENOMEM and a message).
  *
  * The config owns all its strings. Not thread-safe; one per run. */
@@ -23,6 +26,22 @@ typedef struct shoal_config shoal_config;
  * message with source:line was reported, and SHOAL_ECONFIG is returned. */
 SHOAL_API int shoal_config_parse(const char *text, size_t len,
                                  const char *source, shoal_config **out);
+/* shoal_config_parse, with environment variables taken from env instead of
+ * the process environment: env holds envlen bytes of "NAME=value\0"
+ * entries, as shoal_config_env_capture makes them; a name it lacks is
+ * unset. NULL env: the process environment. The config keeps a copy, for
+ * later shoal_config_set calls. */
+SHOAL_API int shoal_config_parse_env(const char *text, size_t len,
+                                     const char *source, const char *env,
+                                     size_t envlen, shoal_config **out);
+/* The variables that config text (len bytes) and the strings in extra
+ * (nextra of them, NULL ones skipped: --set options, say) refer to as
+ * ${NAME...} and that are set in this process, as "NAME=value\0" entries
+ * in *block (malloc'd, *blen bytes; the caller frees). Under MPI rank 0
+ * captures and broadcasts, and every rank parses with the same block. */
+SHOAL_API int shoal_config_env_capture(const char *text, size_t len,
+                                       const char *const *extra, size_t nextra,
+                                       char **block, size_t *blen);
 /* Read a whole file into a NUL-terminated buffer (caller frees). Only
  * regular files: a directory, FIFO, device or socket is refused at once
  * (SHOAL_ECONFIG, saying what it is; a FIFO without a writer used to block
@@ -40,6 +59,9 @@ SHOAL_API int shoal_config_set(shoal_config *cfg, const char *assignment);
 SHOAL_API const char *shoal_config_text(const shoal_config *cfg);
 SHOAL_API const char *shoal_config_source(const shoal_config *cfg);
 SHOAL_API const char *shoal_config_overrides(const shoal_config *cfg);
+/* The environment variables the values used, in the order first used, as
+ * "NAME=value" lines ("NAME" alone: unset, its default used). */
+SHOAL_API const char *shoal_config_env(const shoal_config *cfg);
 
 /* Does the config have this key / this section at all? */
 SHOAL_API int shoal_config_has(const shoal_config *cfg, const char *section,

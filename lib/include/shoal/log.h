@@ -21,6 +21,8 @@ SHOAL_API void shoal_log_set_level(shoal_log_level level);
 SHOAL_API shoal_log_level shoal_log_get_level(void);
 
 SHOAL_API void shoal_log_error(const char *fmt, ...) SHOAL_PRINTF(1, 2);
+/* Not an error, but shown even with -q: an interrupted, resumable run. */
+SHOAL_API void shoal_log_notice(const char *fmt, ...) SHOAL_PRINTF(1, 2);
 SHOAL_API void shoal_log_warn(const char *fmt, ...) SHOAL_PRINTF(1, 2);
 SHOAL_API void shoal_log_info(const char *fmt, ...) SHOAL_PRINTF(1, 2);
 SHOAL_API void shoal_log_verbose(const char *fmt, ...) SHOAL_PRINTF(1, 2);
