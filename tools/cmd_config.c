@@ -141,6 +141,30 @@ static int merge(const shoal_config *as_text, const shoal_config *as_run, line *
     return 0;
 }
 
+/* The variables the run used (config_env: "NAME=value" lines, "NAME" alone
+ * for one that was unset) as the "NAME=value\0" block that
+ * shoal_config_parse_env takes, so that the text parses as it did for the
+ * run whatever this shell's environment holds. Returns NULL on no memory. */
+static char *env_block(const char *env, size_t *len)
+{
+    size_t n = strlen(env);
+    char *b = malloc(n + 1), *o = b;
+    if (!b)
+        return NULL;
+    for (const char *v = env; *v;) {
+        const char *nl = strchr(v, '\n');
+        size_t l = nl ? (size_t)(nl - v) : strlen(v);
+        if (memchr(v, '=', l)) { /* set: keep it; unset: leave it out */
+            memcpy(o, v, l);
+            o += l;
+            *o++ = '\0';
+        }
+        v += l + (nl != NULL);
+    }
+    *len = (size_t)(o - b);
+    return b;
+}
+
 int tool_config(const tool_args *a)
 {
     shoal_results *r = NULL;
@@ -153,7 +177,7 @@ int tool_config(const tool_args *a)
     shoal_config *as_text = NULL, *as_run = NULL;
     line *l = NULL;
     size_t nlines = 0;
-    char *tail = NULL, notes[4096] = "";
+    char *tail = NULL, *block = NULL, notes[4096] = "";
     if (!text || !over || !source || !app || !started || !env) {
         rc = tool_fail(TOOL_IO, "out of memory reading the config of '%s'", a->file);
         goto done;
@@ -164,8 +188,16 @@ int tool_config(const tool_args *a)
         goto done;
     }
     tool_lib_message_clear();
-    if (shoal_config_parse(text, strlen(text), source[0] ? source : "config", &as_text) ||
-        shoal_config_parse(text, strlen(text), source[0] ? source : "config", &as_run)) {
+    size_t blen = 0;
+    block = env_block(env, &blen);
+    if (!block) {
+        rc = tool_fail(TOOL_IO, "out of memory reading the config of '%s'", a->file);
+        goto done;
+    }
+    if (shoal_config_parse_env(text, strlen(text), source[0] ? source : "config", block,
+                               blen, &as_text) ||
+        shoal_config_parse_env(text, strlen(text), source[0] ? source : "config", block,
+                               blen, &as_run)) {
         rc = tool_fail(TOOL_IO, "the config kept in '%s' does not parse: %s", a->file,
                        tool_lib_message());
         goto done;
@@ -193,7 +225,8 @@ int tool_config(const tool_args *a)
     if (notes[0])
         printf(";   --set overrides written in: %s\n", notes);
     if (env[0]) {
-        printf(";   environment variables the config used, as they were:\n");
+        printf(";   environment variables the config used, as they were (set them "
+               "alike to rerun the same run):\n");
         for (char *v = env, *nl; *v; v = nl + 1) {
             nl = strchr(v, '\n');
             printf(";     %.*s\n", nl ? (int)(nl - v) : (int)strlen(v), v);
@@ -221,6 +254,7 @@ done:
     }
     free(l);
     free(tail);
+    free(block);
     shoal_config_free(as_text);
     shoal_config_free(as_run);
     free(text);

@@ -222,6 +222,15 @@ PY
     sed 's/^sleep_us = 3$/sleep_us = 4/' again.ini >changed.ini
     mpirun_n 1 "$app" changed.ini --resume --dry-run -o e.h5 >dry2.out 2>dry2.err &&
         fail "a changed config resumed e.h5 (the round trip check cannot fail)"
+    # A config that names an environment variable: shown with the value the
+    # run used, also where it is not set now; it resumes with that value.
+    write_config env.ini 5 "fail_every = \${SHOAL_T_EVERY}"
+    SHOAL_T_EVERY=2 expect_rc 1 mpirun_n 1 "$app" env.ini -o env.h5 -q
+    (unset SHOAL_T_EVERY; run_tool 0 env_again.ini config env.h5)
+    grep -q '^;     SHOAL_T_EVERY=2$' env_again.ini || fail "the variable is not listed: $(cat env_again.ini)"
+    grep -q '^fail_every = \${SHOAL_T_EVERY}$' env_again.ini || fail "the text is not as written: $(cat env_again.ini)"
+    SHOAL_T_EVERY=2 mpirun_n 1 "$app" env_again.ini --resume --dry-run -o env.h5 >dry3.out 2>dry3.err ||
+        fail "the exported config with its variable does not resume env.h5: $(cat dry3.err)"
     ;;
 
 tool_bad)
