@@ -9,10 +9,11 @@
  *           /segments is accepted, its root attributes kept for a row that
  *           stands for its earlier runs
  *   begin   (collective) H5Dset_extent adds this segment's row (and, for an
- *           old file, the earlier runs' row first); rank 0 writes its start:
- *           started, state "running", nranks, hosts, nhosts, slurm_job
+ *           old file, the earlier runs' row first, with the file's counts
+ *           as their totals); rank 0 writes its start: started, state
+ *           "running", nranks, hosts, nhosts, slurm_job
  *   start   (rank 0, independent) after the resume plan: the *_at_start
- *           counts (and an old file's earlier-runs row's totals)
+ *           counts
  *   end     (rank 0, independent, in shoal_store_close) finished, state,
  *           tasks_done, tasks_failed, wall_seconds
  * Between these the file's metadata does not change: rows are raw data in
@@ -206,7 +207,7 @@ static void put(char *dst, size_t n, const char *text)
 }
 
 /* Rank 0 of a file from before /segments: its root attributes as a row for
- * its earlier run(s). Totals are filled in at start. */
+ * its earlier run(s). Its totals are filled in by begin. */
 static void legacy_row(shoal_store *s)
 {
     shoal__segment *r = &s->seg_old;
@@ -351,6 +352,15 @@ int shoal__segments_begin(shoal_store *s, const char *hosts_all)
         }
         me->nhosts = nhosts;
         slurm_job(me->slurm_job, sizeof me->slurm_job);
+        if (rc == 0 && s->seg_missing) {
+            /* What an old file holds was done by its earlier runs. */
+            uint64_t(*none)[2] = NULL, counts[4];
+            size_t nnone = 0;
+            rc = shoal_store_scan_status(s, 0, &none, &nnone, counts);
+            free(none);
+            s->seg_old.tasks_done = counts[SHOAL_STATUS_DONE];
+            s->seg_old.tasks_failed = counts[SHOAL_STATUS_FAILED];
+        }
         if (rc == 0 && s->seg_missing)
             rc = write_row(s, s->seg_row - 1, &s->seg_old, AT_BEGIN | AT_START | AT_END);
         if (rc == 0)
@@ -369,14 +379,7 @@ int shoal_store_segment_start(shoal_store *s, const uint64_t counts[4], double w
     me->done_at_start = counts[SHOAL_STATUS_DONE];
     me->failed_at_start = counts[SHOAL_STATUS_FAILED];
     me->work_at_start = work;
-    int rc = write_row(s, s->seg_row, me, AT_START);
-    if (rc == 0 && s->seg_missing) {
-        /* What an old file held was done by its earlier runs. */
-        s->seg_old.tasks_done = me->done_at_start;
-        s->seg_old.tasks_failed = me->failed_at_start;
-        rc = write_row(s, s->seg_row - 1, &s->seg_old, AT_END);
-    }
-    return rc;
+    return write_row(s, s->seg_row, me, AT_START);
 }
 
 void shoal_store_segment_ran(shoal_store *s, uint64_t done, uint64_t failed)
