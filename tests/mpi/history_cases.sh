@@ -181,19 +181,25 @@ with h5py.File("out.h5", "a") as f:
     [[ $(column out.h5 started 0) == "$started" ]] || fail "the earlier run's row: started $(column out.h5 started 0), expected $started"
     [[ $(column out.h5 tasks_done 0) == "$done_before" ]] || fail "the earlier run's row: tasks_done $(column out.h5 tasks_done 0), expected $done_before"
 
-    # A damaged /segments is refused before anything is written.
-    cp out.h5 bad.h5
-    "$py" -c 'import h5py, numpy as np
-with h5py.File("bad.h5", "a") as f:
-    del f["segments/nranks"]
-    f["segments/nranks"] = np.zeros(2)' || fail "cannot damage bad.h5"
-    before=$(sum_of bad.h5)
-    mpirun_n "$np" "$app" c.ini -o bad.h5 -q --resume 2>bad.err
-    rc=$?
-    [[ $rc -eq 2 ]] || fail "damaged /segments: exit $rc, expected 2"
-    grep -qF "dataset /segments/nranks is not a growing 1-D column of 32-bit integers" bad.err ||
-        fail "damaged /segments: $(grep shoal: bad.err)"
-    [[ $(sum_of bad.h5) == "$before" ]] || fail "damaged /segments: the file was modified"
+    # A damaged /segments (a column of another type; one that cannot grow)
+    # is refused before anything is written.
+    "$py" -c 'import h5py, numpy as np, shutil
+for name, col, make in (("type.h5", "nranks", lambda g: g.create_dataset("nranks", data=np.zeros(2), maxshape=(None,))),
+                        ("fixed.h5", "state", lambda g: g.create_dataset("state", data=np.array([b"x"] * 2, dtype="S16")))):
+    shutil.copy("out.h5", name)
+    with h5py.File(name, "a") as f:
+        del f["segments"][col]
+        make(f["segments"])' || fail "cannot damage the copies"
+    for bad in type.h5:nranks:32-bit\ integers fixed.h5:state:fixed-length\ strings; do
+        IFS=: read -r file col what <<<"$bad"
+        before=$(sum_of "$file")
+        mpirun_n "$np" "$app" c.ini -o "$file" -q --resume 2>bad.err
+        rc=$?
+        [[ $rc -eq 2 ]] || fail "damaged /segments/$col: exit $rc, expected 2"
+        grep -qF "dataset /segments/$col is not a growing 1-D column of $what" bad.err ||
+            fail "damaged /segments/$col: $(grep shoal: bad.err)"
+        [[ $(sum_of "$file") == "$before" ]] || fail "damaged /segments/$col: the file was modified"
+    done
 
     # A failure on one rank while the row is added: every rank exits 4 (no
     # hang) and the row says "error"; the next resume goes on after it.
