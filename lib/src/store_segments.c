@@ -66,6 +66,9 @@ static const struct {
 
 enum { CHUNK_ROWS = 8 };
 
+/* Zero bytes: the fill value of every column (the longest is hosts). */
+static const unsigned char zeros[sizeof ((shoal__segment *)0)->hosts];
+
 /* The column's file type (a copy for strings: close it with H5Tclose). */
 static hid_t col_type(int c)
 {
@@ -128,7 +131,7 @@ static int create_all(shoal_store *s, char *why, size_t nwhy)
         /* Chunks exist (zero-filled) once an extent includes them, so rank
          * 0's writes of a row's values change no metadata. */
         H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
-        H5Pset_fill_value(dcpl, ft, shoal__store_zero_fill);
+        H5Pset_fill_value(dcpl, ft, zeros);
         H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
         hid_t d = H5Dcreate2(g, cols[c].name, ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
         if (d < 0 || shoal__attr_str(d, "doc", cols[c].doc) < 0) {

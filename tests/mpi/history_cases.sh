@@ -50,13 +50,14 @@ print(repr(float(sec[(st == 1) | (st == 2)].astype(np.float64).sum())))' "$1" ||
 }
 
 # The checks every file's /segments passes (arguments: FILE, then the
-# expected states, e.g. interrupted,complete, and rank counts, e.g. 2,3,1;
-# "-" for a row whose rank count is not known): one row per launch, in
-# order, and rows that closed the file add up to the file.
+# expected states, e.g. interrupted,complete, and rank counts, e.g. 2,3,1,
+# and optionally SLURM job ids, e.g. ,,42_7 (default: none)): one row per
+# launch, in order, and rows that closed the file add up to the file.
 check_rows() {
     "$py" - "$@" <<'PY'
 import sys, h5py, numpy as np
 path, states, nranks = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
+jobs = sys.argv[4].split(",") if len(sys.argv) > 4 else [""] * len(states)
 with h5py.File(path, "r") as f:
     g = f["segments"]
     names = ["started", "finished", "state", "nranks", "hosts", "nhosts", "slurm_job",
@@ -83,7 +84,7 @@ with h5py.File(path, "r") as f:
             assert started >= text("started")[r - 1], f"row {r} started before row {r - 1}"
         hosts = text("hosts")[r]
         assert hosts and cols["nhosts"][r] == len(hosts.split(",")), f"row {r}: hosts '{hosts}' vs {cols['nhosts'][r]}"
-        assert text("slurm_job")[r] == "", f"row {r}: slurm_job outside SLURM"
+        assert text("slurm_job")[r] == jobs[r], f"row {r}: slurm_job '{text('slurm_job')[r]}', expected '{jobs[r]}'"
         if not closed:
             assert cols["tasks_done"][r] == 0 and cols["wall_seconds"][r] == 0, f"row {r}: end values of an unclosed row"
         elif states[r] != "error":
@@ -117,14 +118,15 @@ case "$case_name" in
 
 history)
     # np ranks stopped at task 30, np + 1 stopped at the first task left,
-    # 1 rank to the end. Row k starts where row k - 1 left the file, and
-    # tasks_done adds up to every task.
+    # 1 rank to the end (started as a SLURM array job would, without
+    # mpirun). Row k starts where row k - 1 left the file, and tasks_done
+    # adds up to every task.
     stop_run "$np" 30
     check_rows out.h5 interrupted "$np"
     stop_run $((np + 1)) "$(first_pending out.h5)" --resume
     work=$(work_done out.h5)
-    expect_rc 0 mpirun_n 1 "$app" c.ini -o out.h5 -q --resume
-    check_rows out.h5 interrupted,interrupted,complete "$np,$((np + 1)),1"
+    SLURM_JOB_ID=4242 SLURM_ARRAY_TASK_ID=7 expect_rc 0 "$app" c.ini -o out.h5 -q --resume
+    check_rows out.h5 interrupted,interrupted,complete "$np,$((np + 1)),1" ,,4242_7
     "$py" - out.h5 "$work" <<'PY' || fail "tasks_done or work_at_start wrong"
 import sys, h5py
 g = h5py.File(sys.argv[1], "r")["segments"]
