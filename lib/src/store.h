@@ -165,6 +165,10 @@ int shoal_store_segment_start(shoal_store *s, const uint64_t counts[4], double w
 /* Any rank, before shoal_store_close: the tasks this segment finished as
  * done and failed (the totals, identical on all ranks), for its row. */
 void shoal_store_segment_ran(shoal_store *s, uint64_t done, uint64_t failed);
+/* hosts ("a,b,c") into dst, n bytes NUL-padded, for /segments/hosts: whole
+ * when it fits with its terminating zero, else cut after a whole name with
+ * ",..." added. */
+void shoal__segment_hosts(char *dst, size_t n, const char *hosts);
 /* Independent: read the status of rows [start, start+count). */
 int shoal_store_read_status(shoal_store *s, uint64_t start,
                                       uint64_t count, uint8_t *buf);

@@ -295,6 +295,22 @@ static int write_row(shoal_store *s, uint64_t row, const shoal__segment *v, int 
     return rc;
 }
 
+void shoal__segment_hosts(char *dst, size_t n, const char *hosts)
+{
+    size_t len = strlen(hosts);
+    memset(dst, 0, n);
+    if (len < n || n < 5) {
+        memcpy(dst, hosts, len < n ? len : n);
+        return;
+    }
+    /* Whole names only, then ",..." and the terminating zero. */
+    size_t keep = n - 5;
+    while (keep > 0 && hosts[keep] != ',')
+        keep--;
+    memcpy(dst, hosts, keep);
+    memcpy(dst + keep, keep ? ",..." : "...", keep ? 4 : 3);
+}
+
 /* This segment's SLURM job: SLURM_JOB_ID, with _SLURM_ARRAY_TASK_ID in an
  * array; "" outside SLURM. */
 static void slurm_job(char *buf, size_t n)
@@ -340,19 +356,11 @@ int shoal__segments_begin(shoal_store *s, const char *hosts_all)
         me->nranks = s->nranks;
         int nhosts = 0;
         char *uniq = shoal__store_unique_hosts(s, hosts_all, &nhosts);
-        if (!uniq) {
+        if (!uniq)
             rc = SHOAL_ENOMEM;
-        } else {
-            /* Cut at a host boundary, with ",...", to fit the column. */
-            size_t room = sizeof me->hosts - 1;
-            if (strlen(uniq) > room) {
-                uniq[room - 4] = '\0';
-                char *comma = strrchr(uniq, ',');
-                snprintf(comma ? comma : uniq, 5, "%s", comma ? ",..." : "...");
-            }
-            put(me->hosts, sizeof me->hosts, uniq);
-            free(uniq);
-        }
+        else
+            shoal__segment_hosts(me->hosts, sizeof me->hosts, uniq);
+        free(uniq);
         me->nhosts = nhosts;
         slurm_job(me->slurm_job, sizeof me->slurm_job);
         if (rc == 0 && s->seg_missing) {
