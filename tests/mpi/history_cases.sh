@@ -54,7 +54,7 @@ print(repr(float(sec[(st == 1) | (st == 2)].astype(np.float64).sum())))' "$1" ||
 # and optionally SLURM job ids, e.g. ,,42_7 (default: none)): one row per
 # launch, in order, and rows that closed the file add up to the file.
 check_rows() {
-    "$py" - "$@" <<'PY'
+    "$py" - "$@" <<'PY' || fail "/segments of $1 is wrong (expected states $2, ranks $3)"
 import sys, h5py, numpy as np
 path, states, nranks = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
 jobs = sys.argv[4].split(",") if len(sys.argv) > 4 else [""] * len(states)
@@ -104,7 +104,6 @@ with h5py.File(path, "r") as f:
     assert f.attrs["state"] == states[-1] and f.attrs["nranks"] == cols["nranks"][last]
     print(f"{path}: {rows} rows:", ", ".join(f"{s} on {n}" for s, n in zip(states, cols["nranks"])))
 PY
-    [[ $? -eq 0 ]] || fail "/segments of $1 is wrong (expected states $2, ranks $3)"
 }
 
 # column FILE NAME ROW: one value of /segments.
