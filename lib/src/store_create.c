@@ -1,9 +1,10 @@
 /* store_create.c: a new result file — checked before anything is written
  * (an existing output, the directory, the free space), built under
  * "<output>.part" with every dataset, /ranks, /failures, the provenance
- * attributes and row 0 of /segments, then renamed into place. Every collective step is followed by
- * an agreement (shoal__store_step), so a failure on any rank sends every
- * rank down the same path, and every failure removes the .part. */
+ * attributes and row 0 of /segments, then renamed into place. Every
+ * collective step is followed by an agreement (shoal__store_step), so a
+ * failure on any rank sends every rank down the same path, and every
+ * failure removes the .part. */
 #include <shoal/error.h>
 #include <shoal/log.h>
 #include <shoal/version.h>
