@@ -423,6 +423,7 @@ int main(int argc, char **argv)
         .configure = exec_configure,
         .sections = sections,
         .help = help,
+        .side_effects = 1, /* it runs programs: --dry-run times none */
     };
     /* The outcome fields, for --help. */
     shoal_config *empty = NULL;

@@ -27,6 +27,7 @@
 #include "lock.h"
 #include "mpiutil.h"
 #include "plan.h"
+#include "progress.h"
 #include "reduce.h"
 #include "report.h"
 #include "runner.h"
@@ -66,6 +67,7 @@ typedef struct {
     shoal_store *store;
     shoal__plan plan;
     shoal__runner runner;
+    shoal__progress progress;   /* rank 0 */
     shoal_pool_stats ps;
     int prc;                    /* the pool's verdict */
     double wall;
@@ -307,15 +309,35 @@ static int run(run_ctx *r)
         /* A signal on any rank stops every rank (signals.h). */
         .stop_check = shoal__signals_stop_check,
         .stop_notify = shoal__signals_stop_notify,
+        /* Progress on rank 0, its ETA helped by early probes. */
+        .on_range = shoal__progress_range,
+        .on_tick = shoal__progress_tick,
+        .progress_ctx = &r->progress,
+        .probes = SHOAL__ETA_STRATA,
     };
     if (r->cli.resume && r->rank == 0 && r->plan.ntodo == 0)
         pc.ntasks = 0; /* nothing left */
+    if (r->rank == 0) {
+        /* The file's counts when the run began, less what it runs again. */
+        uint64_t before[4];
+        memcpy(before, r->plan.before, sizeof before);
+        if (r->cli.retry_failed)
+            before[SHOAL_STATUS_FAILED] = 0;
+        shoal__progress_start(&r->progress, r->app->name, r->cli.progress,
+                              r->cli.progress_every, r->rs.tasks,
+                              r->cli.resume ? (const uint64_t(*)[2])r->plan.todo : NULL,
+                              r->plan.ntodo, r->cli.resume ? before : NULL, shoal_now());
+    }
     double t0 = MPI_Wtime();
     r->prc = shoal_pool_run(r->comm, &pc, shoal__runner_range, &r->runner, &r->ps);
     r->wall = MPI_Wtime() - t0;
     shoal__plan_free(&r->plan);
     uint64_t counts[2] = {r->runner.done, r->runner.failed};
     MPI_Allreduce(counts, r->ran, 2, MPI_UINT64_T, MPI_SUM, r->comm);
+    /* The last line has the exact counts: a worker's last range reaches
+     * rank 0 with no request after it. */
+    if (r->rank == 0)
+        shoal__progress_end(&r->progress, shoal_now(), r->ran[0], r->ran[1]);
     return 0;
 }
 
@@ -424,6 +446,7 @@ static void clean_up(run_ctx *r)
     if (r->silenced)
         shoal_set_error_handler(r->prev);
     shoal__runner_free(&r->runner);
+    shoal__progress_free(&r->progress);
     shoal__plan_free(&r->plan);
     shoal__settings_free(&r->rs);
     free(r->fingerprint);

@@ -33,7 +33,8 @@ static const struct {
                           "with --resume or --continue: run the failed tasks "
                           "again too"},
     [OPT_DRY_RUN] = {'n', "dry-run", NULL,
-                     "show the tasks, parameters and output size; write nothing"},
+                     "show the tasks, parameters, output size and an estimated run "
+                     "time; write nothing"},
     [OPT_PROGRESS] = {0, "progress", "MODE",
                       "auto (default: a live line on a terminal, else log "
                       "lines), bar, log or none"},

@@ -42,7 +42,12 @@ hid_t shoal__input_open_file(const char *path)
     H5Pset_file_locking(fapl, 0, 1);
 #endif
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    /* Closing the property list would clear the error stack: keep the
+     * reason the open failed for the caller's message. */
+    hid_t why = f < 0 ? H5Eget_current_stack() : -1;
     H5Pclose(fapl);
+    if (why >= 0)
+        H5Eset_current_stack(why);
     return f;
 }
 

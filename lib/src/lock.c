@@ -407,6 +407,31 @@ static void pause_briefly(void)
     nanosleep(&ts, NULL);
 }
 
+/* Whether a Shoal lock's holder still runs, judged from here: the one
+ * judgement behind taking a lock over (judge) and reporting on it
+ * (shoal__lock_inspect). */
+enum holder {
+    HOLDER_REQUEUED,   /* our own SLURM job's, from before a requeue */
+    HOLDER_DEAD,       /* this host, and its pid no longer runs */
+    HOLDER_ALIVE,      /* this host, and its pid runs (or is us) */
+    HOLDER_EXPIRED,    /* another host, not refreshed for longer than its lease */
+    HOLDER_LEASED,     /* another host, refreshed within its lease */
+    HOLDER_UNCHECKABLE /* another host, and the lock names no lease */
+};
+
+static enum holder assess(const owner *o)
+{
+    char host[256];
+    local_host(host, sizeof host);
+    if (o->job[0] && !strcmp(o->job, slurm_job()) && o->restart != slurm_restart())
+        return HOLDER_REQUEUED;
+    if (!strcmp(o->host, host))
+        return o->pid != getpid() && !alive(o->pid) ? HOLDER_DEAD : HOLDER_ALIVE;
+    if (o->lease > 0)
+        return o->age > o->lease ? HOLDER_EXPIRED : HOLDER_LEASED;
+    return HOLDER_UNCHECKABLE;
+}
+
 /* One attempt's verdict on an existing lock. */
 enum verdict { V_RETRY, V_STALE, V_REFUSE };
 
@@ -445,42 +470,36 @@ static enum verdict judge(const char *output, const char *path, int attempt,
     case LOCK_OWNED:
         break;
     }
-    char host[256], job[96] = "";
-    local_host(host, sizeof host);
+    char job[96] = "";
     if (o->job[0])
         snprintf(job, sizeof job, ", SLURM job %s", o->job);
-    /* Our own SLURM job, requeued since: its earlier run is over. */
-    if (o->job[0] && !strcmp(o->job, slurm_job()) && o->restart != slurm_restart()) {
+    switch (assess(o)) {
+    case HOLDER_REQUEUED:
         shoal_log_warn("taking over the lock '%s' of pid %ld on %s (started "
                        "%s): it is this SLURM job's (%s) before it was "
                        "requeued (restart %ld, now %ld)",
                        path, o->pid, o->host, o->started, o->job, o->restart,
                        slurm_restart());
         return V_STALE;
-    }
-    if (!strcmp(o->host, host)) {
-        if (o->pid != getpid() && !alive(o->pid)) {
-            shoal_log_warn("removing stale lock '%s' of pid %ld on %s (started "
-                           "%s), which no longer runs",
-                           path, o->pid, o->host, o->started);
-            return V_STALE;
-        }
+    case HOLDER_DEAD:
+        shoal_log_warn("removing stale lock '%s' of pid %ld on %s (started "
+                       "%s), which no longer runs",
+                       path, o->pid, o->host, o->started);
+        return V_STALE;
+    case HOLDER_ALIVE:
         *rc = SHOAL_ERROR(SHOAL_EEXIST,
                           "output '%s' is in use by another run (pid %ld on "
                           "host %s, started %s%s; lock file '%s'); wait for it "
                           "to end, or if that run is gone, delete the lock file",
                           output, o->pid, o->host, o->started, job, path);
         return V_REFUSE;
-    }
-    /* Another host: its pid cannot be checked from here, its lease can. */
-    if (o->lease > 0 && o->age > o->lease) {
+    case HOLDER_EXPIRED:
         shoal_log_warn("taking over the lock '%s' of pid %ld on host %s "
                        "(started %s%s): not refreshed for %.0f s, longer than "
                        "its lease of %g s, so that run is gone",
                        path, o->pid, o->host, o->started, job, o->age, o->lease);
         return V_STALE;
-    }
-    if (o->lease > 0)
+    case HOLDER_LEASED:
         *rc = SHOAL_ERROR(SHOAL_EEXIST,
                           "output '%s' is in use by a run on host %s (pid %ld, "
                           "started %s%s; lock file '%s', refreshed %.0f s ago); "
@@ -490,14 +509,17 @@ static enum verdict judge(const char *output, const char *path, int attempt,
                           "lock file if you are sure no run uses the output",
                           output, o->host, o->pid, o->started, job, path,
                           o->age > 0 ? o->age : 0, o->lease);
-    else
-        *rc = SHOAL_ERROR(SHOAL_EEXIST,
-                          "output '%s' is in use by a run on host %s (pid %ld, "
-                          "started %s%s; lock file '%s'), which cannot be "
-                          "checked from here (the lock names no lease: an older "
-                          "Shoal wrote it); wait for it to end, or if that run "
-                          "is gone, delete the lock file",
-                          output, o->host, o->pid, o->started, job, path);
+        return V_REFUSE;
+    case HOLDER_UNCHECKABLE:
+        break;
+    }
+    *rc = SHOAL_ERROR(SHOAL_EEXIST,
+                      "output '%s' is in use by a run on host %s (pid %ld, "
+                      "started %s%s; lock file '%s'), which cannot be "
+                      "checked from here (the lock names no lease: an older "
+                      "Shoal wrote it); wait for it to end, or if that run "
+                      "is gone, delete the lock file",
+                      output, o->host, o->pid, o->started, job, path);
     return V_REFUSE;
 }
 
@@ -555,4 +577,52 @@ void shoal__lock_release(char *lock_path)
     held = 0;
     unlink(lock_path);
     free(lock_path);
+}
+
+int shoal__lock_inspect(const char *output, shoal__lock_info *info)
+{
+    memset(info, 0, sizeof *info);
+    size_t n = strlen(output) + 6;
+    char *path = malloc(n);
+    if (!path)
+        return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory looking at the lock of '%s'",
+                           output);
+    snprintf(path, n, "%s.lock", output);
+    owner o;
+    int err;
+    enum lock_state s = read_lock(path, &o, &err);
+    free(path);
+    info->age = o.age;
+    switch (s) {
+    case LOCK_GONE:
+        info->state = SHOAL__LOCK_NONE;
+        return 0;
+    case LOCK_SPECIAL:
+    case LOCK_FOREIGN:
+    case LOCK_ERROR:
+        info->state = SHOAL__LOCK_OTHER;
+        return 0;
+    case LOCK_OWNED:
+        break;
+    }
+    snprintf(info->host, sizeof info->host, "%s", o.host);
+    snprintf(info->started, sizeof info->started, "%s", o.started);
+    snprintf(info->job, sizeof info->job, "%s", o.job);
+    info->pid = o.pid;
+    info->lease = o.lease;
+    switch (assess(&o)) {
+    case HOLDER_ALIVE:
+        info->state = SHOAL__LOCK_ALIVE;
+        break;
+    case HOLDER_LEASED:
+        info->state = SHOAL__LOCK_LEASED;
+        break;
+    case HOLDER_UNCHECKABLE:
+        info->state = SHOAL__LOCK_UNCHECKABLE;
+        break;
+    default:
+        info->state = SHOAL__LOCK_STALE;
+        break;
+    }
+    return 0;
 }

@@ -36,4 +36,28 @@ void shoal__lock_release(char *lock_path);
  * process; the lock must not make the rerun wait or warn. */
 void shoal__lock_drop(void);
 
+/* What a look at a lock found, judged as shoal__lock_acquire judges it. */
+typedef enum {
+    SHOAL__LOCK_NONE,        /* no lock: no run holds the output */
+    SHOAL__LOCK_ALIVE,       /* a run on this host whose pid runs */
+    SHOAL__LOCK_LEASED,      /* a run on another host, refreshed within its lease */
+    SHOAL__LOCK_UNCHECKABLE, /* a run on another host whose lock names no lease */
+    SHOAL__LOCK_STALE,       /* its run is gone: a new run would take it over */
+    SHOAL__LOCK_OTHER        /* something that is not a Shoal lock, or unreadable */
+} shoal__lock_state;
+
+typedef struct {
+    shoal__lock_state state;
+    char host[256];    /* the holder's (states ALIVE to STALE) */
+    long pid;
+    char started[64];
+    char job[64];      /* SLURM job, "" if none */
+    double lease;      /* seconds; 0 if the lock names none */
+    double age;        /* seconds since it was last refreshed */
+} shoal__lock_info;
+
+/* Look at the lock of `output` without taking, touching or removing it (for
+ * `shoal status`). 0 (the verdict in *info), or SHOAL_ENOMEM. */
+int shoal__lock_inspect(const char *output, shoal__lock_info *info);
+
 #endif

@@ -1,15 +1,40 @@
-/* log.c: rank-aware messages on stderr.
+/* log.c: rank-aware messages on stderr, and the live progress line.
  *
  * One line per message, built in a buffer and written with one fputs so
- * lines from different ranks sharing a terminal do not interleave mid-line. */
+ * lines from different ranks sharing a terminal do not interleave mid-line.
+ * While a live line is shown (progress.h, a terminal), a message first
+ * clears it and then draws it again below itself. */
 #include <shoal/log.h>
+
+#include "progress.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static int log_rank = 0;
 static int log_nranks = 1;
 static shoal_log_level log_level = SHOAL_LOG_INFO;
+static char live[512]; /* the live line, "" when none is shown */
+
+#define CLEAR_LINE "\r\033[K"
+
+void shoal__log_live(const char *line)
+{
+    snprintf(live, sizeof live, "%s", line);
+    fputs(CLEAR_LINE, stderr);
+    fputs(live, stderr);
+    fflush(stderr);
+}
+
+void shoal__log_live_end(int keep)
+{
+    if (!live[0])
+        return;
+    fputs(keep ? "\n" : CLEAR_LINE, stderr);
+    fflush(stderr);
+    live[0] = '\0';
+}
 
 void shoal_log_set_rank(int rank, int nranks)
 {
@@ -40,7 +65,11 @@ static void vlog(const char *kind, const char *fmt, va_list ap)
         len++;
     buf[len] = '\n';
     buf[len + 1] = '\0';
+    if (live[0])
+        fputs(CLEAR_LINE, stderr);
     fputs(buf, stderr);
+    if (live[0])
+        fputs(live, stderr);
     fflush(stderr);
 }
 

@@ -45,8 +45,11 @@
  * waits this long for the master delays only ranges shorter than it. */
 #define WAIT_SLEEP_MAX_NS 4000000
 #define WORKER_POLL 0.01      /* worker: look for a STOP this often, at most */
+/* Probes (cfg->probes) only for tasks this long: each single-task range
+ * costs ~70 us of writes, a few ms in all. */
+#define PROBE_MIN_SECONDS 1e-3
 
-enum { REQ_LEN = 5, STOP_LEN = 3 }; /* int64 words of a REQUEST, a STOP */
+enum { REQ_LEN = 7, STOP_LEN = 3 }; /* int64 words of a REQUEST, a STOP */
 
 struct shoal_pool {
     MPI_Comm comm;
@@ -68,6 +71,7 @@ struct shoal_pool {
     MPI_Request stop_req;      /* worker: the posted STOP receive */
     int64_t stop_buf[STOP_LEN];
     double last_poll;
+    uint64_t range_failed;     /* tasks of the current range counted failed */
     shoal_pool_stats st;
 };
 
@@ -95,6 +99,23 @@ static double deadline_from_wire(int64_t ns)
         return HUGE_VAL;
     return shoal_now() + ((double)ns * 1e-9 - wall_now());
 }
+
+/* ---- watching (rank 0) --------------------------------------------------------- */
+
+static void seen_range(shoal_pool *p, uint64_t start, uint64_t count, uint64_t failed,
+                       double seconds)
+{
+    if (p->cfg->on_range && count > 0)
+        p->cfg->on_range(p->cfg->progress_ctx, start, count, failed, seconds);
+}
+
+static void tick(shoal_pool *p, double now)
+{
+    if (p->cfg->on_tick)
+        p->cfg->on_tick(p->cfg->progress_ctx, now);
+}
+
+void shoal_pool_count_failed(shoal_pool *p, uint64_t n) { p->range_failed += n; }
 
 /* ---- stopping early ----------------------------------------------------------- */
 
@@ -206,6 +227,8 @@ static double wait_backoff(shoal_pool *p, MPI_Request *r, MPI_Status *st)
             break;
         if (p && p->is_master && p->stop_reqs)
             master_check(p);
+        if (p && p->is_master)
+            tick(p, shoal_now());
         if (ns < WAIT_SLEEP_MAX_NS)
             ns = ns * 2 > WAIT_SLEEP_MAX_NS ? WAIT_SLEEP_MAX_NS : ns * 2;
     }
@@ -227,6 +250,8 @@ static void answer(shoal_pool *p, int src)
     master_check(p);
     shoal__sched_report(&p->sched, (uint64_t)p->recv_buf[0],
                         (double)p->recv_buf[1] * 1e-9);
+    seen_range(p, (uint64_t)p->recv_buf[5], (uint64_t)p->recv_buf[0],
+               (uint64_t)p->recv_buf[6], (double)p->recv_buf[1] * 1e-9);
     if (p->recv_buf[2] & SHOAL__REQ_FAILED) {
         p->failed = 1;
         shoal__sched_stop(&p->sched);
@@ -285,6 +310,7 @@ double shoal_pool_yield(shoal_pool *p, double now)
         return POLL_INTERVAL - since;
     p->last_poll = now;
     serve(p);
+    tick(p, now);
     return POLL_INTERVAL;
 }
 
@@ -335,6 +361,8 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
                       cfg->first_range_tasks);
     if (cfg->ranges)
         shoal__sched_set_list(&p->sched, cfg->ranges, cfg->nranges);
+    if (cfg->probes)
+        shoal__sched_set_probes(&p->sched, cfg->probes, PROBE_MIN_SECONDS);
     if (nworkers > 0) {
         p->send_reqs = malloc((size_t)p->size * sizeof *p->send_reqs);
         p->send_bufs = malloc((size_t)p->size * sizeof *p->send_bufs);
@@ -373,6 +401,9 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
             p->st.tasks += n;
             p->st.ranges++;
             shoal__sched_report(&p->sched, n, t1 - t0);
+            seen_range(p, start, n, p->range_failed, t1 - t0);
+            p->range_failed = 0;
+            tick(p, t1);
             if (frc == SHOAL_EINTR) {
                 master_check(p);
                 master_stop(p, 0, HUGE_VAL, 0); /* if stop_check did not say */
@@ -412,7 +443,7 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
 
 static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
 {
-    int64_t req[REQ_LEN] = {0, 0, 0, 0, 0};
+    int64_t req[REQ_LEN] = {0, 0, 0, 0, 0, 0, 0};
     int64_t cur[2], next[2];
     MPI_Request r;
     int rc = 0;
@@ -430,7 +461,7 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
         MPI_Send(req, REQ_LEN, MPI_INT64_T, 0, SHOAL__TAG_REQUEST, p->comm);
         p->st.messages++;
         MPI_Irecv(next, 2, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
-        req[0] = req[1] = 0;
+        req[0] = req[1] = req[6] = 0;
         if (rc == 0 && worker_stopped(p))
             rc = SHOAL_EINTR; /* leave this range pending */
         if (rc == 0) {
@@ -442,6 +473,9 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
             p->st.ranges++;
             req[0] = cur[1];
             req[1] = (int64_t)((t1 - t0) * 1e9);
+            req[5] = cur[0];
+            req[6] = (int64_t)p->range_failed;
+            p->range_failed = 0;
             if (frc == SHOAL_EINTR && !worker_stopped(p))
                 p->stopped = 1; /* stopped without stop_check: no signal known */
             if (frc < 0) {

@@ -90,6 +90,8 @@ int shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
     }
     for (size_t i = 0; i < rs->nconsts; i++)
         printf("  constant: %s = %s\n", rs->const_names[i], rs->const_values[i]);
+    if (!resume)
+        shoal__report_estimate(app, rs, nranks, stdout);
     if (!rs->scan || rs->nscan == 0)
         return 0;
     uint64_t shown_rows = rs->tasks < 10 ? rs->tasks : 10;

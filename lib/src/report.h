@@ -8,12 +8,18 @@
 #include "settings.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* --dry-run: what a run would do, on stdout; nothing is written. With
  * --resume, what a resume of the existing file would run, or why it would
  * be refused (then the code it would fail with). */
 int shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
                           const shoal__settings *rs, shoal_config *cfg, int nranks);
+
+/* --dry-run on rank 0: the run time, estimated from a few tasks run in a
+ * child process for at most a few seconds (estimate.c), or why not. */
+void shoal__report_estimate(const shoal_app *app, const shoal__settings *rs, int nranks,
+                            FILE *out);
 
 /* After a graceful stop: what is left and the exact command to go on
  * (file[] counts tasks per status). */

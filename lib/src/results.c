@@ -1,11 +1,14 @@
 /* results.c: reading a result file from one process (serial HDF5 driver),
- * for summaries and analysis after a run. Reads are by row blocks, so
- * memory stays bounded whatever the task count. */
+ * for summaries, analysis after a run and the `shoal` command. Reads are by
+ * row blocks, so memory stays bounded whatever the task count. The file is
+ * opened read-only and without HDF5's file locking (as inputs are), so a
+ * file that a run is writing reads as well as a closed one. */
 #include <shoal/error.h>
 #include <shoal/results.h>
 
 #include "failures.h"
 #include "h5util.h"
+#include "input_impl.h"
 
 #include <hdf5.h>
 #include <stdio.h>
@@ -26,7 +29,7 @@ int shoal_results_open(const char *path, shoal_results **out)
     if (!r)
         return SHOAL_ENOMEM;
     snprintf(r->path, sizeof r->path, "%s", path);
-    r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    r->file = shoal__input_open_file(path);
     if (r->file < 0) {
         char msg[256];
         shoal__h5_message(msg, sizeof msg);
@@ -39,7 +42,7 @@ int shoal_results_open(const char *path, shoal_results **out)
             H5Aclose(a);
         H5Fclose(r->file);
         free(r);
-        return SHOAL_ERROR(SHOAL_EHDF5,
+        return SHOAL_ERROR(SHOAL_ETYPE,
                            "'%s' is not a Shoal result file (no ntasks)", path);
     }
     H5Aclose(a);
@@ -57,42 +60,74 @@ void shoal_results_close(shoal_results *r)
 
 uint64_t shoal_results_ntasks(const shoal_results *r) { return r->ntasks; }
 
-static int read_rows(const shoal_results *r, const char *dpath, hid_t mtype,
-                     uint64_t start, uint64_t count, void *buf)
+/* Open dataset dpath and select rows [start, start+count) of it: *d, *fs
+ * (the file's selection) and *ms (memory, the same shape) to close with
+ * rows_close; *nelem gets the elements selected. */
+static int rows_open(const shoal_results *r, const char *dpath, uint64_t start,
+                     uint64_t count, hid_t *d, hid_t *fs, hid_t *ms, size_t *nelem)
 {
+    *d = *fs = *ms = -1;
     if (start > r->ntasks || count > r->ntasks - start)
         return SHOAL_ERROR(SHOAL_EINVAL, "rows %llu+%llu outside 0..%llu of '%s'",
                            (unsigned long long)start, (unsigned long long)count,
                            (unsigned long long)r->ntasks, r->path);
-    if (count == 0)
-        return 0;
-    hid_t d = H5Dopen2(r->file, dpath, H5P_DEFAULT);
-    if (d < 0)
+    *d = H5Lexists(r->file, dpath, H5P_DEFAULT) > 0 ? H5Dopen2(r->file, dpath, H5P_DEFAULT)
+                                                     : -1;
+    if (*d < 0)
         return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no dataset %s", r->path,
                            dpath);
-    hid_t fs = H5Dget_space(d);
-    int nd = H5Sget_simple_extent_ndims(fs);
+    *fs = H5Dget_space(*d);
+    int nd = H5Sget_simple_extent_ndims(*fs);
     hsize_t dims[8] = {0}, off[8] = {0}, cnt[8];
     if (nd < 1 || nd > 8) {
-        H5Sclose(fs);
-        H5Dclose(d);
+        H5Sclose(*fs);
+        H5Dclose(*d);
+        *d = *fs = -1;
         return SHOAL_ERROR(SHOAL_EHDF5, "%s: unexpected rank %d", dpath, nd);
     }
-    H5Sget_simple_extent_dims(fs, dims, NULL);
+    H5Sget_simple_extent_dims(*fs, dims, NULL);
+    if (dims[0] < start + count) {
+        H5Sclose(*fs);
+        H5Dclose(*d);
+        *d = *fs = -1;
+        return SHOAL_ERROR(SHOAL_EHDF5, "%s of '%s' has %llu rows, not the file's %llu tasks",
+                           dpath, r->path, (unsigned long long)dims[0],
+                           (unsigned long long)r->ntasks);
+    }
     off[0] = start;
     cnt[0] = count;
-    for (int i = 1; i < nd; i++)
+    *nelem = (size_t)count;
+    for (int i = 1; i < nd; i++) {
         cnt[i] = dims[i];
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
-    hid_t ms = H5Screate_simple(nd, cnt, NULL);
-    herr_t e = H5Dread(d, mtype, ms, fs, H5P_DEFAULT, buf);
-    H5Sclose(ms);
-    H5Sclose(fs);
-    H5Dclose(d);
-    if (e < 0)
-        return SHOAL_ERROR(SHOAL_EHDF5, "reading %s from '%s' failed", dpath,
-                           r->path);
+        *nelem *= (size_t)dims[i];
+    }
+    H5Sselect_hyperslab(*fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+    *ms = H5Screate_simple(nd, cnt, NULL);
     return 0;
+}
+
+static void rows_close(hid_t d, hid_t fs, hid_t ms)
+{
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (d >= 0)
+        H5Dclose(d);
+}
+
+static int read_rows(const shoal_results *r, const char *dpath, hid_t mtype,
+                     uint64_t start, uint64_t count, void *buf)
+{
+    if (count == 0 && start <= r->ntasks)
+        return 0;
+    hid_t d, fs, ms;
+    size_t nelem;
+    int rc = rows_open(r, dpath, start, count, &d, &fs, &ms, &nelem);
+    if (rc == 0 && H5Dread(d, mtype, ms, fs, H5P_DEFAULT, buf) < 0)
+        rc = SHOAL_ERROR(SHOAL_EHDF5, "reading %s from '%s' failed", dpath, r->path);
+    rows_close(d, fs, ms);
+    return rc;
 }
 
 static int field_path(char *buf, size_t n, const char *field)
@@ -282,4 +317,203 @@ int shoal_results_read_all_int64(const shoal_results *r, const char *path, int64
                                  size_t n, size_t *count)
 {
     return read_all(r, path, H5T_NATIVE_INT64, buf, n, count);
+}
+
+/* ---- any column: what it is, and strings ----------------------------------- */
+
+int shoal_results_has(const shoal_results *r, const char *path)
+{
+    /* Each link of the path must exist before the next is asked for. */
+    char buf[1024];
+    if (!path || !path[0] || strlen(path) >= sizeof buf)
+        return 0;
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *slash = strchr(buf, '/');; slash = strchr(slash + 1, '/')) {
+        if (slash)
+            *slash = '\0';
+        if (H5Lexists(r->file, buf, H5P_DEFAULT) <= 0)
+            return 0;
+        if (!slash)
+            return 1;
+        *slash = '/';
+    }
+}
+
+int shoal_results_column_info(const shoal_results *r, const char *path,
+                              shoal_results_column *info)
+{
+    memset(info, 0, sizeof *info);
+    hid_t d = shoal_results_has(r, path) ? H5Dopen2(r->file, path, H5P_DEFAULT) : -1;
+    if (d < 0)
+        return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no dataset %s", r->path, path);
+    hid_t t = H5Dget_type(d), fs = H5Dget_space(d);
+    int nd = H5Sget_simple_extent_ndims(fs);
+    hsize_t dims[8] = {0};
+    int rc = 0;
+    if (t < 0 || nd < 0 || nd > 8) {
+        rc = SHOAL_ERROR(SHOAL_EHDF5, "%s of '%s' cannot be read", path, r->path);
+    } else {
+        H5T_class_t c = H5Tget_class(t);
+        info->type = c == H5T_INTEGER ? SHOAL_INT64
+                     : c == H5T_FLOAT ? SHOAL_FLOAT64
+                     : c == H5T_STRING ? SHOAL_STRING
+                                       : 0;
+        info->is_unsigned = c == H5T_INTEGER && H5Tget_sign(t) == H5T_SGN_NONE;
+        info->bytes = c == H5T_STRING && H5Tis_variable_str(t) > 0 ? 0 : H5Tget_size(t);
+        H5Sget_simple_extent_dims(fs, dims, NULL);
+        info->rows = nd ? (uint64_t)dims[0] : 1;
+        info->ndims = nd ? nd - 1 : 0;
+        info->per_row = 1;
+        for (int i = 1; i < nd; i++) {
+            info->dims[i - 1] = (uint64_t)dims[i];
+            info->per_row *= (uint64_t)dims[i];
+        }
+    }
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (t >= 0)
+        H5Tclose(t);
+    H5Dclose(d);
+    return rc;
+}
+
+/* The i-th link name of group g in name order, into buf (or its length). */
+static ssize_t link_name(hid_t g, size_t i, char *buf, size_t n)
+{
+    return H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, (hsize_t)i, buf, n,
+                              H5P_DEFAULT);
+}
+
+static hid_t open_group(const shoal_results *r, const char *group)
+{
+    if (!shoal_results_has(r, group))
+        return -1;
+    H5O_info_t oi;
+    if (H5Oget_info_by_name(r->file, group, &oi, H5P_DEFAULT) < 0 || oi.type != H5O_TYPE_GROUP)
+        return -1;
+    return H5Gopen2(r->file, group, H5P_DEFAULT);
+}
+
+int shoal_results_count(const shoal_results *r, const char *group, size_t *count)
+{
+    *count = 0;
+    hid_t g = open_group(r, group);
+    if (g < 0)
+        return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no group /%s", r->path, group);
+    H5G_info_t gi;
+    int rc = H5Gget_info(g, &gi) < 0
+                 ? SHOAL_ERROR(SHOAL_EHDF5, "cannot list /%s of '%s'", group, r->path)
+                 : 0;
+    if (rc == 0)
+        *count = (size_t)gi.nlinks;
+    H5Gclose(g);
+    return rc;
+}
+
+int shoal_results_name(const shoal_results *r, const char *group, size_t i, char *buf,
+                       size_t n)
+{
+    if (n == 0)
+        return SHOAL_EINVAL;
+    buf[0] = '\0';
+    hid_t g = open_group(r, group);
+    if (g < 0)
+        return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no group /%s", r->path, group);
+    ssize_t len = link_name(g, i, NULL, 0);
+    int rc = 0;
+    if (len < 0)
+        rc = SHOAL_ERROR(SHOAL_ENOTFOUND, "/%s of '%s' has no member %zu", group, r->path, i);
+    else if ((size_t)len >= n)
+        rc = SHOAL_ERROR(SHOAL_ERANGE, "a name in /%s of '%s' is longer than %zu bytes",
+                         group, r->path, n - 1);
+    else if (link_name(g, i, buf, n) < 0)
+        rc = SHOAL_ERROR(SHOAL_EHDF5, "cannot list /%s of '%s'", group, r->path);
+    H5Gclose(g);
+    return rc;
+}
+
+int shoal_results_read_column_uint64(const shoal_results *r, const char *path,
+                                     uint64_t start, uint64_t count, uint64_t *buf)
+{
+    return read_rows(r, path, H5T_NATIVE_UINT64, start, count, buf);
+}
+
+/* Read the selection (ms in memory, fs in the file) of string dataset d,
+ * nelem elements, into width bytes each of out. */
+static int read_strings(const shoal_results *r, const char *path, hid_t d, hid_t ms,
+                        hid_t fs, size_t nelem, char *out, size_t width)
+{
+    if (width == 0)
+        return SHOAL_ERROR(SHOAL_EINVAL, "reading %s: no room for a string", path);
+    hid_t ft = H5Dget_type(d);
+    if (ft < 0 || H5Tget_class(ft) != H5T_STRING) {
+        if (ft >= 0)
+            H5Tclose(ft);
+        return SHOAL_ERROR(SHOAL_ETYPE, "%s of '%s' does not hold strings", path, r->path);
+    }
+    int vlen = H5Tis_variable_str(ft) > 0;
+    size_t w = vlen ? sizeof(char *) : H5Tget_size(ft);
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, vlen ? H5T_VARIABLE : w);
+    H5Tset_cset(mt, H5Tget_cset(ft));
+    if (!vlen)
+        H5Tset_strpad(mt, H5T_STR_NULLPAD);
+    H5Tclose(ft);
+    char *tmp = nelem ? calloc(nelem, w) : NULL;
+    int rc = 0;
+    if (nelem && !tmp)
+        rc = SHOAL_ERROR(SHOAL_ENOMEM, "out of memory reading %s", path);
+    else if (nelem && H5Dread(d, mt, ms, fs, H5P_DEFAULT, tmp) < 0)
+        rc = SHOAL_ERROR(SHOAL_EHDF5, "reading %s from '%s' failed", path, r->path);
+    for (size_t i = 0; rc == 0 && i < nelem; i++) {
+        const char *s = vlen ? ((char **)(void *)tmp)[i] : tmp + i * w;
+        size_t len = !s ? 0 : vlen ? strlen(s) : strnlen(s, w);
+        if (len > width - 1)
+            len = width - 1;
+        if (len)
+            memcpy(out + i * width, s, len);
+        out[i * width + len] = '\0';
+    }
+    if (vlen && tmp && rc == 0)
+        H5Dvlen_reclaim(mt, ms, H5P_DEFAULT, tmp);
+    free(tmp);
+    H5Tclose(mt);
+    return rc;
+}
+
+int shoal_results_read_column_string(const shoal_results *r, const char *path,
+                                     uint64_t start, uint64_t count, char *buf, size_t width)
+{
+    if (count == 0 && start <= r->ntasks)
+        return 0;
+    hid_t d, fs, ms;
+    size_t nelem;
+    int rc = rows_open(r, path, start, count, &d, &fs, &ms, &nelem);
+    if (rc == 0)
+        rc = read_strings(r, path, d, ms, fs, nelem, buf, width);
+    rows_close(d, fs, ms);
+    return rc;
+}
+
+int shoal_results_read_all_string(const shoal_results *r, const char *path, char *buf,
+                                  size_t width, size_t n, size_t *count)
+{
+    if (count)
+        *count = 0;
+    hid_t d = shoal_results_has(r, path) ? H5Dopen2(r->file, path, H5P_DEFAULT) : -1;
+    if (d < 0)
+        return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no dataset %s", r->path, path);
+    hid_t fs = H5Dget_space(d);
+    hssize_t np = H5Sget_simple_extent_npoints(fs);
+    int rc = 0;
+    if (np < 0 || (size_t)np > n)
+        rc = SHOAL_ERROR(SHOAL_ERANGE, "dataset %s of '%s' has %lld values, more than the %zu "
+                         "the buffer holds", path, r->path, (long long)np, n);
+    else
+        rc = read_strings(r, path, d, fs, fs, (size_t)np, buf, width);
+    H5Sclose(fs);
+    H5Dclose(d);
+    if (count && rc == 0)
+        *count = (size_t)np;
+    return rc;
 }

@@ -82,6 +82,10 @@ void shoal__runner_free(shoal__runner *r);
 int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
                         uint64_t count);
 
+/* Run task `index` into row 0 of the buffers and discard it (--dry-run's
+ * time estimate): nothing is written. Returns the task's wall time. */
+double shoal__runner_sample(shoal__runner *r, uint64_t index);
+
 /* Evaluate derived quantity d for the scan point of task `task` from the
  * means given (reduce.c): the task view sees that task's parameters.
  * *out is NaN when d fails (its code is returned). */

@@ -20,6 +20,49 @@ void shoal__sched_init(shoal__sched *s, uint64_t ntasks, int nranks,
     s->timed_tasks = 0;
     s->timed_seconds = 0;
     s->stopped = 0;
+    s->probes_wanted = 0;
+    s->probes_decided = 0;
+    s->probe_min_seconds = 0;
+    s->nprobes = s->probes_handed = s->probe_skip = 0;
+}
+
+void shoal__sched_set_probes(shoal__sched *s, unsigned probes, double min_seconds)
+{
+    s->probes_wanted = probes > SHOAL__SCHED_MAX_PROBES ? SHOAL__SCHED_MAX_PROBES : probes;
+    s->probe_min_seconds = min_seconds;
+}
+
+/* The probes: the tasks at quantiles (j + 1/2) / k of those not handed out
+ * yet, which (ranges go out in order) are the rest of the current listed
+ * range from `next` on and the listed ranges after it. */
+static void place_probes(shoal__sched *s)
+{
+    uint64_t remaining = s->ntasks - s->handed;
+    uint64_t k = s->probes_wanted;
+    if (k > remaining / SHOAL__SCHED_PROBE_EVERY)
+        k = remaining / SHOAL__SCHED_PROBE_EVERY;
+    if (k < 2)
+        return;
+    size_t cur = s->cur;
+    uint64_t at = s->next, passed = 0; /* tasks left before `at` */
+    for (uint64_t j = 0; j < k; j++) {
+        /* q = floor((2j + 1) * remaining / (2k)) without overflow */
+        uint64_t d = 2 * k, m = 2 * j + 1;
+        uint64_t q = remaining / d * m + remaining % d * m / d;
+        for (;;) {
+            uint64_t end = s->list ? s->list[cur][0] + s->list[cur][1] : s->ntasks;
+            uint64_t avail = end > at ? end - at : 0;
+            if (q - passed < avail) {
+                s->probe[j] = at + (q - passed);
+                break;
+            }
+            passed += avail;
+            if (!s->list || ++cur >= s->nlist)
+                return; /* cannot happen: q < remaining */
+            at = s->list[cur][0];
+        }
+    }
+    s->nprobes = (unsigned)k;
 }
 
 void shoal__sched_set_list(shoal__sched *s, const uint64_t (*list)[2],
@@ -36,13 +79,35 @@ void shoal__sched_set_list(shoal__sched *s, const uint64_t (*list)[2],
 
 uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
 {
-    if (s->list) {
-        /* Skip to the first listed range with tasks left. */
-        while (s->cur < s->nlist &&
-               s->next >= s->list[s->cur][0] + s->list[s->cur][1]) {
-            if (++s->cur < s->nlist)
-                s->next = s->list[s->cur][0];
+    if (s->probes_wanted && !s->probes_decided && s->timed_tasks > 0 && !s->stopped) {
+        s->probes_decided = 1;
+        if (s->timed_seconds >= s->probe_min_seconds * (double)s->timed_tasks)
+            place_probes(s);
+    }
+    if (!s->stopped && s->probes_handed < s->nprobes) {
+        *start = s->probe[s->probes_handed++];
+        s->handed++;
+        return 1;
+    }
+    for (;;) {
+        if (s->list) {
+            /* Skip to the first listed range with tasks left. */
+            while (s->cur < s->nlist &&
+                   s->next >= s->list[s->cur][0] + s->list[s->cur][1]) {
+                if (++s->cur < s->nlist)
+                    s->next = s->list[s->cur][0];
+            }
         }
+        /* Skip the probed tasks: they went out already. */
+        while (s->probe_skip < s->nprobes && s->probe[s->probe_skip] < s->next)
+            s->probe_skip++;
+        if (s->probe_skip < s->nprobes && s->probe[s->probe_skip] == s->next &&
+            s->probe_skip < s->probes_handed) {
+            s->next++;
+            s->probe_skip++;
+            continue;
+        }
+        break;
     }
     *start = s->next;
     if (s->stopped || s->handed >= s->ntasks)
@@ -77,6 +142,8 @@ uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
         if (n > end - s->next)
             n = end - s->next;
     }
+    if (s->probe_skip < s->nprobes && n > s->probe[s->probe_skip] - s->next)
+        n = s->probe[s->probe_skip] - s->next; /* up to the next probed task */
     s->next += n;
     s->handed += n;
     return n;

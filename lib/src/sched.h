@@ -13,7 +13,14 @@
  *
  * The work is 0..ntasks-1, or (resume) a sorted list of disjoint index
  * ranges; "remaining" then counts the tasks of the list not handed out, and
- * no range handed out crosses the end of a listed one. */
+ * no range handed out crosses the end of a listed one.
+ *
+ * Probes (optional): when the first timing report shows tasks of at least
+ * min_seconds, the next ranges are single tasks spread evenly over the
+ * tasks not yet handed out (at quantiles (k + 1/2) / K of them), so that a
+ * cost varying with the index is measured everywhere early (eta.h); then
+ * the rest goes out in order as before, skipping the probed tasks. Every
+ * task is still handed out exactly once. */
 #ifndef SHOAL_SCHED_H
 #define SHOAL_SCHED_H
 
@@ -26,6 +33,8 @@
  * 12.8e7 tasks/s. The 2 MiB bound on a rank's row buffers (app.c) caps it
  * further for wide rows. */
 #define SHOAL__SCHED_MAX_TASKS 262144
+#define SHOAL__SCHED_MAX_PROBES 64
+#define SHOAL__SCHED_PROBE_EVERY 16 /* at most one probe per this many tasks */
 
 typedef struct {
     uint64_t ntasks;        /* tasks to hand out in all */
@@ -40,6 +49,11 @@ typedef struct {
     uint64_t timed_tasks;   /* tasks reported so far */
     double timed_seconds;   /* their total run time */
     int stopped;            /* no more ranges will be handed out */
+    unsigned probes_wanted; /* 0: no probes */
+    int probes_decided;     /* the first timing came and was looked at */
+    double probe_min_seconds;
+    uint64_t probe[SHOAL__SCHED_MAX_PROBES]; /* sorted task indices */
+    unsigned nprobes, probes_handed, probe_skip; /* probe_skip: first not passed */
 } shoal__sched;
 
 void shoal__sched_init(shoal__sched *s, uint64_t ntasks, int nranks,
@@ -49,6 +63,10 @@ void shoal__sched_init(shoal__sched *s, uint64_t ntasks, int nranks,
  * must outlive s. Call after init. */
 void shoal__sched_set_list(shoal__sched *s, const uint64_t (*list)[2],
                            size_t n);
+/* Probe with up to `probes` single tasks (at most SHOAL__SCHED_MAX_PROBES)
+ * once the mean task time is known to be at least min_seconds. Call after
+ * init and set_list, before the first next. */
+void shoal__sched_set_probes(shoal__sched *s, unsigned probes, double min_seconds);
 /* Next range; returns its length (0: nothing left) and sets *start. */
 uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start);
 /* Account a finished range of `tasks` tasks that took `seconds`. */

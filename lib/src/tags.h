@@ -3,7 +3,9 @@
 #define SHOAL_TAGS_H
 
 enum shoal__tag {
-    /* worker -> master: int64[5] {done, busy_ns, flags, sig, deadline_ns} */
+    /* worker -> master: int64[7] {done, busy_ns, flags, sig, deadline_ns,
+     * start, failed}: the range it finished (done tasks from start, failed
+     * of them, in busy_ns), done 0 for none */
     SHOAL__TAG_REQUEST = 7101,
     /* master -> worker: int64[2] {start, count}; count 0 = stop */
     SHOAL__TAG_RANGE = 7102,

@@ -288,6 +288,23 @@ static inline void run_task(shoal__runner *r, shoal_task *t, uint64_t k)
     }
 }
 
+double shoal__runner_sample(shoal__runner *r, uint64_t index)
+{
+    shoal_task t;
+    memset(&t, 0, sizeof t);
+    t.run = r;
+    t.index = index;
+    prefill(r, 0, 1);
+    r->status[0] = SHOAL_STATUS_DONE;
+    r->error[0] = 0;
+    r->attempts[0] = 1;
+    double t0 = shoal_now();
+    run_task(r, &t, 0);
+    double dt = shoal_now() - t0;
+    shoal__crash_task(UINT64_MAX);
+    return dt;
+}
+
 int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
                         uint64_t count)
 {
@@ -370,6 +387,7 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     r->time_block = block;
     r->time_shorts = shorts;
     r->done += count - (r->failed - failed_before);
+    shoal_pool_count_failed(pool, r->failed - failed_before);
     const double wall = shoal_now() - wall0;
     const uint64_t ticks = before > tick0 ? before - tick0 : 0;
     const float scale = ticks > 0 ? (float)(wall / (double)ticks) : 0.0f;

@@ -8,6 +8,10 @@
 #   shoal_rR       build/apps/bench_empty/bench_empty, configs/bench_empty.ini,
 #                  R ranks; rank 0 schedules AND runs tasks; every row is
 #                  written to an HDF5 file under build/bench/.
+#   shoal_r2_bar   the same at 2 ranks with --progress=bar (the live line,
+#                  drawn 4 times a second into the captured stderr), and
+#   shoal_r2_log   with --progress=log --progress-every=0.1: what watching
+#                  a run costs.
 #   mw_bB_rR       scripts/bench/mw_baseline.c: hand-written C MPI
 #                  master-worker, R ranks = 1 dedicated master (runs no
 #                  tasks) + R-1 workers, batch B = 1 (one message per task)
@@ -168,12 +172,19 @@ mpicc -O2 -Wall -Wextra -Werror -o "$MW_BIN" scripts/bench/mw_baseline.c
 # ---- cases -------------------------------------------------------------------
 
 run_shoal() {
-    local np="$1" rep="$2" case="shoal_r$1" line rate
+    local np="$1" rep="$2" mode="${3:-}" case="shoal_r$1" line rate
+    local -a progress=()
     launcher "$np"
     local label="Shoal bench_empty, $np ranks (rank 0 schedules and runs tasks), every row written to HDF5$OVERSUB"
+    case "$mode" in
+        bar) case+=_bar progress=(--progress=bar)
+             label+=", with the live progress line (redrawn 4 times a second)" ;;
+        log) case+=_log progress=(--progress=log --progress-every=0.1)
+             label+=", with a progress log line every 0.1 s" ;;
+    esac
     rm -f "$H5" "$H5.lock"
     if ! run_timed "${MPIRUN[@]}" "$SHOAL_BIN" configs/bench_empty.ini \
-        --set "run.tasks=$N_SHOAL" --output "$H5" --force; then
+        --set "run.tasks=$N_SHOAL" --output "$H5" --force "${progress[@]}"; then
         fail "$case rep $rep"
         return 0
     fi
@@ -272,6 +283,8 @@ run_mpi4py() {
 for ((rep = 1; rep <= REPS; rep++)); do
     echo "b_$BENCH: round $rep/$REPS" >&2
     for np in "${RANKS[@]}"; do run_shoal "$np" "$rep"; done
+    run_shoal 2 "$rep" bar
+    run_shoal 2 "$rep" log
     for np in "${RANKS[@]}"; do run_mw "$np" 1 "$rep"; done
     for np in "${RANKS[@]}"; do run_mw "$np" 100 "$rep"; done
     for np in "${RANKS[@]}"; do run_py_pool "$np" "$rep"; done

@@ -12,6 +12,10 @@ def targets(ratio, value):
               "dispatch", "shoal_r2", "py_pool_r2_best", "tasks_per_s", 2),
         ratio("dispatch: Shoal within 2x of the batched hand-written C loop",
               "dispatch", "shoal_r2", "mw_b100_r2", "tasks_per_s", 0.5),
+        ratio("dispatch: progress costs nothing measurable: the live line >= 0.95x without (2 ranks)",
+              "dispatch", "shoal_r2_bar", "shoal_r2", "tasks_per_s", 0.95),
+        ratio("dispatch: progress costs nothing measurable: a log line every 0.1 s >= 0.95x without",
+              "dispatch", "shoal_r2_log", "shoal_r2", "tasks_per_s", 0.95),
         value("dispatch: >= 10^7 empty tasks/s at 2 ranks, every result in HDF5",
               "dispatch", "shoal_r2", "tasks_per_s", ">=", 1e7, "tasks/s"),
         value("load balance: efficiency >= 0.95 at -n 2",
@@ -75,4 +79,12 @@ def targets(ratio, value):
         value("exec: efficiency >= 0.95 on 10 ms tasks at 2 ranks (N x serial time per task "
               "/ 2 / pool wall)",
               "exec", "shoal_sleep", "efficiency", ">=", 0.95),
+        value("tool: shoal status on a 10^6-task file (running or not) in <= 1 s, whole command",
+              "tool", "shoal_status", "wall_s", "<=", 1, "s"),
+        ratio("tool: shoal status at least as fast as h5dump of /tasks/status alone "
+              "(h5dump time / shoal time)",
+              "tool", "h5dump_status", "shoal_status", "wall_s", 1),
+        ratio("tool: shoal export at least as fast as h5py reading the same columns and "
+              "numpy writing them as CSV (h5py time / shoal time)",
+              "tool", "h5py_export", "shoal_export", "wall_s", 1),
     ]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install_consumer: install Shoal into a temporary prefix, build the mc_pi
-# source as an outside project with find_package(shoal), run it on one rank.
+# source as an outside project with find_package(shoal), run it on one rank,
+# and read its file with the installed shoal command.
 #   run.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
@@ -15,4 +16,6 @@ printf '[run]\ntasks = 8\n[mc_pi]\nsamples = 1000\n' >"$work/c.ini"
 "$work/b/consumer_pi" "$work/c.ini" -o "$work/out.h5" | tee "$work/out.txt"
 grep -q "8 tasks (8 done, 0 failed)" "$work/out.txt"
 grep -q "Libs: -L" "$work/prefix/lib/pkgconfig/shoal.pc"
+# The installed shoal command reads the file, without MPI.
+"$work/prefix/bin/shoal" status "$work/out.h5" | grep -q "^state: *complete"
 echo "install_consumer: ok"

@@ -2,7 +2,9 @@
  * refuses and what it takes over, that it never blocks on a special file,
  * and that two runs starting at once never see each other's lock half
  * written; the lease across hosts (a lock of another host is stale once not
- * refreshed for its lease; the holder refreshes it) and SLURM requeues.
+ * refreshed for its lease; the holder refreshes it) and SLURM requeues;
+ * looking at a lock (shoal__lock_inspect) judges it the same way and
+ * changes nothing.
  * Every test runs in its own process (check forks) and directory. */
 #include <shoal/error.h>
 #include <shoal/log.h>
@@ -349,6 +351,93 @@ START_TEST(test_drop)
 }
 END_TEST
 
+/* ---- looking without taking: shoal__lock_inspect ----------------------------- */
+
+/* The lock's bytes and mtime, to see that a look changed nothing. */
+static void fingerprint(char *buf, size_t n)
+{
+    struct stat st;
+    const char *text = slurp(lockfile);
+    ck_assert_int_eq(lstat(lockfile, &st), 0);
+    snprintf(buf, n, "%ld.%09ld %s", (long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+             text ? text : "");
+}
+
+static shoal__lock_state look(void)
+{
+    char before[8300], after[8300];
+    fingerprint(before, sizeof before);
+    shoal__lock_info info;
+    ck_assert_int_eq(shoal__lock_inspect(output, &info), 0);
+    fingerprint(after, sizeof after);
+    ck_assert_str_eq(before, after);
+    return info.state;
+}
+
+START_TEST(test_inspect_none_and_ours)
+{
+    shoal__lock_info info;
+    ck_assert_int_eq(shoal__lock_inspect(output, &info), 0);
+    ck_assert_int_eq(info.state, SHOAL__LOCK_NONE);
+    char *path = NULL;
+    ck_assert_int_eq(shoal__lock_acquire(output, &path), 0);
+    ck_assert_int_eq(shoal__lock_inspect(output, &info), 0);
+    ck_assert_int_eq(info.state, SHOAL__LOCK_ALIVE);
+    ck_assert_int_eq(info.pid, (long)getpid());
+    ck_assert(info.lease > 0 && info.age >= 0 && info.age < 5);
+    shoal__lock_release(path);
+}
+END_TEST
+
+/* A lock of this host whose pid is gone: stale, and left in place. */
+START_TEST(test_inspect_dead_local)
+{
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0); /* a pid that no longer runs */
+    FILE *f = fopen(lockfile, "w");
+    fprintf(f, "host %s\npid %ld\nstarted 2024-05-01T10:00:00Z\nlease 60\n", host,
+            (long)child);
+    fclose(f);
+    ck_assert_int_eq(look(), SHOAL__LOCK_STALE);
+    ck_assert_int_eq(access(lockfile, F_OK), 0);
+}
+END_TEST
+
+START_TEST(test_inspect_other_hosts)
+{
+    plant("slurm_job 777\nlease 60\n", 5);
+    ck_assert_int_eq(look(), SHOAL__LOCK_LEASED);
+    shoal__lock_info info;
+    shoal__lock_inspect(output, &info);
+    ck_assert_str_eq(info.host, "elsewhere.example");
+    ck_assert_str_eq(info.job, "777");
+    ck_assert_int_eq(info.pid, 4242);
+    ck_assert(info.age >= 4.5 && info.age < 60);
+    plant("lease 60\n", 61);
+    ck_assert_int_eq(look(), SHOAL__LOCK_STALE);
+    plant("", 600);
+    ck_assert_int_eq(look(), SHOAL__LOCK_UNCHECKABLE);
+}
+END_TEST
+
+START_TEST(test_inspect_not_a_lock)
+{
+    ck_assert_int_eq(mkfifo(lockfile, 0644), 0);
+    shoal__lock_info info;
+    ck_assert_int_eq(shoal__lock_inspect(output, &info), 0); /* never blocks */
+    ck_assert_int_eq(info.state, SHOAL__LOCK_OTHER);
+    unlink(lockfile);
+    FILE *f = fopen(lockfile, "w");
+    fputs("not a lock\n", f);
+    fclose(f);
+    ck_assert_int_eq(look(), SHOAL__LOCK_OTHER);
+}
+END_TEST
+
 static Suite *lock_suite(void)
 {
     Suite *s = suite_create("lock");
@@ -377,6 +466,15 @@ static Suite *lock_suite(void)
     tcase_add_test(tc, test_requeued_job_taken);
     tcase_add_test(tc, test_same_job_not_requeued_refused);
     tcase_add_test(tc, test_heartbeat);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("inspect");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, test_inspect_none_and_ours);
+    tcase_add_test(tc, test_inspect_dead_local);
+    tcase_add_test(tc, test_inspect_other_hosts);
+    tcase_add_test(tc, test_inspect_not_a_lock);
     suite_add_tcase(s, tc);
     return s;
 }

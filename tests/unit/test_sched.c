@@ -47,6 +47,135 @@ static uint64_t drain(shoal__sched *s, uint64_t ntasks, double per_task,
     return ranges;
 }
 
+/* ---- probes: single tasks spread over the work, then the rest in order ------- */
+
+/* Drain with probes: every index exactly once (ranges may come out of
+ * order), each range reported at per_task seconds per task; order[r] gets
+ * the start of range r (order may be NULL), *nranges their number. */
+static void drain_any(shoal__sched *s, uint64_t ntasks, double per_task, unsigned char *seen,
+                      uint64_t *order, uint64_t *nranges)
+{
+    uint64_t start, len, total = 0, r = 0;
+    while ((len = shoal__sched_next(s, &start)) != 0) {
+        ck_assert_uint_lt(start, ntasks);
+        ck_assert_uint_le(len, ntasks - start);
+        for (uint64_t i = start; i < start + len; i++)
+            seen[i]++;
+        if (order)
+            order[r] = start;
+        r++;
+        total += len;
+        shoal__sched_report(s, len, (double)len * per_task);
+    }
+    ck_assert_uint_eq(total, ntasks);
+    for (uint64_t i = 0; i < ntasks; i++)
+        ck_assert_uint_eq(seen[i], 1);
+    *nranges = r;
+}
+
+START_TEST(test_probes_spread)
+{
+    const uint64_t n = 1224;
+    shoal__sched s;
+    shoal__sched_init(&s, n, 2, 0.05, 0, 1);
+    shoal__sched_set_probes(&s, 64, 1e-3);
+    unsigned char *seen = calloc(n, 1);
+    uint64_t *order = calloc(n, sizeof *order), nr;
+    ck_assert_ptr_nonnull(seen);
+    ck_assert_ptr_nonnull(order);
+    drain_any(&s, n, 2.0, seen, order, &nr);
+    /* Range 0 is task 0 (no timing yet); then 64 probes, one per 1223 / 64
+     * tasks left, each inside its own slice of the index space. */
+    ck_assert_uint_eq(order[0], 0);
+    ck_assert_uint_eq(s.nprobes, 64);
+    for (uint64_t j = 0; j < 64; j++) {
+        uint64_t p = order[1 + j];
+        ck_assert_uint_eq(p, s.probe[j]);
+        ck_assert_uint_ge(p, 1 + j * 1223 / 64);
+        ck_assert_uint_lt(p, 1 + (j + 1) * 1223 / 64 + 1);
+    }
+    free(seen);
+    free(order);
+}
+END_TEST
+
+START_TEST(test_probes_not_for_fast_tasks)
+{
+    const uint64_t n = 100000;
+    shoal__sched s;
+    shoal__sched_init(&s, n, 2, 0.05, 0, 1);
+    shoal__sched_set_probes(&s, 64, 1e-3);
+    unsigned char *seen = calloc(n, 1);
+    ck_assert_ptr_nonnull(seen);
+    uint64_t nr;
+    drain_any(&s, n, 1e-5, seen, NULL, &nr);
+    ck_assert_uint_eq(s.nprobes, 0);
+    free(seen);
+}
+END_TEST
+
+START_TEST(test_probes_small_runs)
+{
+    /* One probe per 16 tasks left at most, and none below two. */
+    for (uint64_t n = 1; n < 200; n++) {
+        shoal__sched s;
+        shoal__sched_init(&s, n, 3, 0.05, 0, 1);
+        shoal__sched_set_probes(&s, 64, 0);
+        unsigned char *seen = calloc(n, 1);
+        ck_assert_ptr_nonnull(seen);
+        uint64_t nr;
+        drain_any(&s, n, 1.0, seen, NULL, &nr);
+        uint64_t left = n - 1;
+        ck_assert_uint_eq(s.nprobes, left / 16 >= 2 ? left / 16 : 0);
+        free(seen);
+    }
+}
+END_TEST
+
+START_TEST(test_probes_with_list)
+{
+    /* A resume's list of what is left: probes come from the listed tasks. */
+    static const uint64_t list[][2] = {{5, 3}, {100, 400}, {700, 1}, {900, 100}};
+    const uint64_t n = 1000;
+    shoal__sched s;
+    shoal__sched_init(&s, n, 2, 0.05, 0, 1);
+    shoal__sched_set_list(&s, list, 4);
+    shoal__sched_set_probes(&s, 64, 0);
+    unsigned char *seen = calloc(n, 1);
+    ck_assert_ptr_nonnull(seen);
+    uint64_t start, len, total = 0;
+    while ((len = shoal__sched_next(&s, &start)) != 0) {
+        for (uint64_t i = start; i < start + len; i++)
+            seen[i]++;
+        total += len;
+        shoal__sched_report(&s, len, 1.0 * (double)len);
+    }
+    ck_assert_uint_eq(total, 504);
+    ck_assert_uint_eq(s.nprobes, 503 / 16);
+    for (uint64_t i = 0; i < n; i++) {
+        int listed = 0;
+        for (int r = 0; r < 4; r++)
+            listed |= i >= list[r][0] && i < list[r][0] + list[r][1];
+        ck_assert_uint_eq(seen[i], listed);
+    }
+    free(seen);
+}
+END_TEST
+
+START_TEST(test_probes_stop)
+{
+    shoal__sched s;
+    shoal__sched_init(&s, 1000, 2, 0.05, 0, 1);
+    shoal__sched_set_probes(&s, 8, 0);
+    uint64_t start;
+    ck_assert_uint_eq(shoal__sched_next(&s, &start), 1);
+    shoal__sched_report(&s, 1, 1.0);
+    ck_assert_uint_eq(shoal__sched_next(&s, &start), 1); /* a probe */
+    shoal__sched_stop(&s);
+    ck_assert_uint_eq(shoal__sched_next(&s, &start), 0);
+}
+END_TEST
+
 /* ---- coverage: every task exactly once --------------------------------------- */
 
 static void check_cover(uint64_t ntasks, int nranks, double per_task,
@@ -491,6 +620,15 @@ static Suite *sched_suite(void)
     tc = tcase_create("control");
     tcase_add_test(tc, test_stop);
     tcase_add_test(tc, test_report_zero_ignored);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("probes");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_probes_spread);
+    tcase_add_test(tc, test_probes_not_for_fast_tasks);
+    tcase_add_test(tc, test_probes_small_runs);
+    tcase_add_test(tc, test_probes_with_list);
+    tcase_add_test(tc, test_probes_stop);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("huge");

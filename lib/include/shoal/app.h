@@ -92,6 +92,10 @@ struct shoal_app {
     const char *const *sections;
     /* Optional: more text for --help (the app's own sections). */
     const char *help;
+    /* Nonzero when a task acts outside its row (runs programs, writes
+     * files): --dry-run then times no sample tasks, since a dry run writes
+     * nothing. */
+    int side_effects;
 };
 
 SHOAL_API int shoal_main(const shoal_app *app, int argc, char **argv);

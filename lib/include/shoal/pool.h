@@ -62,6 +62,23 @@ typedef struct {
     int (*stop_check)(void *ctx, double *deadline);
     void (*stop_notify)(void *ctx, int sig, double deadline);
     void *stop_ctx;
+    /* Optional, rank 0 only: watching the run. on_range(progress_ctx, start,
+     * count, failed, seconds) runs on rank 0 for every finished range, its
+     * own and each worker's (reported with the worker's next request): the
+     * range, how many of its tasks failed (shoal_pool_count_failed) and its
+     * run time. on_tick(progress_ctx, now) runs between ranges, from
+     * shoal_pool_yield() and while rank 0 waits (at least every few ms of
+     * waiting), so it must be cheap when it has nothing to do. */
+    void (*on_range)(void *ctx, uint64_t start, uint64_t count, uint64_t failed,
+                     double seconds);
+    void (*on_tick)(void *ctx, double now);
+    void *progress_ctx;
+    /* Optional: once the first range's timing shows tasks of a millisecond
+     * or more, hand out single tasks spread evenly over the work still to
+     * hand out, up to this many (at most 64, and one per 16 tasks left),
+     * before the rest in order, so that a cost that varies with the index is
+     * measured early everywhere (for the ETA). 0: none. */
+    unsigned probes;
 } shoal_pool_config;
 
 typedef struct {
@@ -89,5 +106,8 @@ SHOAL_API int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
  * worker has left and on a worker that has been told how the run ends, so
  * a range function may skip the calls until that much time has passed. */
 SHOAL_API double shoal_pool_yield(shoal_pool *pool, double now);
+
+/* Count n tasks of the range being run as failed (for on_range). */
+SHOAL_API void shoal_pool_count_failed(shoal_pool *pool, uint64_t n);
 
 #endif
