@@ -398,6 +398,7 @@ static int finish(run_ctx *r)
                   : 0;
     if (rrc < 0)
         r->prc = rrc;
+    shoal_store_segment_ran(r->store, r->ran[0], r->ran[1]);
     int rc = shoal_store_close(r->store, &mine, r->file[SHOAL_STATUS_DONE],
                                r->file[SHOAL_STATUS_FAILED], r->wall, r->runner.log,
                                r->runner.nlog,

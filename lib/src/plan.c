@@ -51,7 +51,10 @@ int shoal__plan_resume(shoal_store *store, const char *output, int retry_failed,
                     (retry_failed ? 1u << SHOAL_STATUS_FAILED : 0);
     int rc = fail_poison_tasks(store, output, max_crashes, plan);
     if (rc == 0)
-        rc = shoal_store_scan_status(store, want, &plan->todo, &plan->ntodo, plan->before);
+        rc = shoal_store_scan_work(store, want, &plan->todo, &plan->ntodo, plan->before,
+                                   &plan->work_before);
+    if (rc == 0)
+        rc = shoal_store_segment_start(store, plan->before, plan->work_before);
     plan->todo_tasks = 0;
     for (size_t i = 0; i < plan->ntodo; i++)
         plan->todo_tasks += plan->todo[i][1];

@@ -18,11 +18,13 @@ typedef struct {
     size_t ntodo;
     uint64_t todo_tasks;     /* tasks in them */
     uint64_t before[4];      /* the file's counts per status before the run */
+    double work_before;      /* seconds of the tasks done or failed before it */
     shoal_store_failure poison[SHOAL_FAILURE_SLOTS]; /* for /failures */
     size_t npoison;
 } shoal__plan;
 
-/* Rank 0, after the store is open: fill plan (zeroed by the caller).
+/* Rank 0, after the store is open: fill plan (zeroed by the caller) and
+ * record the file's state at the start in this segment's row of /segments.
  * Returns 0 or a negative code (reported). */
 int shoal__plan_resume(shoal_store *store, const char *output, int retry_failed,
                        uint64_t max_crashes, shoal__plan *plan);

@@ -106,6 +106,7 @@ void shoal__store_free(shoal_store *s)
     }
     shoal__dset_close(&s->point);
     shoal__dset_close(&s->replicate);
+    shoal__segments_close(s);
     shoal__store_agg_close(s);
     shoal__store_agg_free(s);
     if (s->dxpl > 0)
@@ -328,6 +329,8 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
     }
     if (rc == 0)
         rc = shoal__store_bind_agg(s, spec, mode, why, sizeof why);
+    if (rc == 0)
+        rc = shoal__segments_bind(s, mode, why, sizeof why);
     if (rc < 0 && s->rank == 0) {
         char msg[256];
         shoal__h5_message(msg, sizeof msg);
@@ -390,6 +393,7 @@ static int close_file(shoal_store *s)
         shoal__dset_close(&s->param[i]);
     shoal__dset_close(&s->point);
     shoal__dset_close(&s->replicate);
+    shoal__segments_close(s);
     shoal__store_agg_close(s);
     if (s->dxpl > 0)
         H5Pclose(s->dxpl);
@@ -434,6 +438,7 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine, uint64
         shoal__iso_time(finished, sizeof finished);
     MPI_Bcast(finished, sizeof finished, MPI_CHAR, 0, s->comm);
     MPI_Bcast(&wall_seconds, 1, MPI_DOUBLE, 0, s->comm);
+    bad |= shoal__segments_end(s, finished, state ? state : "complete", wall_seconds) < 0;
     bad |= shoal__attr_str(s->file, "finished", finished) < 0;
     bad |= shoal__attr_str(s->file, "state", state ? state : "complete") < 0;
     bad |= shoal__attr_double(s->file, "wall_seconds", wall_seconds) < 0;

@@ -23,6 +23,10 @@
  *          first 64 failed tasks of each rank with their messages (task -1:
  *          unused slot); every failure is in /tasks/status and /tasks/error
  *          /input (with an [input]): see shoal_store_input
+ *          /segments/{started,finished,state,nranks,hosts,nhosts,slurm_job,
+ *          done_at_start,failed_at_start,work_at_start,tasks_done,
+ *          tasks_failed,wall_seconds} [segments, growing]: one row per
+ *          launch that worked on the file (store_segments.c)
  *          root attributes: shoal_version, app, config, config_source,
  *          overrides (the --set options, one per line), config_env
  *          (the ${NAME} variables used, NAME=value lines), seed,
@@ -152,6 +156,21 @@ int shoal__fingerprint_diff(const char *path, const char *have, const char *want
 int shoal_store_scan_status(shoal_store *s, unsigned want,
                                       uint64_t (**ranges)[2], size_t *nranges,
                                       uint64_t counts[4]);
+/* The same, also summing /tasks/seconds over the done and failed tasks
+ * into *work. */
+int shoal_store_scan_work(shoal_store *s, unsigned want, uint64_t (**ranges)[2],
+                          size_t *nranges, uint64_t counts[4], double *work);
+/* Rank 0, independent, after planning a resume: this segment's row of
+ * /segments gets the tasks done and failed (counts per status) and their
+ * seconds (work) when it began; a new file's row keeps 0, 0, 0. */
+int shoal_store_segment_start(shoal_store *s, const uint64_t counts[4], double work);
+/* Any rank, before shoal_store_close: the tasks this segment finished as
+ * done and failed (the totals, identical on all ranks), for its row. */
+void shoal_store_segment_ran(shoal_store *s, uint64_t done, uint64_t failed);
+/* hosts ("a,b,c") into dst, n bytes NUL-padded, for /segments/hosts: whole
+ * when it fits with its terminating zero, else cut after a whole name with
+ * ",..." added. */
+void shoal__segment_hosts(char *dst, size_t n, const char *hosts);
 /* Independent: read the status of rows [start, start+count). */
 int shoal_store_read_status(shoal_store *s, uint64_t start,
                                       uint64_t count, uint8_t *buf);

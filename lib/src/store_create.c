@@ -1,9 +1,10 @@
 /* store_create.c: a new result file — checked before anything is written
  * (an existing output, the directory, the free space), built under
- * "<output>.part" with every dataset, /ranks, /failures and the provenance
- * attributes, then renamed into place. Every collective step is followed by
- * an agreement (shoal__store_step), so a failure on any rank sends every
- * rank down the same path, and every failure removes the .part. */
+ * "<output>.part" with every dataset, /ranks, /failures, the provenance
+ * attributes and row 0 of /segments, then renamed into place. Every
+ * collective step is followed by an agreement (shoal__store_step), so a
+ * failure on any rank sends every rank down the same path, and every
+ * failure removes the .part. */
 #include <shoal/error.h>
 #include <shoal/log.h>
 #include <shoal/version.h>
@@ -78,22 +79,24 @@ int shoal__store_make_ranks(shoal_store *s, const char *hosts_all)
     return bad ? SHOAL_EHDF5 : 0;
 }
 
-/* Unique host names in rank order, comma-separated (malloc'd). */
-static char *unique_hosts(const shoal_store *s, const char *hosts_all)
+char *shoal__store_unique_hosts(const shoal_store *s, const char *hosts_all, int *nhosts)
 {
     size_t cap = (size_t)s->nranks * (SHOAL__HOST_LEN + 1) + 1;
     char *uniq = calloc(cap, 1);
     if (!uniq)
         return NULL;
     size_t len = 0;
+    *nhosts = 0;
     for (int r = 0; r < s->nranks; r++) {
         const char *h = hosts_all + (size_t)r * SHOAL__HOST_LEN;
         int seen = 0;
         for (int q = 0; q < r && !seen; q++)
             seen = !strncmp(h, hosts_all + (size_t)q * SHOAL__HOST_LEN, SHOAL__HOST_LEN);
-        if (!seen)
+        if (!seen) {
             len += (size_t)snprintf(uniq + len, cap - len, "%s%.*s", len ? "," : "",
                                     SHOAL__HOST_LEN, h);
+            ++*nhosts;
+        }
     }
     return uniq;
 }
@@ -103,11 +106,12 @@ static char *unique_hosts(const shoal_store *s, const char *hosts_all)
 static int write_provenance(shoal_store *s, const shoal_store_spec *spec,
                             const char *hosts_all)
 {
-    char started[32];
+    char *started = s->started;
     if (s->rank == 0)
-        shoal__iso_time(started, sizeof started);
-    MPI_Bcast(started, sizeof started, MPI_CHAR, 0, s->comm);
-    char *uniq = unique_hosts(s, hosts_all);
+        shoal__iso_time(started, sizeof s->started);
+    MPI_Bcast(started, sizeof s->started, MPI_CHAR, 0, s->comm);
+    int nhosts;
+    char *uniq = shoal__store_unique_hosts(s, hosts_all, &nhosts);
     if (!uniq)
         return SHOAL_ENOMEM;
     hid_t f = s->file;
@@ -233,6 +237,8 @@ int shoal_store_create(MPI_Comm comm, const shoal_store_spec *spec, shoal_store 
         rc = shoal__store_step(s, "provenance", write_provenance(s, spec, hosts_all));
     if (rc == 0)
         rc = shoal__store_step(s, "input", shoal__store_input_create(s, spec->input));
+    if (rc == 0)
+        rc = shoal__store_step(s, "segments", shoal__segments_begin(s, hosts_all));
     free(hosts_all);
     if (rc == 0)
         rc = shoal__store_step(s, "flush", H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0 ? SHOAL_EHDF5 : 0);

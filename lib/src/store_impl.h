@@ -7,6 +7,7 @@
  *   store_rows.c     row writing and the status column
  *   store_resume.c   reopening a file: its structure and its fingerprint
  *   store_input.c    /input: what the run read ([input])
+ *   store_segments.c /segments: one row per segment (launch) of the run
  *   failures.c       the /failures table (shared with the reader) */
 #ifndef SHOAL_STORE_IMPL_H
 #define SHOAL_STORE_IMPL_H
@@ -43,6 +44,18 @@ typedef struct {
     size_t nderived;
 } shoal__agg;
 
+/* One row of /segments (store_segments.c names the columns). */
+#define SHOAL__SEG_NCOLS 13
+typedef struct {
+    char started[32], finished[32], state[16];
+    int32_t nranks, nhosts;
+    char hosts[1024], slurm_job[32];
+    uint64_t done_at_start, failed_at_start;
+    double work_at_start;
+    uint64_t tasks_done, tasks_failed;
+    double wall_seconds;
+} shoal__segment;
+
 struct shoal_store {
     MPI_Comm comm;
     int rank, nranks;
@@ -59,6 +72,14 @@ struct shoal_store {
     const shoal_field *fields;      /* the spec's, for the reductions */
     uint64_t fail_base;             /* /failures slots kept from earlier runs */
     size_t nlogged;                 /* this rank's failure entries written */
+    char started[32];               /* this segment's start (every rank) */
+    shoal__dset seg[SHOAL__SEG_NCOLS]; /* /segments/<column> */
+    uint64_t seg_rows;              /* rows when bound */
+    uint64_t seg_row;               /* this segment's row, once added */
+    int seg_added;                  /* 1: seg_row exists in the file */
+    int seg_missing;                /* 1: a file from before /segments */
+    shoal__segment seg_me;          /* rank 0: this segment's row */
+    shoal__segment seg_old;         /* rank 0, seg_missing: the earlier runs' row */
     char path[4096];
 };
 
@@ -103,6 +124,25 @@ void shoal__store_agg_free(shoal_store *s);
  * every rank returns the same code only after shoal__agree. */
 int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
                       shoal__bind_mode mode);
+
+/* Collective: create (with no rows) or open and check /segments; on open,
+ * a file without it is accepted (s->seg_missing). Agreed; why says what is
+ * wrong. Called by shoal__store_bind. */
+int shoal__segments_bind(shoal_store *s, shoal__bind_mode mode, char *why, size_t nwhy);
+/* Collective, after s->started is set: add this segment's row (creating
+ * /segments, with a row for the earlier runs, in a file without it); rank 0
+ * writes its start values and reports a failure. Returns this rank's code:
+ * the caller agrees. */
+int shoal__segments_begin(shoal_store *s, const char *hosts_all);
+/* Rank 0 (others return 0): the row's end values, before the close. */
+int shoal__segments_end(shoal_store *s, const char *finished, const char *state,
+                        double wall_seconds);
+void shoal__segments_close(shoal_store *s);
+
+/* Unique host names of hosts_all (SHOAL__HOST_LEN bytes per rank) in rank
+ * order, comma-separated, malloc'd (NULL: out of memory); *nhosts: how
+ * many. */
+char *shoal__store_unique_hosts(const shoal_store *s, const char *hosts_all, int *nhosts);
 
 /* Collective: /ranks for this run's ranks (replacing an earlier run's), the
  * host names written by rank 0. */

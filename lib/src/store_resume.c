@@ -4,8 +4,8 @@
  * decides which task is which and what it computes) must equal this run's,
  * and its datasets must have the shapes and types this run writes. Only
  * then is anything written: /ranks is rebuilt for this run's ranks,
- * /failures keeps earlier runs' entries, and the root attributes record the
- * resume. */
+ * /failures keeps earlier runs' entries, the root attributes record the
+ * resume and /segments gets this segment's row (store_segments.c). */
 #include <shoal/error.h>
 #include <shoal/log.h>
 
@@ -252,7 +252,6 @@ int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **
         rc = shoal__store_step(s, "old_failures",
                   shoal__failures_write(s->file, s->dxpl, old, nold, 0, s->rank == 0));
     free(old);
-    free(hosts_all);
     /* Attributes of this run (collective, identical on every rank). */
     if (rc == 0) {
         uint64_t resumed = 0;
@@ -262,10 +261,10 @@ int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **
             H5Aread(a, H5T_NATIVE_UINT64, &resumed);
             H5Aclose(a);
         }
-        char started[32];
+        char *started = s->started;
         if (s->rank == 0)
-            shoal__iso_time(started, sizeof started);
-        MPI_Bcast(started, sizeof started, MPI_CHAR, 0, comm);
+            shoal__iso_time(started, sizeof s->started);
+        MPI_Bcast(started, sizeof s->started, MPI_CHAR, 0, comm);
         MPI_Bcast(&resumed, 1, MPI_UINT64_T, 0, comm);
         int bad = 0;
         bad |= shoal__attr_u64(s->file, "resumed", resumed + 1) < 0;
@@ -277,12 +276,19 @@ int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **
         rc = shoal__store_step(s, "attributes", bad ? SHOAL_EHDF5 : 0);
     }
     if (rc == 0)
+        rc = shoal__store_step(s, "segments", shoal__segments_begin(s, hosts_all));
+    free(hosts_all);
+    if (rc == 0)
         rc = shoal__store_step(s, "flush", H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0 ? SHOAL_EHDF5 : 0);
     if (rc < 0) {
         if (s->rank == 0)
             SHOAL_ERROR(rc, "cannot reopen '%s' for resuming; the rows in it are kept, "
                         "and --resume can be tried again once the cause is fixed",
                         spec->path);
+        /* A row already added says this segment ended at once. */
+        char now[32];
+        shoal__iso_time(now, sizeof now);
+        shoal__segments_end(s, now, "error", 0);
         goto fail;
     }
     *out = s;

@@ -126,14 +126,40 @@ int shoal_store_write_rows(shoal_store *s, uint64_t start, uint64_t count,
 int shoal_store_scan_status(shoal_store *s, unsigned want, uint64_t (**ranges)[2],
                             size_t *nranges, uint64_t counts[4])
 {
+    return shoal_store_scan_work(s, want, ranges, nranges, counts, NULL);
+}
+
+/* The seconds of the done and failed tasks among count rows from start. */
+static int add_work(shoal_store *s, uint64_t start, uint64_t count, const uint8_t *st,
+                    float *sec, double *work)
+{
+    if (shoal__store_read_block(&s->col[COL_SECONDS], start, 1, count, s->dxpl, sec) < 0)
+        return SHOAL_ERROR(SHOAL_EHDF5, "reading /tasks/seconds of '%s' failed", s->path);
+    double sum = 0;
+    for (uint64_t k = 0; k < count; k++)
+        if (st[k] == SHOAL_STATUS_DONE || st[k] == SHOAL_STATUS_FAILED)
+            sum += sec[k];
+    *work += sum;
+    return 0;
+}
+
+int shoal_store_scan_work(shoal_store *s, unsigned want, uint64_t (**ranges)[2],
+                          size_t *nranges, uint64_t counts[4], double *work)
+{
     enum { BLOCK = 1 << 20 };
     *ranges = NULL;
     *nranges = 0;
     for (int k = 0; k < 4; k++)
         counts[k] = 0;
+    if (work)
+        *work = 0;
     uint8_t *st = malloc(BLOCK);
-    if (!st)
+    float *sec = work ? malloc(BLOCK * sizeof *sec) : NULL;
+    if (!st || (work && !sec)) {
+        free(st);
+        free(sec);
         return SHOAL_ENOMEM;
+    }
     size_t cap = 0, n = 0;
     uint64_t (*list)[2] = NULL;
     int rc = 0;
@@ -146,6 +172,8 @@ int shoal_store_scan_status(shoal_store *s, unsigned want, uint64_t (**ranges)[2
                     s->dxpl, st) < 0)
             rc = SHOAL_ERROR(SHOAL_EHDF5, "reading /tasks/status of '%s' failed", s->path);
         H5Sclose(ms);
+        if (work && rc == 0)
+            rc = add_work(s, start, count, st, sec, work);
         if (want == 0 && rc == 0) {
             /* Totals only (the end of every run): a branch-free count. */
             uint64_t c[4] = {0, 0, 0, 0};
@@ -181,6 +209,7 @@ int shoal_store_scan_status(shoal_store *s, unsigned want, uint64_t (**ranges)[2
         }
     }
     free(st);
+    free(sec);
     if (rc < 0) {
         free(list);
         return rc;

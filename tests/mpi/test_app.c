@@ -14,7 +14,8 @@
  * spin that many microseconds more (long tasks for the stop tests, a fast
  * reference run without it), and SHOAL_TEST_PID_DIR makes each rank write its
  * pid to <dir>/rank.<rank> before its first task, so that a test can signal
- * one chosen rank. */
+ * one chosen rank. SHOAL_TEST_STOP_AT=i makes task i send SIGUSR1 to its own
+ * rank: a graceful stop at a known point of the run. */
 #include <shoal/shoal.h>
 
 #include <gsl/gsl_randist.h>
@@ -28,7 +29,8 @@
 
 enum { U, G, K, V, M, X2, LABEL_LEN, NOUTPUTS };
 
-static long spin_us = 0; /* SHOAL_TEST_SPIN_US */
+static long spin_us = 0;  /* SHOAL_TEST_SPIN_US */
+static long stop_at = -1; /* SHOAL_TEST_STOP_AT */
 
 static int write_pid(const char *dir)
 {
@@ -50,6 +52,8 @@ static int trace_init(void *ctx, void **workspace)
     (void)ctx;
     const char *spin = getenv("SHOAL_TEST_SPIN_US");
     spin_us = spin ? atol(spin) : 0;
+    const char *stop = getenv("SHOAL_TEST_STOP_AT");
+    stop_at = stop && stop[0] ? atol(stop) : -1;
     const char *pids = getenv("SHOAL_TEST_PID_DIR");
     if (pids && pids[0] && write_pid(pids) != 0)
         return -1;
@@ -144,6 +148,9 @@ static int test_task(shoal_task *t, void *ctx)
     FILE *trace = shoal_task_workspace(t);
     if (trace)
         fprintf(trace, "%llu\n", (unsigned long long)i);
+
+    if ((long)i == stop_at)
+        raise(SIGUSR1);
 
     /* A poison task: brings its process down, every time. */
     if ((long)i == shoal_param_long(t, "crash_at"))

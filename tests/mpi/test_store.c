@@ -2,7 +2,7 @@
  * ranks. On rank 0 alone (MPI_COMM_SELF): round trip of rows of every field
  * kind, pending rows, provenance attributes, and every refusal: existing
  * file, missing directory, a directory as output, rows out of range,
- * unknown fields. On every rank (MPI_COMM_WORLD): ranks write disjoint,
+ * unknown fields; the cut of /segments/hosts. On every rank (MPI_COMM_WORLD): ranks write disjoint,
  * uneven shares of rows (one rank none at 3+ ranks) and failure log
  * entries, and rank 0 reads every row and entry back through the public
  * reader. */
@@ -225,6 +225,36 @@ START_TEST(rows_out_of_range)
     ck_assert_int_eq(write_range(s, 0, 4, SHOAL_STATUS_DONE), 0);
     shoal_store_rank_stats st = {4, 0, 0, 0, 0};
     ck_assert_int_eq(shoal_store_close(s, &st, 4, 0, 0, NULL, 0, NULL), 0);
+}
+END_TEST
+
+/* /segments/hosts: whole when it fits, else cut after a whole name. */
+START_TEST(segment_hosts)
+{
+    char out[24], want[24];
+    memset(want, 0, sizeof want);
+    shoal__segment_hosts(out, sizeof out, "node1,node2");
+    memcpy(want, "node1,node2", 11);
+    ck_assert_mem_eq(out, want, sizeof out);
+    /* 23 characters and the zero: fits exactly. */
+    shoal__segment_hosts(out, sizeof out, "node0001,node0002,node3");
+    ck_assert_str_eq(out, "node0001,node0002,node3");
+    /* One more: the last name goes. */
+    shoal__segment_hosts(out, sizeof out, "node0001,node0002,node34");
+    ck_assert_str_eq(out, "node0001,node0002,...");
+    shoal__segment_hosts(out, sizeof out, "node0001,node0002,node0003,node0004");
+    ck_assert_str_eq(out, "node0001,node0002,...");
+    /* A name that ends just where ",..." would not fit any more. */
+    shoal__segment_hosts(out, sizeof out, "node0001,node0002,abc,defg");
+    ck_assert_str_eq(out, "node0001,node0002,...");
+    shoal__segment_hosts(out, sizeof out, "node0001,node0002,a,bcdefg");
+    ck_assert_str_eq(out, "node0001,node0002,a,...");
+    shoal__segment_hosts(out, sizeof out, "a-single-host-name-far-too-long");
+    ck_assert_str_eq(out, "...");
+    for (const char *h = "n1,n2,n3,n4,n5,n6,n7,n8,n9"; *h; h++) {
+        shoal__segment_hosts(out, sizeof out, h);
+        ck_assert_uint_lt(strlen(out), sizeof out); /* never without its zero */
+    }
 }
 END_TEST
 
@@ -469,6 +499,7 @@ int main(int argc, char **argv)
         tcase_add_test(tc, refuses_existing);
         tcase_add_test(tc, bad_paths);
         tcase_add_test(tc, rows_out_of_range);
+        tcase_add_test(tc, segment_hosts);
         suite_add_tcase(su, tc);
     }
     TCase *all = tcase_create("all ranks");
