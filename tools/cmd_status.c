@@ -364,9 +364,18 @@ static void print_segments(const segments *sg, const tally *t, int live)
     printf("  %3s  %-20s  %-20s  %-11s %5s  %-20s %8s %8s %9s\n", "#", "started", "finished",
            "state", "ranks", "hosts", "done", "failed", "wall");
     for (size_t i = 0; i < sg->n; i++) {
-        int open = !strcmp(sg->state[i], "running") && i + 1 == sg->n;
+        int unclosed = !strcmp(sg->state[i], "running");
+        int open = unclosed && i + 1 == sg->n;
+        const char *state = open && !live ? "killed?" : unclosed && !open ? "killed" : sg->state[i];
         char w[32], dn[24], fl[24];
-        if (open && live) {
+        if (unclosed && !open) {
+            /* Ended without closing the file: what it did shows in the
+             * next segment's start counts. */
+            snprintf(w, sizeof w, "-");
+            snprintf(dn, sizeof dn, "%" PRId64, sg->done_at_start[i + 1] - sg->done_at_start[i]);
+            snprintf(fl, sizeof fl, "%" PRId64,
+                     sg->failed_at_start[i + 1] - sg->failed_at_start[i]);
+        } else if (open && live) {
             duration((double)time(NULL) - iso_seconds(sg->started[i]), w, sizeof w);
             snprintf(dn, sizeof dn, "%" PRId64,
                      (int64_t)t->count[SHOAL_STATUS_DONE] - sg->done_at_start[i]);
@@ -383,7 +392,7 @@ static void print_segments(const segments *sg, const tally *t, int live)
         }
         printf("  %3zu  %-20s  %-20s  %-11s %5" PRId64 "  %-20.20s %8s %8s %9s\n", i,
                sg->started[i], sg->finished[i][0] ? sg->finished[i] : "-",
-               open && !live ? "killed?" : sg->state[i], sg->nranks[i], sg->hosts[i], dn, fl, w);
+               state, sg->nranks[i], sg->hosts[i], dn, fl, w);
     }
 }
 

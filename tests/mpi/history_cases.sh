@@ -163,6 +163,10 @@ history_killed)
     check_rows out.h5 running,complete "$np,$np"
     [[ $(column out.h5 done_at_start 1) == "$done_before" ]] ||
         fail "done_at_start $(column out.h5 done_at_start 1), expected $done_before (the file after the kill)"
+    # shoal status: the killed segment by what it did (the next one's start).
+    "$SHOAL_BUILD/tools/shoal" status out.h5 >status.txt 2>&1 || fail "shoal status: $(cat status.txt)"
+    grep -Eq "^ +0 +[-0-9T:Z]+ +- +killed +$np +[^ ]+ +$done_before +0 +-$" status.txt ||
+        fail "the killed segment is not shown as killed with $done_before done: $(cat status.txt)"
     ;;
 
 history_old)
