@@ -305,6 +305,13 @@ static int plan(run_ctx *r)
     return rc;
 }
 
+/* A task that a resumed file had finished: a sample of its stratum's cost
+ * for the progress line's ETA. */
+static void known_task(void *ctx, uint64_t task, double seconds)
+{
+    shoal__progress_known(ctx, task, 1, seconds);
+}
+
 /* Every rank runs ranges under the pool. Returns the agreed set-up code;
  * the pool's own verdict goes to r->prc. */
 static int run(run_ctx *r)
@@ -354,6 +361,11 @@ static int run(run_ctx *r)
                               r->cli.progress_every, r->rs.tasks,
                               r->cli.resume ? (const uint64_t(*)[2])r->plan.todo : NULL,
                               r->plan.ntodo, r->cli.resume ? before : NULL, shoal_now());
+        /* Only a better first estimate: a read error here stops nothing. */
+        if (r->cli.resume && r->progress.mode != SHOAL__PROGRESS_NONE &&
+            shoal_store_each_finished(r->store, known_task, &r->progress) < 0)
+            shoal_log_verbose("progress: the earlier tasks' times could not be read; the "
+                              "time left is estimated from this run's tasks only");
     }
     double t0 = MPI_Wtime();
     r->prc = shoal_pool_run(r->comm, &pc, shoal__runner_range, &r->runner, &r->ps);

@@ -160,6 +160,12 @@ int shoal_store_scan_status(shoal_store *s, unsigned want,
  * into *work. */
 int shoal_store_scan_work(shoal_store *s, unsigned want, uint64_t (**ranges)[2],
                           size_t *nranges, uint64_t counts[4], double *work);
+/* Any single rank, independent: fn(ctx, task, seconds) for every task whose
+ * status is done or failed, in index order, with its /tasks/seconds (a
+ * resume's progress line learns the earlier tasks' costs from them). */
+int shoal_store_each_finished(shoal_store *s,
+                              void (*fn)(void *ctx, uint64_t task, double seconds),
+                              void *ctx);
 /* Rank 0, independent, after planning a resume: this segment's row of
  * /segments gets the tasks done and failed (counts per status) and their
  * seconds (work) when it began; a new file's row keeps 0, 0, 0. */

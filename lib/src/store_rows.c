@@ -123,6 +123,30 @@ int shoal_store_write_rows(shoal_store *s, uint64_t start, uint64_t count,
     return 0;
 }
 
+int shoal_store_each_finished(shoal_store *s,
+                              void (*fn)(void *ctx, uint64_t task, double seconds),
+                              void *ctx)
+{
+    enum { BLOCK = 1 << 18 };
+    uint8_t *st = malloc(BLOCK);
+    float *sec = malloc(BLOCK * sizeof *sec);
+    int rc = st && sec ? 0 : SHOAL_ENOMEM;
+    for (uint64_t start = 0; start < s->ntasks && rc == 0; start += BLOCK) {
+        uint64_t count = s->ntasks - start < BLOCK ? s->ntasks - start : BLOCK;
+        if (shoal__store_read_block(&s->col[COL_STATUS], start, 1, count, s->dxpl, st) < 0 ||
+            shoal__store_read_block(&s->col[COL_SECONDS], start, 1, count, s->dxpl, sec) < 0) {
+            rc = SHOAL_ERROR(SHOAL_EHDF5, "reading /tasks of '%s' failed", s->path);
+            break;
+        }
+        for (uint64_t k = 0; k < count; k++)
+            if (st[k] == SHOAL_STATUS_DONE || st[k] == SHOAL_STATUS_FAILED)
+                fn(ctx, start + k, sec[k]);
+    }
+    free(st);
+    free(sec);
+    return rc;
+}
+
 int shoal_store_scan_status(shoal_store *s, unsigned want, uint64_t (**ranges)[2],
                             size_t *nranges, uint64_t counts[4])
 {
