@@ -49,20 +49,9 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$REPO_ROOT"
 
-usage() { sed -n '4,5p' "$0" >&2; exit 2; }
-OUT=""
-QUICK=0
-for arg in "$@"; do
-    case "$arg" in
-        --quick) QUICK=1 ;;
-        -h | --help) sed -n '2,36p' "$0"; exit 0 ;;
-        -*) echo "b_analysis: unknown option $arg" >&2; usage ;;
-        *) [[ -z "$OUT" ]] || usage; OUT="$arg" ;;
-    esac
-done
-[[ -n "$OUT" ]] || usage
-mkdir -p "$(dirname "$OUT")"
-OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
+# shellcheck source=scripts/bench/lib.sh disable=SC1091
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_args analysis "$@"
 
 # shellcheck source=scripts/env.sh disable=SC1091
 source scripts/env.sh

@@ -61,23 +61,9 @@ set -euo pipefail
 export LC_ALL=C
 
 BENCH="exec"
-usage() {
-    echo "usage: bash scripts/bench/b_exec.sh OUT.jsonl [--quick]" >&2
-    exit 2
-}
-OUT=""
-QUICK=0
-for arg in "$@"; do
-    case "$arg" in
-        --quick) QUICK=1 ;;
-        -h | --help) sed -n '2,58p' "$0"; exit 0 ;;
-        -*) echo "b_$BENCH: unknown option $arg" >&2; usage ;;
-        *) [[ -z "$OUT" ]] || usage; OUT="$arg" ;;
-    esac
-done
-[[ -n "$OUT" ]] || usage
-mkdir -p "$(dirname "$OUT")"
-OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
+# shellcheck source=scripts/bench/lib.sh disable=SC1091
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_args exec "$@"
 touch "$OUT"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

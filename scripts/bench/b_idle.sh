@@ -36,20 +36,9 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$REPO_ROOT"
 
-usage() { sed -n '2,4p' "$0" >&2; exit 2; }
-OUT=""
-QUICK=0
-for arg in "$@"; do
-    case "$arg" in
-        --quick) QUICK=1 ;;
-        -h | --help) sed -n '2,37p' "$0"; exit 0 ;;
-        -*) echo "b_idle: unknown option $arg" >&2; usage ;;
-        *) [[ -z "$OUT" ]] || usage; OUT="$arg" ;;
-    esac
-done
-[[ -n "$OUT" ]] || usage
-mkdir -p "$(dirname "$OUT")"
-OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"
+# shellcheck source=scripts/bench/lib.sh disable=SC1091
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_args idle "$@"
 
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
