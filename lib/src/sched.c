@@ -98,11 +98,11 @@ uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
                     s->next = s->list[s->cur][0];
             }
         }
-        /* Skip the probed tasks: they went out already. */
+        /* Skip the probed tasks: every one went out before this point
+         * (the branch above hands them all first). */
         while (s->probe_skip < s->nprobes && s->probe[s->probe_skip] < s->next)
             s->probe_skip++;
-        if (s->probe_skip < s->nprobes && s->probe[s->probe_skip] == s->next &&
-            s->probe_skip < s->probes_handed) {
+        if (s->probe_skip < s->nprobes && s->probe[s->probe_skip] == s->next) {
             s->next++;
             s->probe_skip++;
             continue;
