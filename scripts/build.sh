@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Usage: scripts/build.sh [BUILD_DIR] [extra cmake args...]
 #
 # Configures and builds Shoal. Works from any current directory: the source

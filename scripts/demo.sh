@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The first command of the README: installs what is missing, builds Shoal,
 # and runs the Monte Carlo pi example on every local core.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Fuzz the config and scan parsers with libFuzzer for a while.
 #
 #   bash scripts/fuzz.sh [SECONDS]      (default 30)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Install the Debian packages Shoal needs to build, test and run.
 # Idempotent: only packages that are not already installed are fetched,
 # and `apt-get update` runs only when something is missing.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Plot the Binder cumulants U(T) of an ising_tc analysis, one curve per
 lattice size with its bootstrap band, and the crossings of each pair of
 sizes with their bootstrap errors.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The second command of the README: builds Shoal and runs its test suite.
 #
 #   bash scripts/test.sh              # Release build in build/

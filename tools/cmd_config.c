@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cmd_config.c: `shoal config FILE` -- the config that made a result file,
  * ready to rerun.
  *

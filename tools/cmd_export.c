@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cmd_export.c: `shoal export FILE` -- one row per task, as CSV or TSV, for
  * spreadsheets, R and pandas.
  *

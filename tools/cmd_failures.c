@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cmd_failures.c: `shoal failures FILE` -- the failed tasks (status 2),
  * lowest index first: task, code, attempts, parameters, message.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cmd_status.c: `shoal status FILE` -- how far a run got, and whether one
  * is going on.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* columns.c: the per-task columns of a result file, for `shoal failures`
  * and `shoal export`: which there are (every dataset of a group with one
  * row per task), read a block of rows at a time (memory bounded whatever

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* open.c: opening a result file for the `shoal` command, and the helpers
  * the subcommands share (messages, attributes, columns).
  *

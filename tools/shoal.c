@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* shoal.c: the `shoal` command -- look into a Shoal result file, finished
  * or being written, without MPI.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tool.h: what the `shoal` command's subcommands share.
  *
  *   shoal.c        main: the command table, options, help, exit codes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench_big: tasks that each store a 1 MiB float64 array (131072 values)
  * computed from the task index at almost no cost: measures how fast Shoal
  * moves results into the HDF5 file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench_empty: empty tasks that each store one float64, to measure Shoal's
  * per-task overhead (scheduling, timing, row buffers, HDF5 writes). */
 #include <shoal/shoal.h>

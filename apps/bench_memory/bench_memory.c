@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench_memory: empty tasks over a two-parameter scan grid, each storing one
  * float64. Measures how Shoal's memory and throughput scale with the task
  * count (scripts/bench/b_memory.sh) while exercising the scan machinery:

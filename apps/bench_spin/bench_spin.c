@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench_spin: tasks that busy-spin on the CPU for a drawn duration, to
  * measure load balance (heavy-tailed costs) and what waiting ranks cost.
  *

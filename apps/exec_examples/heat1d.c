@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* heat1d: a legacy-style program run as a Shoal task (configs/exec_heat.ini).
  *
  *   heat1d ALPHA NX T_END

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Monte Carlo estimate of pi: a stand-alone script run as a Shoal task.
 
     python3 pi.py --samples 100000 --seed 12345

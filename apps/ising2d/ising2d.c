@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ising2d: Monte Carlo of the 2D Ising model, one Markov chain per task.
  *
  * H = -sum_<ij> s_i s_j on an L x L square lattice with periodic boundaries

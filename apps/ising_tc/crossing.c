@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* crossing.c: the crossing temperature of two Binder cumulant curves.
  *
  * D(T) = U_L2(T) - U_L1(T), L1 < L2, is > 0 below Tc (the larger lattice is

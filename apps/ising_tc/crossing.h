@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* crossing.h: where D(T) = U_L2(T) - U_L1(T) changes sign, from its values
  * at a few temperatures; the one estimator ising_tc applies to the full
  * sample and to every bootstrap resample alike (crossing.c explains it). */

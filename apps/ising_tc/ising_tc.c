@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ising_tc: Tc of the 2-D Ising model from the crossings of Binder cumulant
  * curves, with a bootstrap error — an analysis of an ising2d scan over T and
  * L with replicates (configs/ising_tc_analysis.ini).

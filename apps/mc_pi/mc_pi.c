@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mc_pi: estimate pi by Monte Carlo.
  *
  * Each task draws `samples` points uniformly in the unit square from its own

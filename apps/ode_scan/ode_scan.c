@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ode_scan: the largest Lyapunov exponent and time averages of the Lorenz
  * system, one parameter point per task, for scans over (sigma, rho, beta).
  *

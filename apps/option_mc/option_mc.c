@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* option_mc: Monte Carlo prices of a European call and of an arithmetic-average
  * Asian call under geometric Brownian motion.
  *

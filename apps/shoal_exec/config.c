@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* config.c: shoal-exec's settings from the config (exec.h): [scan] and
  * [params] become the app's parameters (types read from the values),
  * [command] the argv and workdir templates and the limits, [env] the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* shoal-exec: any program as a Shoal task (docs/commands.md).
  *
  *   template.c  the [command] argv and workdir templates: words, quotes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* outputs.c: the [outputs] declarations and the value protocol (exec.h).
  *
  * [outputs] holds one line per field:  name = int64 | float64, optionally

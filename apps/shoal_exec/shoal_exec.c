@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* shoal-exec: run any program as a Shoal task (docs/commands.md).
  *
  * The app's parameters and outputs come from the config, so they are built

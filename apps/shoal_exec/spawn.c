@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* spawn.c: one program run (exec.h).
  *
  * posix_spawn (glibc: clone + exec, no copy of the rank's memory), never a

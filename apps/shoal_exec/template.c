@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* template.c: [command] argv and workdir templates (exec.h). */
 #include "exec.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* plan.c: everything shoal-stats decides before shoal_main runs (stats.h).
  *
  * The output fields depend on the data, so main() reads the command line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* range.c: the [shoal_stats] range language, and the text that records the
  * ranges a run used.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* range.h: the [shoal_stats] range language (range.c). */
 #ifndef SHOAL_STATS_RANGE_H
 #define SHOAL_STATS_RANGE_H

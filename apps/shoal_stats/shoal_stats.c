@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* shoal-stats: count, mean, standard deviation, min, max and a histogram of
  * every column of numeric 1-D or 2-D datasets in any HDF5 file, over all
  * ranks, into one result file (docs/analysis.md, "shoal-stats").

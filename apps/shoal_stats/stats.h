@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* stats.h: what shoal-stats' files share — the plan of one run.
  *
  * shoal-stats' output fields depend on the data (columns, bins), so main()

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* app.c: shoal_main, the turnkey driver, as a sequence of phases over one
  * run context.
  *

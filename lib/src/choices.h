@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* choices.h (internal): the allowed words of a string parameter. */
 #ifndef SHOAL_CHOICES_H
 #define SHOAL_CHOICES_H

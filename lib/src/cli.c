@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli.c: the command line (see cli.h). */
 #include <shoal/error.h>
 #include <shoal/version.h>

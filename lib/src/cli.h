@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli.h (internal): the command line every app shares.
  *
  * Options follow getopt_long's conventions: long options with `--name

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* clock.c: shoal_now() (see shoal/clock.h). */
 #include <shoal/clock.h>
 

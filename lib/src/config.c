@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* config.c: the parsed config -- entries that remember where they came from
  * ("source:line", or the --set option), lookups, and the typed getters.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* config_check.c: once the program has read its config, the keys nobody
  * read (typos: named with the keys that were asked for in their section)
  * and the sections it does not know, from headers and from overrides. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* config_env.c: environment variables in config values -- ${NAME},
  * ${NAME:-default}, and $$ for a literal '$'.
  *

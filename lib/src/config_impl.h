@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* config_impl.h (internal): what the config's files share -- the parsed
  * store (entries, section headers, the keys getters asked for) and its
  * lookups.

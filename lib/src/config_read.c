@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* config_read.c: where a config's entries come from -- a file, the INI text
  * in it (parsed by inih), and --set overrides.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* crash.c: the crash log (see crash.h). The handler touches only a file
  * descriptor, a preformatted buffer and async-signal-safe calls.
  *

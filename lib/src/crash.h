@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* crash.h (internal): which task brought a process down.
  *
  * A task that segfaults or aborts kills its rank, and with it the run; MPI

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* error.c: the single error path.
  *
  * Every error in the library goes through shoal_error(); set a breakpoint

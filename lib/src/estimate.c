@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* estimate.c: --dry-run's estimate of the run time (see report.h).
  *
  * A sample of tasks spread over the index space (at 1/2, 1/4, 3/4, 1/8, ...

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* eta.c: the time a run has left (see eta.h). */
 #include <shoal/error.h>
 

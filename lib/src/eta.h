@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* eta.h (internal): how long a run has left, from measured task times.
  *
  * The one place that estimates it. The progress line on rank 0 feeds it the

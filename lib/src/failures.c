@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* failures.c: the /failures table (see failures.h). Each column is described
  * once, by its place in shoal_store_failure; writing gathers the structs into
  * column buffers, reading scatters them back. */

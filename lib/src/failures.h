@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* failures.h (internal): the /failures table, one codec for the writer (the
  * store) and the reader (results.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* h5util.c: HDF5 error translation and attributes. HDF5 prints its whole
  * error stack by default; we switch that off and report the innermost
  * description. Attributes are variable-length UTF-8 strings or scalars, which

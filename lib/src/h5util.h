@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* h5util.h (internal): HDF5 helpers shared by the store and the reader:
  * error translation and root/group/dataset attributes. */
 #ifndef SHOAL_H5UTIL_H

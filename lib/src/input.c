@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* input.c: the [input] section — its keys, the collective set-up that turns
  * the input into the run's task count, and what the rest of the run learns
  * of it: the fingerprint, the dry run, /input (see input.h).

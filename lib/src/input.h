@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* input.h (internal): the [input] section — an HDF5 file's datasets, a list
  * of files, or a Shoal result file's scan points — as the run's task list.
  *

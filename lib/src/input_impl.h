@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* input_impl.h (internal): what the input's files share.
  *
  *   input.c          the [input] keys, the collective set-up (rank 0

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* input_inspect.c: rank 0 looks at the input before anything is written —
  * the HDF5 file and its datasets, the files of a glob or a list, the Shoal
  * result file of group_by = point — and fills in the description that

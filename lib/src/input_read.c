@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* input_read.c: a task's slice of the input, read on this rank when the
  * task first asks for it (shoal_input_double / shoal_input_int64), so apps
  * that never ask pay nothing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* keep.h (internal): report every mistake, return the first. */
 #ifndef SHOAL_KEEP_H
 #define SHOAL_KEEP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* lock.c: the output file's lock (see lock.h).
  *
  * Taking it: the lock's text is written complete to a temporary file beside

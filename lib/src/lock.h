@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* lock.h (internal): one run per output file.
  *
  * Rank 0 creates "<output>.lock" before touching the output and removes it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* log.c: rank-aware messages on stderr, and the live progress line.
  *
  * One line per message, built in a buffer and written with one fputs so

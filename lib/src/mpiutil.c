@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mpiutil.c: agreement and the last-resort abort (see mpiutil.h). */
 #include <shoal/log.h>
 

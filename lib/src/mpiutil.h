@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* mpiutil.h (internal): the few MPI patterns the driver and the store share.
  *
  * Every collective step follows one rule: agree first, then act. A rank that

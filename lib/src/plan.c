@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* plan.c: the resume plan (see plan.h). */
 #include <shoal/error.h>
 #include <shoal/log.h>

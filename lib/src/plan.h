@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* plan.h (internal): what a resumed run has left to do.
  *
  * Rank 0 reads the file's /tasks/status and the crash log beside it: tasks

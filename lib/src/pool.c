@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pool.c: the master-worker loop over index ranges.
  *
  * Protocol (tags in tags.h): a worker sends REQUEST {tasks done, busy ns,

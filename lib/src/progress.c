@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* progress.c: the progress reporter on rank 0 (see progress.h). */
 #include <shoal/clock.h>
 #include <shoal/log.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* progress.h (internal): the progress reporter on rank 0.
  *
  * It sees what the pool sees (shoal_pool_config's on_range and on_tick):

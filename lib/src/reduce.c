@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* reduce.c: /reduce and /points from a completed run's rows (reduce.h).
  *
  * An accumulator ("state") holds one field's partial reduction: the number

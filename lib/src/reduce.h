@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* reduce.h (internal): what a completed run computes from its rows — each
  * field's reduction over the run (/reduce) and, with a scan, the per-point
  * aggregates (/points). See store_agg.c for the layout.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* report.c: messages to the user at the end of a run (see report.h). */
 #include <shoal/error.h>
 #include <shoal/log.h>

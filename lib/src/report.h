@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* report.h (internal): what rank 0 tells the user — the dry run, the
  * summary, the failures, an interruption and how to go on. Nothing here
  * touches MPI. */

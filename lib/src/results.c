@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* results.c: reading a result file from one process (serial HDF5 driver),
  * for summaries, analysis after a run and the `shoal` command. Reads are by
  * row blocks, so memory stays bounded whatever the task count. The file is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* rng.c: per-task generators keyed by (seed, task).
  *
  * Two counter-based generators from Random123 wrapped as gsl_rng types,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* runner.h (internal): runs ranges of an app's tasks on one rank and writes
  * their rows. It is the shoal_range_fn that shoal_main hands to the pool. */
 #ifndef SHOAL_RUNNER_H

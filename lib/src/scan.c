@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* scan.c: a scan from the [scan] and [sampling] sections of a config
  * (grammar in shoal/scan.h), the checks on it as a whole, and task -> values.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* scan_design.c: designs -- the options of [sampling], which parameters lie
  * on which axis, the points of the random, lhs, sobol and halton designs,
  * and the one-line description of the layout.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* scan_impl.h (internal): what the scan's files share -- the scan object,
  * one scanned parameter (dim), and the functions that cross files.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* scan_values.c: the value language of one [scan] line (grammar in
  * shoal/scan.h) -- a list of numbers or words, or one of the functions of
  * the table below -- parsed into a dim, and the values it stands for.

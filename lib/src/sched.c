@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sched.c: guided self-scheduling bounded by time, as pure logic.
  * See sched.h for the rule; pool.c owns the instance on the master. */
 #include "sched.h"

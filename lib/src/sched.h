@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sched.h (internal): range scheduling as pure logic, no MPI.
  *
  * The master's scheduler hands out contiguous ranges of 0..ntasks-1. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* settings.c: reading a run's settings from its config (see settings.h).
  *
  * Every rank reads the same text and so reaches the same verdict. All user

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* settings.h (internal): what one run is — the [run] keys, the app's
  * parameters, the scan — read from a parsed config, and the fingerprint that
  * says when two runs are the same run.

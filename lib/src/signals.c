@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* signals.c: the stop flag and its handlers (see signals.h). The handlers
  * only touch sig_atomic_t flags and call async-signal-safe functions
  * (clock_gettime, alarm, write, unlink, _exit).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* signals.h (internal): graceful stop on SIGTERM, SIGINT and SIGUSR1.
  *
  * The first signal sets a flag that the pool and the runner poll between

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* store.c: the result file's schema — the store object, the binding of every
  * per-task dataset (one function for create and open), opening and close.
  * Creating a new file is in store_create.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* store.h (internal): writing the result file, one parallel HDF5 file shared
  * by all ranks. Readers use <shoal/results.h>.
  *

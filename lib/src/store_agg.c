@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* store_agg.c: the datasets that hold what a run computes from its rows —
  * /reduce (each field's reduction over the run) and, with a scan, /points
  * (one row per scan point). They are created with the file, at their final

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* store_create.c: a new result file — checked before anything is written
  * (an existing output, the directory, the free space), built under
  * "<output>.part" with every dataset, /ranks, /failures, the provenance

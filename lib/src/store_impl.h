@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* store_impl.h (internal): what the store's files share — the store object,
  * the schema binding used by both create and open, and the row primitive.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* store_input.c: /input in a new result file — what the run read, so the
  * file says where its tasks' data came from (see shoal_store_input).
  *

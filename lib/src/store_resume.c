@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* store_resume.c: reopening a result file to finish its run (--resume).
  *
  * A file is resumed only if it is the same run: its fingerprint (what

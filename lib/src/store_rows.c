@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* store_rows.c: the rows of a run, written independently by each rank into
  * datasets that already exist (store.c), and the status column that says
  * which rows are complete.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* store_segments.c: /segments, the run's history — one row per segment (a
  * launch that worked on the file: the first run and each resume), in order,
  * as 1-D chunked datasets of unlimited size that readers take as columns.

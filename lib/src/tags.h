@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tags.h (internal): every MPI tag Shoal uses, in one place. */
 #ifndef SHOAL_TAGS_H
 #define SHOAL_TAGS_H

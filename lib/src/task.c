@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* task.c: running an app's tasks on one rank, and the API a task sees.
  *
  * A range runs into per-rank row buffers allocated once (no malloc per task):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ticks.h (internal): a cheap per-task clock.
  *
  * Timing every task with clock_gettime costs about 27 ns here (the vDSO

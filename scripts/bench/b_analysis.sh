@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Analysis: shoal-stats reading a large dataset, the cost of combining
 # /reduce, and shoal-stats' memory.
 #

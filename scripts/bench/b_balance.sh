@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Load balance with heavy-tailed task costs.
 #
 #   bash scripts/bench/b_balance.sh OUT.jsonl [--quick]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Output bandwidth: tasks that each produce a 1 MiB array.
 #
 #   bash scripts/bench/b_bandwidth.sh OUT.jsonl [--quick]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Dispatch throughput: empty tasks that each store one float64, Shoal against
 # its peers, at 2 and 3 ranks (3 ranks on a 2-core machine oversubscribe).
 #

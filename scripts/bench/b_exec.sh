@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # shoal-exec: external programs as tasks, against GNU parallel, xargs and a
 # serial C spawn loop, at 2 ranks / 2 jobs.
 #

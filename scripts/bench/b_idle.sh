@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Idle cost: the CPU that ranks use while they wait.
 #
 #   bash scripts/bench/b_idle.sh OUT.jsonl [--quick]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Monte Carlo kernel: Shoal's mc_pi at 1 rank against a plain serial C loop
 # (scripts/bench/pi_serial.c) that does exactly the same work, and the cost
 # of one draw from Philox4x64 (Shoal's default, 53-bit doubles), Philox4x32

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Scale of a run: peak memory (RSS) of the master and the worker, and
 # throughput, for 10^5 .. 10^8 empty tasks at 2 ranks.
 #

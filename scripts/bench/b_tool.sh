@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The shoal command on a big file: `shoal status` and `shoal export` on a
 # 1,000,000-task result file against peers that read the same columns.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # shellcheck shell=bash
 # lib.sh: what the benchmark scripts share (sourced from the repository
 # root, after `cd "$REPO_ROOT"`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * mw_baseline.c - hand-written MPI master-worker dispatch baseline.
  *

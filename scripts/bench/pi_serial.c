@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * pi_serial.c - the serial reference for the mc_pi kernel benchmark.
  *

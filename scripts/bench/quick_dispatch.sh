@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Quick dispatch-overhead comparison: the hand-written MPI master-worker
 # baseline (mw_baseline.c) against Shoal's empty-task benchmark (if built).
 #

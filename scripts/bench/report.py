@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Turn the benchmark measurements into docs/BENCHMARKS.md and PNG plots.
 
     report.py RESULTS.jsonl --out docs/BENCHMARKS.md --plots docs/bench

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Shoal's benchmark suite: every scripts/bench/b_*.sh, then the report.
 #
 #   bash scripts/bench/run.sh [--quick] [NAME...]
@@ -18,7 +19,7 @@ names=()
 for arg in "$@"; do
     case "$arg" in
         --quick) quick=(--quick) ;;
-        -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h | --help) sed -n '3,13p' "$0"; exit 0 ;;
         -*) echo "run.sh: unknown option $arg" >&2; exit 2 ;;
         *) names+=("$arg") ;;
     esac

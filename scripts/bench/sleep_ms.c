@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sleep_ms.c: a task that sleeps MS milliseconds (nanosleep) and exits 0.
  *
  *   sleep_ms MS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* spawn_baseline.c: the least one rank must do per shoal-exec task, serially.
  *
  *   spawn_baseline N PROGRAM [ARG...]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The suite's targets (issue: Performance), checked by report.py on the
 medians of one invocation. Each entry: (what, how it is checked)."""
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The checkers' reader of /points (see points.h). It goes through
  * shoal_results_read_column_*, whose row bound is the task count: a point
  * count never exceeds it, and reading past a dataset's own extent fails in

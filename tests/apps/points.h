@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Reading the per-scan-point aggregation of a result file (/points, written
  * at the end of a run with a [scan]) for the app checkers, through the
  * public reader. The point count is one more than the largest /tasks/point;

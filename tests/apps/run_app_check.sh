@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # run_app_check.sh NP APP CONFIG CHECKER [CHECK_ARGS...] -- [APP_ARGS...]
 # Runs APP on CONFIG with NP ranks into a temporary file, then CHECKER on it.
 # The work directory is kept when a step fails, and the rerun command printed.

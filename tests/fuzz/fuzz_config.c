@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz_config: libFuzzer target for the config and scan parsers.
  *
  * Any bytes go to shoal_config_parse; a config that parses is read the way

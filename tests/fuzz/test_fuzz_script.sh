@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # fuzz_script: scripts/fuzz.sh must fail when its fuzzer crashes and pass
 # when it does not. Runs the script twice in BUILD_DIR (a clang build of its
 # own): with fuzz_config_selftest, which aborts on corpus/selftest.ini at

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # install_consumer: install Shoal into a temporary prefix, build the mc_pi
 # source as an outside project with find_package(shoal), run it on one rank,
 # read its file with the installed shoal command, and check that the SLURM

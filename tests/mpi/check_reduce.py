@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Check /reduce and /points of a test_reduce file against numpy.
 
     check_reduce.py FILE

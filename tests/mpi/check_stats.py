@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Check a shoal-stats result file against numpy on the input data.
 
     check_stats.py RESULT.h5 DATA.h5 BINS DATASET[=LO:HI] ...

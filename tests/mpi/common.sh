@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # common.sh: what every MPI case script shares (sourced, not run): the
 # case's arguments, its work directory, and the helpers. The sourcing script
 # ends with case_passed.

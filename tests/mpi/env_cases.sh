@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # MPI cases for environment variables in config values (${NAME}).
 #
 #   env_cases.sh CASE NRANKS

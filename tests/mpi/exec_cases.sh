@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # MPI cases for shoal-exec (apps/shoal_exec): real programs (exec_prog.sh,
 # bash) started by real ranks, their outcomes read back with h5py.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # exec_prog.sh MODE [ARGS...]: a program for shoal-exec's tests
 # (exec_cases.sh). Each mode behaves one way; PIDS, when set, is a directory
 # where modes that leave processes behind note their pids.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* h5check: assertions on Shoal result files for the MPI tests, using the
  * serial HDF5 API directly (independent of Shoal's own reader).
  *

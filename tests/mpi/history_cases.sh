@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # MPI cases for the run's history in the result file: /segments, one row
 # per launch that worked on the file, read back with h5py.
 #

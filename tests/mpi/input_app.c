@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* input_app: the app the [input] tests drive (tests/mpi/input_cases.sh).
  *
  * Each task reads its slice of the first `datasets` input datasets through

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # MPI tests of [input]: HDF5 datasets, file lists and a result file's scan
 # points as the task list (lib/src/input*.c), with real ranks and files made
 # by h5py.

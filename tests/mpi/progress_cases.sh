@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # MPI cases for watching a run: the progress reporter on rank 0 and
 # --continue (start or resume).
 #

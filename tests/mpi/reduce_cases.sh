@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # MPI cases for /reduce and /points (lib/src/reduce.c), with
 # tests/mpi/test_reduce: every kind of reduction and two derived quantities.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # MPI integration tests: real mpiexec, real ranks, a real parallel HDF5 file.
 #
 #   run_test.sh CASE NRANKS

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # MPI cases for shoal-stats (apps/shoal_stats): statistics of HDF5 datasets
 # made by h5py, checked against numpy (check_stats.py).
 #

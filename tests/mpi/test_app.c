@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_app: the app the MPI tests drive.
  *
  * Outputs exercise every field kind (scalars of both types, a vector, a

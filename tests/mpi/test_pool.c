@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_pool: the lower-level pool API with a user-owned main, at any rank
  * count. Every index must be handed out exactly once (counted per rank and
  * summed), with an idle master too, with tiny and huge ranges, and a range

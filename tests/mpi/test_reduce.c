@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_reduce: an app whose outputs use every kind of reduction, and a
  * derived quantity per scan point, for the /reduce and /points tests
  * (tests/mpi/reduce_cases.sh). Values come from the task's generator, so

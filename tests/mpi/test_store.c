@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_store: the result store (check suite, CK_FORK=no), run at 1 to 4
  * ranks. On rank 0 alone (MPI_COMM_SELF): round trip of rows of every field
  * kind, pending rows, provenance attributes, and every refusal: existing

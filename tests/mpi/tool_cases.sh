@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Cases for the `shoal` command (tools/): status, failures, config and
 # export on result files made by real runs of test_app, every count and
 # value checked against h5py's view of the same file.

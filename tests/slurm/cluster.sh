@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # cluster.sh: a throw-away single-node SLURM cluster on localhost (sourced,
 # not run), for tests/slurm/slurm_test.sh.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # slurm: Shoal's SLURM templates (scripts/slurm/) on a real, throw-away
 # single-node SLURM (cluster.sh), as root on Debian 12.
 #

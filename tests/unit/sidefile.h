@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sidefile.h: the fixture shared by the suites of files beside the output
  * (the lock, the crash log): a fresh temporary directory with an output
  * path in it, and the last error message captured instead of printed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_config.c: INI configuration, --set overrides and located errors
  * (config.h).
  *

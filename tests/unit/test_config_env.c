@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_config_env.c: environment variables in config values (config.h,
  * lib/src/config_env.c).
  *

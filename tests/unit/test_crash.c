@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_crash.c: the crash log (crash.h). A crashing task is recorded in
  * "<output>.crashes" and read back; a log path planted as a symbolic link
  * is never followed (its target stays untouched) and one that is a FIFO or

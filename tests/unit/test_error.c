@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_error.c: the error codes and the single error path (error.h).
  *
  * Every code of SHOAL_ERRNO_MAP has its own description and symbolic name;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_eta.c: the time-left estimate (lib/src/eta.h) as pure arithmetic.
  *
  * Uniform tasks give work left = tasks left x their time; strata keep the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_exec_template.c: shoal-exec's command templates (apps/shoal_exec/
  * template.c): word splitting, quotes, escapes, placeholders, literal
  * braces, every mistake reported with its column, shell quoting of values,

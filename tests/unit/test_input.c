@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_input: the [input] keys (shoal__input_config) and rank 0's look at
  * the data (shoal__input_inspect), serially: sizes with suffixes, every
  * config refusal, rows per task from bytes_per_task, a list file's comments

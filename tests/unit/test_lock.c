@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_lock.c: the output file's lock (lock.h): what it records, what it
  * refuses and what it takes over, that it never blocks on a special file,
  * and that two runs starting at once never see each other's lock half

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_rng.c: per-task generators (rng.h).
  *
  * The default Philox4x64-10 gsl_rng type keyed by shoal_rng_key(r, seed,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_scan.c: parameter scans, the [scan] section and task -> values
  * (scan.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_sched.c: the master's range scheduler as pure logic (lib/src/sched.h).
  *
  * Every index 0..ntasks-1 is handed out exactly once, in contiguous ranges in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_settings: the driver's checks of an app's own tables
  * (shoal__settings_check_app): malformed outputs and parameters are
  * programming errors reported before any config is read, including output

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_signals.c: the stop flag, the grace alarm and how a stop told by
  * another rank (shoal__signals_stop_notify) combines with this rank's own
  * signals (signals.h). Every test runs in its own process (check forks), so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The turnkey driver: write one task function, call shoal_main.
  *
  *   static int pi_task(shoal_task *t, void *ctx) {

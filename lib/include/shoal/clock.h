@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The one clock of Shoal: monotonic seconds for timing tasks, pacing the
  * pool and measuring deadlines. Not a date: its zero is arbitrary (boot, on
  * Linux), so values mean something only on the machine that read them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* INI configuration with command-line overrides and located errors.
  *
  * A shoal_config holds the parsed text of one INI file (read with inih) plus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Error codes and the single error path.
  *
  * Every Shoal function that can fail returns int: 0 on success, a negative

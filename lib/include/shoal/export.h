@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Symbol visibility: the library is built with hidden symbols; only
  * declarations marked SHOAL_API are exported. */
 #ifndef SHOAL_EXPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Rank-aware messages on stderr.
  *
  * Every line starts with "shoal: " and, in a run of several ranks, the rank

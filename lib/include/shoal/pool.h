@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The master-worker pool: dynamic scheduling of task index ranges over MPI.
  *
  * Rank 0 is the master: it hands out contiguous ranges [start, start+count)

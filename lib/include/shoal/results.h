@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Reading a result file from one process, without MPI: summaries, analysis
  * after a run, and tools. Reads go by row blocks, so memory stays bounded
  * whatever the task count. The file's layout is described in the README

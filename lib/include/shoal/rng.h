@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Per-task random number generators.
  *
  * Every task gets its own GSL generator keyed by (run seed, task index), so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Parameter scans: the [scan] and [sampling] sections of a config, task
  * index -> values.
  *

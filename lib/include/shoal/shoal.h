@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Shoal: spread many tasks over MPI ranks, store every result in one
  * parallel HDF5 file. Umbrella header. */
 #ifndef SHOAL_SHOAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Output field and parameter declarations shared by the store, the scan and
  * apps. */
 #ifndef SHOAL_TYPES_H

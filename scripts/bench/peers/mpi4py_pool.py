@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """mpi4py.futures peer for the dispatch benchmark (b_dispatch.sh).
 
 Run with one master rank plus W worker ranks:

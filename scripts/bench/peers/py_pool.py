@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Python multiprocessing.Pool peer for the dispatch benchmark (b_dispatch.sh).
 
 Empty tasks that each produce one float64 (index / 2), handed out with

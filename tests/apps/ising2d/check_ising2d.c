@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* check_ising2d: checks an ising2d result file against exact results for the
  * 2D Ising model (J = 1, k_B = 1, no field), so that the physics tests need
  * no Python.

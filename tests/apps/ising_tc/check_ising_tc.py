@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """check_ising_tc.py SCAN ANALYSIS SUMMARY K [L1 L2]
 
 Checks an ising_tc result file ANALYSIS against the ising2d scan SCAN it

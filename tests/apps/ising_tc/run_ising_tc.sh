@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Tests of the ising_tc analysis app on real ising2d scans.
 #
 #   run_ising_tc.sh CASE NRANKS

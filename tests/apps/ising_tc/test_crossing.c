@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_crossing.c: the crossing estimator of ising_tc (apps/ising_tc/
  * crossing.c) on curves whose root is known: a parabola and a line are
  * recovered exactly, the window is the fit_points temperatures nearest the

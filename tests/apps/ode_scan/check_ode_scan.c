@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* check_ode_scan: physics checks of an ode_scan result file (serial).
  *
  *   check_ode_scan FILE chaotic exact=L k=K

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* check_option_mc: physics checks of an option_mc result file.
  *
  *   check_option_mc FILE MODE k S0 K r sigma T steps [REF]
