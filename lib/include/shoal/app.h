@@ -28,6 +28,10 @@
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum {
     SHOAL_EXIT_OK = 0,
     SHOAL_EXIT_TASKS_FAILED = 1,
@@ -179,5 +183,9 @@ SHOAL_API int shoal_task_failed(const shoal_task *t);
  * code must be nonzero. */
 SHOAL_API int shoal_task_fail(shoal_task *t, int code, const char *fmt, ...)
     SHOAL_PRINTF(3, 4);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

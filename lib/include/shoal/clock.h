@@ -7,7 +7,15 @@
 
 #include <shoal/export.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Monotonic time in seconds (CLOCK_MONOTONIC). */
 SHOAL_API double shoal_now(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -20,6 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct shoal_config shoal_config;
 
 /* Parse INI text. `source` names the text in messages (usually the file
@@ -117,5 +121,9 @@ SHOAL_API int shoal_config_check_unused(const shoal_config *cfg,
  * NULL if the key is absent. */
 SHOAL_API const char *shoal_config_where(const shoal_config *cfg,
                                          const char *section, const char *key);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

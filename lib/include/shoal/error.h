@@ -11,6 +11,10 @@
 
 #include <shoal/export.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SHOAL_ERRNO_MAP(X)                                                   \
     X(EINVAL,   -1, "invalid argument")                                      \
     X(ENOMEM,   -2, "out of memory")                                         \
@@ -61,5 +65,9 @@ SHOAL_API shoal_error_handler *shoal_set_error_handler(shoal_error_handler *h);
 
 /* Report and return in one statement. */
 #define SHOAL_ERROR(code, ...) shoal_errorf((code), __FILE__, __LINE__, __VA_ARGS__)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -3,6 +3,11 @@
  * declarations marked SHOAL_API are exported. */
 #ifndef SHOAL_EXPORT_H
 #define SHOAL_EXPORT_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if defined(__GNUC__) && __GNUC__ >= 4
 #define SHOAL_API __attribute__((visibility("default")))
 #else
@@ -13,4 +18,9 @@
 #else
 #define SHOAL_PRINTF(fmt, args)
 #endif
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif

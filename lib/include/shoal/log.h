@@ -9,6 +9,10 @@
 
 #include <shoal/export.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
     SHOAL_LOG_QUIET = 0, /* errors only */
     SHOAL_LOG_INFO = 1,  /* + warnings, summary */
@@ -28,5 +32,9 @@ SHOAL_API void shoal_log_warn(const char *fmt, ...) SHOAL_PRINTF(1, 2);
 SHOAL_API void shoal_log_info(const char *fmt, ...) SHOAL_PRINTF(1, 2);
 SHOAL_API void shoal_log_verbose(const char *fmt, ...) SHOAL_PRINTF(1, 2);
 SHOAL_API void shoal_log_debug(const char *fmt, ...) SHOAL_PRINTF(1, 2);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -25,6 +25,10 @@
 #include <mpi.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct shoal_pool shoal_pool;
 
 /* Run tasks [start, start+count). Call shoal_pool_yield(pool, now) after each
@@ -110,5 +114,9 @@ SHOAL_API double shoal_pool_yield(shoal_pool *pool, double now);
 
 /* Count n tasks of the range being run as failed (for on_range). */
 SHOAL_API void shoal_pool_count_failed(shoal_pool *pool, uint64_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -18,6 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum {
     SHOAL_STATUS_PENDING = 0,
     SHOAL_STATUS_DONE = 1,
@@ -133,5 +137,9 @@ SHOAL_API int shoal_results_read_column_string(const shoal_results *r,
 SHOAL_API int shoal_results_read_all_string(const shoal_results *r, const char *path,
                                             char *buf, size_t width, size_t n,
                                             size_t *count);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

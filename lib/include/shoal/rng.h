@@ -20,6 +20,10 @@
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Philox4x64-10 as a gsl_rng type, "philox4x64", the default: block b of
  * (seed, task) is philox4x64(ctr = {task, b, 0, 0}, key = {seed, 0}), read
  * as 32-bit words, low half of each 64-bit output first. gsl_rng_get returns
@@ -53,5 +57,9 @@ SHOAL_API void shoal_rng_key(gsl_rng *r, uint64_t seed, uint64_t task);
 
 /* The 64-bit mixing function used for non-Philox types (splitmix64-based). */
 SHOAL_API uint64_t shoal_rng_mix(uint64_t seed, uint64_t task);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

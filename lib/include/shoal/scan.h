@@ -51,6 +51,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct shoal_scan shoal_scan;
 
 /* One parameter's value for a task; the member matching its type is set. */
@@ -87,5 +91,9 @@ SHOAL_API const char *shoal_scan_describe(const shoal_scan *s);
  * and its point and replicate. */
 SHOAL_API int shoal_scan_task(shoal_scan *s, uint64_t task, uint64_t *point,
                               uint64_t *replicate, shoal_scan_value *vals);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

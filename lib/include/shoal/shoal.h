@@ -17,4 +17,12 @@
 #include <shoal/app.h>
 #include <shoal/scan.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif

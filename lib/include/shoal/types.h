@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
     SHOAL_INT64 = 1,   /* int64_t */
     SHOAL_FLOAT64 = 2, /* double */
@@ -112,5 +116,9 @@ typedef struct {
     double min, max;  /* inclusive bounds, enforced when min < max */
     const char *choices; /* strings: allowed values "a|b|c" (NULL: any) */
 } shoal_param;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
