@@ -7,6 +7,7 @@ set -euo pipefail
 
 PACKAGES=(
     build-essential
+    g++
     cmake
     pkgconf
     libopenmpi-dev
