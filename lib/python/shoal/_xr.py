@@ -18,7 +18,6 @@ written unstacks once every point has a written task."""
 import numpy as np
 
 from . import _h5
-from .result import POINT_GROUPS
 
 
 def _xarray():
