@@ -20,6 +20,10 @@ PACKAGES=(
     libinih-dev
     python3-h5py
     python3-numpy
+    python3-pandas
+    python3-xarray
+    python3-h5netcdf
+    python3-matplotlib
     procps
     clang
     libclang-rt-14-dev

@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Read Shoal result files.
+
+Shoal writes one HDF5 file per run (README "The result file"). This module
+reads one into pandas and xarray::
+
+    import shoal
+    with shoal.open("mc_pi.h5") as r:
+        df = r.frame()              # one row per task: parameters, scalar fields, status...
+        print(r.provenance["app"], r.constants, r.failures())
+    ds = shoal.open_dataset("ising_scan.h5")   # xarray, the scan unstacked: (L, T, replicate)
+
+It needs h5py and numpy; frames need pandas, datasets xarray. Files are
+opened read-only with HDF5 file locking off, so a file a run is still
+writing can be read (its unwritten rows have status 'pending')."""
+
+from .result import STATUS, Result
+
+__all__ = ["Result", "STATUS", "open", "read_frame", "open_dataset"]
+
+
+def open(path):  # noqa: A001 - the module's entry point, as shoal.open
+    """Open a result file: a Result (a context manager)."""
+    return Result(path)
+
+
+def read_frame(path, done_only=False):
+    """The tasks of a result file as a pandas DataFrame (Result.frame)."""
+    with Result(path) as r:
+        return r.frame(done_only=done_only)
+
+
+def open_dataset(path):
+    """A result file as an xarray.Dataset, read whole into memory, with the
+    scan unstacked:
+
+    - no scan: every variable over ``task``;
+    - a scan whose points form a full grid: one dimension per scanned
+      parameter (named after it, its values the coordinate, in the stored
+      order, first scan line slowest) and ``replicate``;
+    - any other scan: ``point`` and ``replicate``, the scanned parameters
+      coordinates over ``point``.
+
+    Variables: each field (array fields keep their dimensions,
+    ``<field>_dim1``, ...), the task's ``status`` (text), ``seconds``,
+    ``attempts``, ``error`` and ``rank``, and with a scan ``replicates``
+    and ``<group>_<name>`` for each /points/<group>/<name> (mean_, stderr_,
+    derived_, derived_err_, reduce_) over the point dimensions; the
+    coordinate ``task`` gives each cell's task index. Fields and parameters
+    carry ``units`` and ``doc`` attributes where the file has them.
+    Constants are 0-d coordinates. ``attrs``: the provenance (root
+    attributes), ``scan`` (the scan's description) and ``failures`` (the
+    failures() DataFrame: in memory only; drop it,
+    ``ds.attrs.pop("failures")``, before ``ds.to_netcdf``)."""
+    with Result(path) as r:
+        return r.dataset()
