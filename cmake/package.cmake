@@ -7,7 +7,10 @@
 # gsl_rng.h; shoal.pc and shoalConfig.cmake require all three), pkg-config,
 # and inih: its runtime library for the shared libshoal, its development
 # package for the static one (which the user's link needs).
-# tests/install/deb.sh checks that every name is one apt knows.
+# The Python reader (lib/python, under /usr/lib/python3/dist-packages)
+# needs h5py and numpy, recommended; its frames and datasets need pandas and
+# xarray, suggested. tests/install/deb.sh checks that every name in these
+# three fields is one apt knows.
 set(CPACK_PACKAGE_NAME shoal)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR "Shoal developers")
@@ -33,4 +36,6 @@ else()
 endif()
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
   "libopenmpi-dev, openmpi-bin, libhdf5-openmpi-dev, libgsl-dev, ${_shoal_inih}, pkgconf")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-h5py, python3-numpy")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pandas, python3-xarray")
 include(CPack)

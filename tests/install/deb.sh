@@ -24,14 +24,16 @@ for field in Package Version Maintainer Description Section Depends; do
 done
 [[ $(dpkg-deb -f "$deb" Version) == "$version" ]] || fail "$deb has Version $(dpkg-deb -f "$deb" Version), not $version"
 
-# Depends: "a, b (>= 1), c | d": every name must be a package apt knows
-# (installed ones are known without package lists).
+# Depends, Recommends, Suggests: "a, b (>= 1), c | d": every name must be a
+# package apt knows (installed ones are known without package lists).
 depends=$(dpkg-deb -f "$deb" Depends)
 n=0
-for name in $(tr ',|' '\n\n' <<<"$depends" | sed 's/(.*)//; s/:.*//' | tr -d ' '); do
-    apt-cache show "$name" >/dev/null 2>&1 \
-        || fail "$deb depends on '$name', which apt does not know (apt-cache show $name); fix CPACK_DEBIAN_PACKAGE_DEPENDS in cmake/package.cmake"
-    n=$((n + 1))
+for field in Depends Recommends Suggests; do
+    for name in $(dpkg-deb -f "$deb" "$field" | tr ',|' '\n\n' | sed 's/(.*)//; s/:.*//' | tr -d ' '); do
+        apt-cache show "$name" >/dev/null 2>&1 \
+            || fail "$deb's $field names '$name', which apt does not know (apt-cache show $name); fix cmake/package.cmake"
+        if [[ $field == Depends ]]; then n=$((n + 1)); fi
+    done
 done
 [[ $n -ge 4 ]] || fail "$deb depends on only $n packages: $depends"
 
@@ -39,7 +41,8 @@ dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's#^\./#/#' >"$work/contents"
 for path in /usr/bin/shoal /usr/bin/mc_pi /usr/bin/ising2d /usr/bin/ode_scan /usr/bin/option_mc \
     /usr/bin/ising_tc /usr/bin/shoal-exec /usr/bin/shoal-stats /usr/include/shoal/shoal.h \
     /usr/include/shoal/version.h /usr/share/shoal/configs/mc_pi.ini /usr/share/shoal/slurm/shoal-job.sbatch \
-    /usr/share/doc/shoal/LICENSE; do
+    /usr/share/doc/shoal/LICENSE /usr/libexec/shoal/heat1d /usr/share/shoal/configs/exec_heat.ini \
+    /usr/lib/python3/dist-packages/shoal/__init__.py; do
     grep -qx "$path" "$work/contents" || fail "$deb does not hold $path (dpkg-deb -c)"
 done
 for pattern in '/usr/lib/.*libshoal\.(so|a)' '/usr/lib/.*cmake/shoal/shoalConfig\.cmake' '/usr/lib/.*pkgconfig/shoal\.pc'; do
