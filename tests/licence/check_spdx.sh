@@ -18,7 +18,7 @@ fi
 missing=0 n=0
 while IFS= read -r f; do
     case $f in
-        *.c | *.h | *.sh | *.py | *.sbatch | *.cmake | *.in | */CMakeLists.txt | CMakeLists.txt | .ci/run) ;;
+        *.c | *.h | *.cpp | *.sh | *.py | *.sbatch | *.cmake | *.in | */CMakeLists.txt | CMakeLists.txt | .ci/run) ;;
         *) continue ;;
     esac
     [[ -f $f ]] || continue
