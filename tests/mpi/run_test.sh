@@ -62,7 +62,12 @@ failures)
     [[ $rc -eq 1 ]] || fail "exit status $rc with failing tasks, expected 1"
     "$check" failures "$work/out.h5" 9 7 || fail "failure rows wrong"
     grep -q "55 failed" "$work/stdout" || fail "summary does not count 55 failures: $(cat "$work/stdout")"
-    grep -q "injected failure at task 8" "$work/stderr" || fail "first failure message not shown"
+    # The summary lists the lowest failed tasks with their messages; the
+    # ranks warn as tasks fail (the first few per rank: which tasks those
+    # are depends on the schedule).
+    grep -q "task 8: error 7 after 1 attempt: injected failure at task 8" "$work/stdout" ||
+        fail "first failure message not in the summary"
+    grep -q "injected failure at task" "$work/stderr" || fail "no failure warning shown"
     ;;
 
 retries)
