@@ -17,7 +17,12 @@
 #   shoal_export   shoal export FILE (every column as CSV)
 #   h5py_export    h5py + numpy: read the same columns, write them as CSV
 #                  with numpy.savetxt (17 digits for floats)
-# Metrics: wall_s (s, lower) for each; rows_per_s for the exports.
+#   py_frame       the Python reader (build/python): shoal.read_frame(FILE),
+#                  every scalar field and task column in a pandas DataFrame,
+#                  status as text
+#   h5py_frame     h5py + pandas by hand: the same columns read with h5py
+#                  into a DataFrame (status left as its code)
+# Metrics: wall_s (s, lower) for each; rows_per_s for the exports and frames.
 # Environment: BENCH_REPS (default 5; --quick 2), BENCH_TOOL_TASKS.
 set -euo pipefail
 
@@ -44,10 +49,10 @@ SHOAL=build/tools/shoal
 DIR=build/bench/tool
 H5="$DIR/big.h5"
 command -v h5dump >/dev/null || { echo "b_tool: h5dump is missing (apt-get install hdf5-tools)" >&2; exit 1; }
-"$PY" -c "import h5py, numpy" || { echo "b_tool: $PY lacks h5py or numpy" >&2; exit 1; }
+"$PY" -c "import h5py, numpy, pandas" || { echo "b_tool: $PY lacks h5py, numpy or pandas" >&2; exit 1; }
 
 [[ -f build/CMakeCache.txt ]] || bash scripts/build.sh build >/dev/null
-cmake --build build --target shoal_tool mc_pi -j "$NCORES" >/dev/null
+cmake --build build --target shoal_tool mc_pi shoal_python -j "$NCORES" >/dev/null
 rm -rf "$DIR"
 mkdir -p "$DIR"
 trap 'rm -rf "$DIR"' EXIT
@@ -84,6 +89,22 @@ np.savetxt(sys.stdout, table, fmt=["%d"] + fmts, delimiter=",", header=",".join(
            comments="")
 PYEOF
 
+cat >"$DIR/frame.py" <<'PYEOF'
+import sys, shoal
+df = shoal.read_frame(sys.argv[1])
+print(len(df), df.status.value_counts().to_dict())
+PYEOF
+cat >"$DIR/h5frame.py" <<'PYEOF'
+import sys, h5py, pandas as pd
+with h5py.File(sys.argv[1], "r", locking=False) as f:
+    cols = {k: f["results"][k][:] for k in sorted(f["results"])}
+    for k in ("status", "seconds", "attempts", "error", "rank"):
+        cols[k] = f["tasks"][k][:]
+df = pd.DataFrame(cols)
+df.index.name = "task"
+print(len(df), df.status.value_counts().to_dict())
+PYEOF
+
 LOCAL="$DIR/results.jsonl"
 : >"$LOCAL"
 emit() { # emit CASE LABEL METRIC UNIT VALUE BETTER REP COMMAND
@@ -112,6 +133,8 @@ cases=(
     "h5py_status|h5py + numpy: status, rank, seconds counted, $TASKS tasks|$PY $DIR/status.py $H5"
     "shoal_export|shoal export (CSV), $TASKS tasks|$SHOAL export $H5"
     "h5py_export|h5py + numpy.savetxt, the same columns as CSV, $TASKS tasks|$PY $DIR/export.py $H5"
+    "py_frame|Python reader: shoal.read_frame, $TASKS tasks|env PYTHONPATH=build/python $PY $DIR/frame.py $H5"
+    "h5py_frame|h5py + pandas by hand, the same columns, $TASKS tasks|$PY $DIR/h5frame.py $H5"
 )
 echo "b_tool: $REPS reps x ${#cases[@]} cases, file of $SIZE_MB MB, $NCORES cores," \
     "load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -124,7 +147,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
         s=$(time_cmd "${argv[@]}")
         echo "b_tool: rep $rep $name: $s s"
         emit "$name" "$label" wall_s s "$s" lower "$rep" "$cmd"
-        if [[ $name == *_export ]]; then
+        if [[ $name == *_export || $name == *_frame ]]; then
             emit "$name" "$label" rows_per_s rows/s "$("$PY" -c "print($TASKS / $s)")" higher "$rep" "$cmd"
         fi
     done
@@ -145,4 +168,5 @@ s = med["shoal_status", "wall_s"]
 print("shoal status vs h5dump: %.3gx faster; vs h5py: %.3gx" % (med["h5dump_status", "wall_s"] / s,
       med["h5py_status", "wall_s"] / s))
 print("shoal export vs h5py + savetxt: %.3gx faster" % (med["h5py_export", "wall_s"] / med["shoal_export", "wall_s"]))
+print("Python reader's frame vs h5py + pandas by hand: %.3gx the time" % (med["py_frame", "wall_s"] / med["h5py_frame", "wall_s"]))
 PYEOF

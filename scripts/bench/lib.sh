@@ -30,7 +30,8 @@ bench_usage() {
     exit 2
 }
 
-# The calling script's header: its comment lines after the #! line.
+# The calling script's header: its comment lines after the #! line (not
+# the licence line).
 bench_help() {
-    awk 'NR > 1 { if (/^#/) { sub(/^# ?/, ""); print } else exit }' "$0"
+    awk 'NR > 1 && !/SPDX-License-Identifier/ { if (/^#/) { sub(/^# ?/, ""); print } else exit }' "$0"
 }
