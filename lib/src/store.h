@@ -51,6 +51,7 @@ typedef struct {
     const char *name;
     shoal_type type;            /* SHOAL_INT64, SHOAL_FLOAT64 or SHOAL_STRING */
     size_t strlen;              /* SHOAL_STRING: fixed length in bytes */
+    const char *unit, *doc;     /* the parameter's; NULL: no attribute */
 } shoal_store_column;
 
 /* The run's [input], as /input records it: attributes of the group (kind,
@@ -87,6 +88,9 @@ typedef struct {
     int with_points;            /* write /tasks/point and /tasks/replicate */
     const char *const *const_names;   /* constant parameters, as text */
     const char *const *const_values;
+    /* Their declarations (type, unit, doc), parallel to const_names; NULL
+     * (or a NULL entry): a string attribute without unit or doc. */
+    const shoal_param *const *const_decls;
     size_t nconsts;
     const char *scan;           /* description of the scan, or NULL */
     const char *overrides;      /* --set lines, or NULL */
