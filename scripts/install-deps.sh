@@ -19,6 +19,9 @@ PACKAGES=(
     libinih-dev
     python3-h5py
     python3-numpy
+    python3-pandas
+    python3-xarray
+    python3-h5netcdf
     procps
     clang
     libclang-rt-14-dev

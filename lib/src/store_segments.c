@@ -126,7 +126,10 @@ static int create_all(shoal_store *s, char *why, size_t nwhy)
         snprintf(why, nwhy, "cannot create group /segments");
         return SHOAL_EHDF5;
     }
-    int rc = shoal__dim_create(s->file, SHOAL__DIM_SEGMENT, 0, 1);
+    /* A dimension left without its columns (they were removed) goes. */
+    int rc = shoal__dim_delete(s->file, SHOAL__DIM_SEGMENT);
+    if (rc == 0)
+        rc = shoal__dim_create(s->file, SHOAL__DIM_SEGMENT, 0, 1);
     if (rc < 0)
         snprintf(why, nwhy, "cannot create the dimension /%s", SHOAL__DIM_SEGMENT);
     hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = CHUNK_ROWS;
