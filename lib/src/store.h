@@ -28,6 +28,11 @@
  *          done_at_start,failed_at_start,work_at_start,tasks_done,
  *          tasks_failed,wall_seconds} [segments, growing]: one row per
  *          launch that worked on the file (store_segments.c)
+ *          /task, /point, /rank, /failure, /segment, /<field>_dim<k>:
+ *          the named dimensions, scales without values (store_dims.c);
+ *          quantities carry "units" and "doc", constants are typed
+ *          attributes of /params (with "<name>.units", "<name>.doc"),
+ *          user text is fixed-length UTF-8 with "_Encoding"
  *          root attributes: shoal_version, app, config, config_source,
  *          overrides (the --set options, one per line), config_env
  *          (the ${NAME} variables used, NAME=value lines), seed,
