@@ -220,8 +220,9 @@ static void put(char *dst, size_t n, const char *text)
         memcpy(dst, text, strnlen(text, n));
 }
 
-/* Rank 0 of a file from before /segments: its root attributes as a row for
- * its earlier run(s). Its totals are filled in by begin. */
+/* A file from before /segments: its root attributes as a row for its
+ * earlier run(s) (every rank reads them; rank 0 writes the row). Its totals
+ * are filled in by begin. */
 static void legacy_row(shoal_store *s)
 {
     shoal__segment *r = &s->seg_old;
@@ -274,8 +275,13 @@ int shoal__segments_bind(shoal_store *s, shoal__bind_mode mode, char *why, size_
     } else if (H5Lexists(s->file, "segments", H5P_DEFAULT) <= 0) {
         /* Made before /segments: begin creates it. */
         s->seg_missing = 1;
-        if (s->rank == 0)
-            legacy_row(s);
+        /* Every rank reads the attributes, though rank 0 alone writes the
+         * row: reading variable-length strings loads the file's global
+         * heap, and parallel HDF5 places the collective attribute writes
+         * that follow (units, _Encoding, DIMENSION_LIST...) in the heap
+         * collections a rank has loaded. Ranks that loaded different ones
+         * would write to different places and hang. */
+        legacy_row(s);
         return 0;
     }
     if (rc == 0)
