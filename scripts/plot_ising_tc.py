@@ -33,8 +33,9 @@ def read_points(path):
             sys.exit(f"plot_ising_tc: '{path}' was not written by ising_tc "
                      f"(app = {f.attrs.get('app')!r})")
         params = f["params"].attrs
-        nb = int(float(params["resamples"]))
-        fit_points = int(float(params["fit_points"]))
+        # int64 attributes (text in files from before constants were typed)
+        nb = int(params["resamples"])
+        fit_points = int(params["fit_points"])
         r = f["results"]
         done = f["tasks/status"][:] == 1
         T, L, U = r["T"][:], r["L"][:], r["U"][:]

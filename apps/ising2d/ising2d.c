@@ -527,43 +527,43 @@ static double pooled_binder(shoal_task *t, const double *mean, void *ctx)
 int main(int argc, char **argv)
 {
     static const shoal_field outputs[NOUTPUTS] = {
-        [ABS_M] = {.name = "abs_m", .type = SHOAL_FLOAT64,
+        [ABS_M] = {.name = "abs_m", .unit = "1", .type = SHOAL_FLOAT64,
                    .doc = "<|m|>, m = magnetisation per spin"},
-        [M2] = {.name = "m2", .type = SHOAL_FLOAT64, .doc = "<m^2>"},
-        [M4] = {.name = "m4", .type = SHOAL_FLOAT64, .doc = "<m^4>"},
-        [ENERGY] = {.name = "energy", .type = SHOAL_FLOAT64,
+        [M2] = {.name = "m2", .unit = "1", .type = SHOAL_FLOAT64, .doc = "<m^2>"},
+        [M4] = {.name = "m4", .unit = "1", .type = SHOAL_FLOAT64, .doc = "<m^4>"},
+        [ENERGY] = {.name = "energy", .unit = "J", .type = SHOAL_FLOAT64,
                     .doc = "<e>, e = energy per spin"},
-        [E2] = {.name = "e2", .type = SHOAL_FLOAT64, .doc = "<e^2>"},
-        [SUSCEPTIBILITY] = {.name = "susceptibility", .type = SHOAL_FLOAT64,
+        [E2] = {.name = "e2", .unit = "J2", .type = SHOAL_FLOAT64, .doc = "<e^2>"},
+        [SUSCEPTIBILITY] = {.name = "susceptibility", .unit = "k_B/J", .type = SHOAL_FLOAT64,
                             .doc = "L^2 (<m^2> - <|m|>^2) / T of this chain "
                                    "(relative bias ~ -2 tau_abs_m / meas_sweeps; "
                                    "pooled: /points/derived)"},
-        [SPECIFIC_HEAT] = {.name = "specific_heat", .type = SHOAL_FLOAT64,
+        [SPECIFIC_HEAT] = {.name = "specific_heat", .unit = "k_B", .type = SHOAL_FLOAT64,
                            .doc = "L^2 (<e^2> - <e>^2) / T^2 of this chain "
                                   "(relative bias ~ -2 tau_energy / meas_sweeps; "
                                   "pooled: /points/derived)"},
-        [BINDER] = {.name = "binder", .type = SHOAL_FLOAT64,
+        [BINDER] = {.name = "binder", .unit = "1", .type = SHOAL_FLOAT64,
                     .doc = "1 - <m^4> / (3 <m^2>^2) of this chain (biased for "
                            "short chains; pooled: /points/derived)"},
-        [ACCEPTANCE] = {.name = "acceptance", .type = SHOAL_FLOAT64,
+        [ACCEPTANCE] = {.name = "acceptance", .unit = "1", .type = SHOAL_FLOAT64,
                         .doc = "metropolis: accepted fraction of spin flips "
                                "(NaN for wolff)"},
-        [CLUSTER_SIZE] = {.name = "cluster_size", .type = SHOAL_FLOAT64,
+        [CLUSTER_SIZE] = {.name = "cluster_size", .unit = "1", .type = SHOAL_FLOAT64,
                           .doc = "wolff: mean cluster size in spins (NaN for "
                                  "metropolis)"},
-        [UPDATES] = {.name = "updates", .type = SHOAL_INT64,
+        [UPDATES] = {.name = "updates", .unit = "1", .type = SHOAL_INT64,
                      .doc = "updates while measuring: spin-flip attempts "
                             "(metropolis) or clusters (wolff)"},
-        [CLUSTERS_PER_SWEEP] = {.name = "clusters_per_sweep",
+        [CLUSTERS_PER_SWEEP] = {.name = "clusters_per_sweep", .unit = "sweep-1",
                                 .type = SHOAL_INT64,
                                 .doc = "wolff: clusters per measured sweep, "
                                        "fixed while thermalising (0 for "
                                        "metropolis)"},
-        [TAU_ABS_M] = {.name = "tau_abs_m", .type = SHOAL_FLOAT64,
+        [TAU_ABS_M] = {.name = "tau_abs_m", .unit = "sweeps", .type = SHOAL_FLOAT64,
                        .doc = "integrated autocorrelation time of |m| in "
                               "sweeps (Sokal window W >= 6 tau; NaN if |m| "
                               "never changed or meas_sweeps = 1)"},
-        [TAU_ENERGY] = {.name = "tau_energy", .type = SHOAL_FLOAT64,
+        [TAU_ENERGY] = {.name = "tau_energy", .unit = "sweeps", .type = SHOAL_FLOAT64,
                         .doc = "integrated autocorrelation time of e in sweeps "
                                "(Sokal window W >= 6 tau; NaN if e never "
                                "changed or meas_sweeps = 1)"},
@@ -571,27 +571,27 @@ int main(int argc, char **argv)
     /* With a [scan]: the fluctuation quantities from the moments pooled over
      * each point's replicates (see the design note). */
     static const shoal_derived derived[] = {
-        {.name = "susceptibility",
+        {.name = "susceptibility", .unit = "k_B/J",
          .doc = "L^2 (<m^2> - <|m|>^2) / T from the point's pooled moments",
          .fn = pooled_susceptibility},
-        {.name = "specific_heat",
+        {.name = "specific_heat", .unit = "k_B",
          .doc = "L^2 (<e^2> - <e>^2) / T^2 from the point's pooled moments",
          .fn = pooled_specific_heat},
-        {.name = "binder",
+        {.name = "binder", .unit = "1",
          .doc = "1 - <m^4> / (3 <m^2>^2) from the point's pooled moments",
          .fn = pooled_binder},
     };
     static const shoal_param params[] = {
-        {.name = "T", .type = SHOAL_FLOAT64, .dflt = "2.269185314213022",
+        {.name = "T", .unit = "J/k_B", .type = SHOAL_FLOAT64, .dflt = "2.269185314213022",
          .doc = "temperature, > 0 (J = k_B = 1; Tc = 2 / ln(1 + sqrt 2) = "
                 "2.2691853)",
          .min = 1e-6, .max = 1e6},
         /* The cap keeps L^2 in int32 and a rank's buffers at 1.25 GiB. */
-        {.name = "L", .type = SHOAL_INT64, .dflt = "32",
+        {.name = "L", .unit = "1", .type = SHOAL_INT64, .dflt = "32",
          .doc = "linear size: L x L sites, periodic", .min = 2, .max = 16384},
-        {.name = "therm_sweeps", .type = SHOAL_INT64, .dflt = "1000",
+        {.name = "therm_sweeps", .unit = "sweeps", .type = SHOAL_INT64, .dflt = "1000",
          .doc = "sweeps discarded before measuring", .min = 0, .max = 1e15},
-        {.name = "meas_sweeps", .type = SHOAL_INT64, .dflt = "10000",
+        {.name = "meas_sweeps", .unit = "sweeps", .type = SHOAL_INT64, .dflt = "10000",
          .doc = "sweeps measured, one measurement after each", .min = 1,
          .max = 1e15},
         {.name = "algorithm", .type = SHOAL_STRING, .dflt = "wolff",

@@ -422,25 +422,25 @@ static int tc_summary(const shoal_results *res, void *ctx)
 int main(int argc, char **argv)
 {
     static const shoal_field outputs[NOUTPUTS] = {
-        [OUT_T] = {.name = "T", .type = SHOAL_FLOAT64, .doc = "the point's temperature"},
-        [OUT_L] = {.name = "L", .type = SHOAL_INT64, .doc = "the point's lattice size"},
-        [OUT_REPLICATES] = {.name = "replicates", .type = SHOAL_INT64,
+        [OUT_T] = {.name = "T", .unit = "J/k_B", .type = SHOAL_FLOAT64, .doc = "the point's temperature"},
+        [OUT_L] = {.name = "L", .unit = "1", .type = SHOAL_INT64, .doc = "the point's lattice size"},
+        [OUT_REPLICATES] = {.name = "replicates", .unit = "1", .type = SHOAL_INT64,
                             .doc = "done replicates of the point in the scan"},
-        [OUT_U] = {.name = "U", .type = SHOAL_FLOAT64,
+        [OUT_U] = {.name = "U", .unit = "1", .type = SHOAL_FLOAT64,
                    .doc = "Binder cumulant 1 - <m4> / (3 <m2>^2), means over the "
                           "replicates"},
-        [OUT_U_ERR] = {.name = "U_err", .type = SHOAL_FLOAT64,
+        [OUT_U_ERR] = {.name = "U_err", .unit = "1", .type = SHOAL_FLOAT64,
                        .doc = "standard deviation of U_boot (NaN for 1 resample)"},
-        [OUT_U_BOOT] = {.name = "U_boot", .type = SHOAL_FLOAT64, .ndims = 1,
+        [OUT_U_BOOT] = {.name = "U_boot", .unit = "1", .type = SHOAL_FLOAT64, .ndims = 1,
                         .dims = {RESAMPLES_MAX},
                         .doc = "U of each bootstrap resample of the replicates; "
                                "entries from [ising_tc] resamples on are NaN"},
     };
     static const shoal_param params[] = {
-        {.name = "resamples", .type = SHOAL_INT64, .dflt = "1000",
+        {.name = "resamples", .unit = "1", .type = SHOAL_INT64, .dflt = "1000",
          .doc = "bootstrap resamples per point (U_boot holds at most 4096)", .min = 1,
          .max = RESAMPLES_MAX},
-        {.name = "fit_points", .type = SHOAL_INT64, .dflt = "5",
+        {.name = "fit_points", .unit = "1", .type = SHOAL_INT64, .dflt = "5",
          .doc = "temperatures nearest the sign change fitted (a parabola from 4, a "
                 "line below); shrink the window as 1/L",
          .min = 2, .max = 1e6},

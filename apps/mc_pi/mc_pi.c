@@ -62,15 +62,15 @@ static int pi_summary(const shoal_results *res, void *ctx)
 int main(int argc, char **argv)
 {
     static const shoal_field outputs[NOUTPUTS] = {
-        [HITS] = {.name = "hits", .type = SHOAL_INT64, .reduce = SHOAL_REDUCE_SUM,
+        [HITS] = {.name = "hits", .unit = "1", .type = SHOAL_INT64, .reduce = SHOAL_REDUCE_SUM,
                   .doc = "points inside the quarter circle"},
-        [SAMPLES] = {.name = "samples", .type = SHOAL_INT64, .reduce = SHOAL_REDUCE_SUM,
+        [SAMPLES] = {.name = "samples", .unit = "1", .type = SHOAL_INT64, .reduce = SHOAL_REDUCE_SUM,
                      .doc = "points drawn"},
-        [PI] = {.name = "pi", .type = SHOAL_FLOAT64, .reduce = SHOAL_REDUCE_MEAN,
+        [PI] = {.name = "pi", .unit = "1", .type = SHOAL_FLOAT64, .reduce = SHOAL_REDUCE_MEAN,
                 .doc = "this task's estimate, 4 hits / samples"},
     };
     static const shoal_param params[] = {
-        {.name = "samples", .type = SHOAL_INT64, .dflt = "1000000",
+        {.name = "samples", .unit = "1", .type = SHOAL_INT64, .dflt = "1000000",
          .doc = "points drawn per task", .min = 1, .max = 1e15},
     };
     const shoal_app app = {

@@ -364,81 +364,81 @@ static int option_summary(const shoal_results *res, void *ctx)
 int main(int argc, char **argv)
 {
     static const shoal_field outputs[NOUTPUTS] = {
-        [EURO_PRICE] = {.name = "euro_price", .type = SHOAL_FLOAT64,
+        [EURO_PRICE] = {.name = "euro_price", .unit = "USD", .type = SHOAL_FLOAT64,
                         .doc = "European call, MC estimate"},
-        [EURO_SE] = {.name = "euro_se", .type = SHOAL_FLOAT64,
+        [EURO_SE] = {.name = "euro_se", .unit = "USD", .type = SHOAL_FLOAT64,
                      .doc = "standard error of euro_price from this task's paths"},
-        [ASIAN_PRICE] = {.name = "asian_price", .type = SHOAL_FLOAT64,
+        [ASIAN_PRICE] = {.name = "asian_price", .unit = "USD", .type = SHOAL_FLOAT64,
                          .doc = "arithmetic-average Asian call, MC with the "
                                 "geometric Asian as control variate, beta "
                                 "fitted on this task's paths (bias O(1/paths), "
                                 "which replicates do not average away; pooled: "
                                 "/points/derived/asian_price_pooled)"},
-        [ASIAN_SE] = {.name = "asian_se", .type = SHOAL_FLOAT64,
+        [ASIAN_SE] = {.name = "asian_se", .unit = "USD", .type = SHOAL_FLOAT64,
                       .doc = "standard error of asian_price"},
-        [ASIAN_PLAIN_PRICE] = {.name = "asian_plain_price", .type = SHOAL_FLOAT64,
+        [ASIAN_PLAIN_PRICE] = {.name = "asian_plain_price", .unit = "USD", .type = SHOAL_FLOAT64,
                                .doc = "arithmetic Asian call, plain MC (no "
                                       "control variate)"},
-        [ASIAN_PLAIN_SE] = {.name = "asian_plain_se", .type = SHOAL_FLOAT64,
+        [ASIAN_PLAIN_SE] = {.name = "asian_plain_se", .unit = "USD", .type = SHOAL_FLOAT64,
                             .doc = "standard error of asian_plain_price"},
-        [ASIAN_CV_BETA] = {.name = "asian_cv_beta", .type = SHOAL_FLOAT64,
+        [ASIAN_CV_BETA] = {.name = "asian_cv_beta", .unit = "1", .type = SHOAL_FLOAT64,
                            .doc = "control-variate coefficient Cov(arith, geo) "
                                   "/ Var(geo) fitted on this task's paths"},
-        [ASIAN_CV_VR] = {.name = "asian_cv_vr", .type = SHOAL_FLOAT64,
+        [ASIAN_CV_VR] = {.name = "asian_cv_vr", .unit = "1", .type = SHOAL_FLOAT64,
                          .doc = "variance reduction (asian_plain_se / "
                                 "asian_se)^2 from the control variate"},
-        [GEO_PRICE] = {.name = "geo_asian_price", .type = SHOAL_FLOAT64,
+        [GEO_PRICE] = {.name = "geo_asian_price", .unit = "USD", .type = SHOAL_FLOAT64,
                        .doc = "geometric-average Asian call, plain MC"},
-        [GEO_SE] = {.name = "geo_asian_se", .type = SHOAL_FLOAT64,
+        [GEO_SE] = {.name = "geo_asian_se", .unit = "USD", .type = SHOAL_FLOAT64,
                     .doc = "standard error of geo_asian_price"},
-        [GEO_EXACT] = {.name = "geo_asian_exact", .type = SHOAL_FLOAT64,
+        [GEO_EXACT] = {.name = "geo_asian_exact", .unit = "USD", .type = SHOAL_FLOAT64,
                        .doc = "geometric Asian call, Kemna-Vorst closed form "
                               "for the same discrete dates"},
-        [BS_PRICE] = {.name = "bs_price", .type = SHOAL_FLOAT64,
+        [BS_PRICE] = {.name = "bs_price", .unit = "USD", .type = SHOAL_FLOAT64,
                       .doc = "European call, Black-Scholes formula"},
         /* The control variate's sufficient sums over this task's samples (a
          * sample: one path, or a z, -z pair averaged), Y = discounted
          * arithmetic payoff, X = discounted geometric payoff. */
-        [CV_N] = {.name = "cv_n", .type = SHOAL_FLOAT64,
+        [CV_N] = {.name = "cv_n", .unit = "1", .type = SHOAL_FLOAT64,
                   .doc = "samples of the control-variate sums (paths, or "
                          "pairs with antithetic = 1)"},
-        [CV_SUM_Y] = {.name = "cv_sum_y", .type = SHOAL_FLOAT64,
+        [CV_SUM_Y] = {.name = "cv_sum_y", .unit = "USD", .type = SHOAL_FLOAT64,
                       .doc = "sum of Y, the discounted arithmetic payoff"},
-        [CV_SUM_X] = {.name = "cv_sum_x", .type = SHOAL_FLOAT64,
+        [CV_SUM_X] = {.name = "cv_sum_x", .unit = "USD", .type = SHOAL_FLOAT64,
                       .doc = "sum of X, the discounted geometric payoff"},
-        [CV_SUM_XY] = {.name = "cv_sum_xy", .type = SHOAL_FLOAT64,
+        [CV_SUM_XY] = {.name = "cv_sum_xy", .unit = "USD2", .type = SHOAL_FLOAT64,
                        .doc = "sum of X Y"},
-        [CV_SUM_XX] = {.name = "cv_sum_xx", .type = SHOAL_FLOAT64,
+        [CV_SUM_XX] = {.name = "cv_sum_xx", .unit = "USD2", .type = SHOAL_FLOAT64,
                        .doc = "sum of X^2"},
-        [CV_SUM_YY] = {.name = "cv_sum_yy", .type = SHOAL_FLOAT64,
+        [CV_SUM_YY] = {.name = "cv_sum_yy", .unit = "USD2", .type = SHOAL_FLOAT64,
                        .doc = "sum of Y^2"},
     };
     /* With a [scan]: beta fitted once over each point's pooled sums. */
     static const shoal_derived derived[] = {
-        {.name = "asian_price_pooled",
+        {.name = "asian_price_pooled", .unit = "USD",
          .doc = "arithmetic Asian call, control variate with beta fitted "
                 "once on all the point's paths: Y - beta (X - E[X])",
          .fn = pooled_asian},
     };
     static const shoal_param params[] = {
-        {.name = "S0", .type = SHOAL_FLOAT64, .dflt = "100",
+        {.name = "S0", .unit = "USD", .type = SHOAL_FLOAT64, .dflt = "100",
          .doc = "spot price at time 0", .min = 1e-8, .max = 1e12},
-        {.name = "K", .type = SHOAL_FLOAT64, .dflt = "100",
+        {.name = "K", .unit = "USD", .type = SHOAL_FLOAT64, .dflt = "100",
          .doc = "strike", .min = 1e-8, .max = 1e12},
-        {.name = "r", .type = SHOAL_FLOAT64, .dflt = "0.05",
+        {.name = "r", .unit = "year-1", .type = SHOAL_FLOAT64, .dflt = "0.05",
          .doc = "risk-free rate, continuously compounded, per year",
          .min = -0.5, .max = 1},
-        {.name = "sigma", .type = SHOAL_FLOAT64, .dflt = "0.2",
+        {.name = "sigma", .unit = "year-1/2", .type = SHOAL_FLOAT64, .dflt = "0.2",
          .doc = "volatility, per sqrt(year)", .min = 1e-4, .max = 3},
-        {.name = "T", .type = SHOAL_FLOAT64, .dflt = "1",
+        {.name = "T", .unit = "year", .type = SHOAL_FLOAT64, .dflt = "1",
          .doc = "maturity in years", .min = 1e-6, .max = 50},
-        {.name = "paths", .type = SHOAL_INT64, .dflt = "100000",
+        {.name = "paths", .unit = "1", .type = SHOAL_INT64, .dflt = "100000",
          .doc = "paths per task (even when antithetic = 1)", .min = 8,
          .max = 1e13},
-        {.name = "steps", .type = SHOAL_INT64, .dflt = "12",
+        {.name = "steps", .unit = "1", .type = SHOAL_INT64, .dflt = "12",
          .doc = "Asian monitoring dates i T / steps, i = 1..steps", .min = 1,
          .max = 1e7},
-        {.name = "antithetic", .type = SHOAL_INT64, .dflt = "1",
+        {.name = "antithetic", .unit = "1", .type = SHOAL_INT64, .dflt = "1",
          .doc = "1: pair every path with its mirror (-z); 0: independent paths",
          .min = 0, .max = 1},
     };

@@ -30,16 +30,17 @@ static const struct {
     const char *name;
     shoal_type type;
     const char *doc;
+    const char *unit;
 } outcome[] = {
     {"exit_code", SHOAL_INT64, "the program's exit status; -1 if it did not exit (signal, "
-                               "not started)"},
-    {"signal", SHOAL_INT64, "the signal that ended the program, or 0"},
-    {"wall_seconds", SHOAL_FLOAT64, "the program's run time, spawn to exit"},
+                               "not started)", NULL},
+    {"signal", SHOAL_INT64, "the signal that ended the program, or 0", NULL},
+    {"wall_seconds", SHOAL_FLOAT64, "the program's run time, spawn to exit", "s"},
     {"cpu_seconds", SHOAL_FLOAT64, "user + system CPU time of the program and the children "
-                                   "it waited for (wait4)"},
-    {"max_rss_kib", SHOAL_INT64, "the program's peak resident memory in KiB (wait4)"},
-    {"stdout_tail", SHOAL_STRING, "the last bytes of the program's standard output"},
-    {"stderr_tail", SHOAL_STRING, "the last bytes of the program's standard error"},
+                                   "it waited for (wait4)", "s"},
+    {"max_rss_kib", SHOAL_INT64, "the program's peak resident memory in KiB (wait4)", "KiB"},
+    {"stdout_tail", SHOAL_STRING, "the last bytes of the program's standard output", NULL},
+    {"stderr_tail", SHOAL_STRING, "the last bytes of the program's standard error", NULL},
 };
 #define NOUTCOME (sizeof outcome / sizeof outcome[0])
 
@@ -163,6 +164,7 @@ int out_read(shoal_config *cfg, uint64_t tail, out_decl *d)
         f->name = outcome[k].name;
         f->type = outcome[k].type;
         f->doc = outcome[k].doc;
+        f->unit = outcome[k].unit;
         if (f->type == SHOAL_STRING) {
             f->ndims = 1;
             f->dims[0] = tail;

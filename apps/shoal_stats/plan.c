@@ -51,7 +51,7 @@
 
 enum { P_BINS, P_RANGE };
 const shoal_param stats_params[] = {
-    [P_BINS] = {.name = "bins", .type = SHOAL_INT64, .dflt = "64", .min = 1, .max = BINS_MAX,
+    [P_BINS] = {.name = "bins", .unit = "1", .type = SHOAL_INT64, .dflt = "64", .min = 1, .max = BINS_MAX,
                 .doc = "histogram bins per column"},
     [P_RANGE] = {.name = "range", .type = SHOAL_STRING, .dflt = "auto",
                  .doc = "histogram range: auto (each column's finite min and max), LO:HI, "
@@ -602,22 +602,27 @@ static int make_fields(stats_plan *p, const char *where)
             uint64_t dim1; /* 0: [cols] */
             shoal_reduce reduce;
             const char *doc;
+            const char *unit; /* counts; values keep the input's (unknown) unit */
         } table[NFIELDS_PER_DSET] = {
             [F_MOMENTS] = {SHOAL_FLOAT64, 3, SHOAL_REDUCE_MOMENTS,
                            "per column: count, mean and M2 (sum of squared deviations) of "
-                           "the non-NaN values; variance = M2 / (count - 1)"},
+                           "the non-NaN values, mean in the input data's units, M2 in their "
+                           "square; variance = M2 / (count - 1)", NULL},
             [F_MIN] = {SHOAL_FLOAT64, 0, SHOAL_REDUCE_MIN,
-                       "per column: smallest non-NaN value (+inf when none)"},
+                       "per column: smallest non-NaN value (+inf when none), in the input "
+                       "data's units", NULL},
             [F_MAX] = {SHOAL_FLOAT64, 0, SHOAL_REDUCE_MAX,
-                       "per column: largest non-NaN value (-inf when none)"},
+                       "per column: largest non-NaN value (-inf when none), in the input "
+                       "data's units", NULL},
             [F_HIST] = {SHOAL_INT64, p->bins, SHOAL_REDUCE_SUM,
                         "per column: counts in bins edge[i] <= x < edge[i+1] (the last "
-                        "bin with x == hi), edges numpy.linspace(lo, hi, bins + 1)"},
+                        "bin with x == hi), edges numpy.linspace(lo, hi, bins + 1)", "1"},
             [F_OUTSIDE] = {SHOAL_INT64, 2, SHOAL_REDUCE_SUM,
-                           "per column: values below lo, values above hi"},
-            [F_NAN] = {SHOAL_INT64, 0, SHOAL_REDUCE_SUM, "per column: NaN values"},
+                           "per column: values below lo, values above hi", "1"},
+            [F_NAN] = {SHOAL_INT64, 0, SHOAL_REDUCE_SUM, "per column: NaN values", "1"},
             [F_RANGE] = {SHOAL_FLOAT64, 2, SHOAL_REDUCE_MIN,
-                         "per column: the histogram range lo, hi"},
+                         "per column: the histogram range lo, hi, in the input data's units",
+                         NULL},
         };
         for (int f = 0; f < NFIELDS_PER_DSET; f++) {
             size_t len = strlen(d->base) + strlen(suffix[f]) + 1;
@@ -634,6 +639,7 @@ static int make_fields(stats_plan *p, const char *where)
             fl->dims[1] = table[f].dim1;
             fl->doc = table[f].doc;
             fl->reduce = table[f].reduce;
+            fl->unit = table[f].unit;
         }
     }
     /* Two datasets whose names differ only in '/' and '_' make the same

@@ -248,6 +248,7 @@ static int open_output(run_ctx *r)
         .with_points = r->rs.has_scan,
         .const_names = r->rs.const_names,
         .const_values = r->rs.const_values,
+        .const_decls = r->rs.const_decls,
         .nconsts = r->rs.nconsts,
         .scan = r->rs.scan ? shoal_scan_describe(r->rs.scan) : NULL,
         .overrides = shoal_config_overrides(r->cfg),

@@ -47,6 +47,18 @@ static const struct {
     [OPT_VERSION] = {'V', "version", NULL, "show the version and exit"},
 };
 
+/* "float64", "int64[64]", "float64[2][3]", "string[256 bytes]". */
+static void field_shape(const shoal_field *f, char *buf, size_t n)
+{
+    if (f->type == SHOAL_STRING) {
+        snprintf(buf, n, "string[%llu bytes]", (unsigned long long)(f->ndims ? f->dims[0] : 0));
+        return;
+    }
+    size_t len = (size_t)snprintf(buf, n, "%s", f->type == SHOAL_INT64 ? "int64" : "float64");
+    for (int k = 0; k < f->ndims && len < n; k++)
+        len += (size_t)snprintf(buf + len, n - len, "[%llu]", (unsigned long long)f->dims[k]);
+}
+
 void shoal__cli_help(const shoal_app *app, const char *argv0, FILE *out)
 {
     /* The program as it is called (shoal-exec), else the app's name. */
@@ -75,7 +87,8 @@ void shoal__cli_help(const shoal_app *app, const char *argv0, FILE *out)
             const char *type = p->type == SHOAL_INT64     ? "integer"
                                : p->type == SHOAL_FLOAT64 ? "number"
                                                           : "string";
-            fprintf(out, "  %-22s (%s) %s%s%s%s%s%s\n", p->name, type, p->doc ? p->doc : "",
+            fprintf(out, "  %-22s (%s%s%s%s) %s%s%s%s%s%s\n", p->name, type,
+                    p->unit ? " [" : "", p->unit ? p->unit : "", p->unit ? "]" : "", p->doc ? p->doc : "",
                     p->choices ? "; one of " : "", p->choices ? p->choices : "",
                     p->dflt ? "; default " : "", p->dflt ? p->dflt : "",
                     p->dflt ? "" : "; required");
@@ -91,13 +104,23 @@ void shoal__cli_help(const shoal_app *app, const char *argv0, FILE *out)
             app->name);
     fprintf(out, "\n");
     shoal__input_help(out);
-    fprintf(out, "\nOutput fields (/results/<name> in the HDF5 file):\n");
-    for (size_t i = 0; i < app->noutputs; i++)
-        fprintf(out, "  %-22s %s%s%s\n", app->outputs[i].name,
-                app->outputs[i].type == SHOAL_INT64     ? "int64"
-                : app->outputs[i].type == SHOAL_FLOAT64 ? "float64"
-                                                        : "string",
-                app->outputs[i].doc ? ": " : "", app->outputs[i].doc ? app->outputs[i].doc : "");
+    fprintf(out, "\nOutput fields (/results/<name> in the HDF5 file: per task, a value of "
+                 "this type and shape [unit]):\n");
+    for (size_t i = 0; i < app->noutputs; i++) {
+        const shoal_field *f = &app->outputs[i];
+        char shape[96];
+        field_shape(f, shape, sizeof shape);
+        fprintf(out, "  %-22s %-20s %s%s%s%s\n", f->name, shape, f->unit ? "[" : "",
+                f->unit ? f->unit : "", f->unit ? "] " : "", f->doc ? f->doc : "");
+    }
+    if (app->nderived)
+        fprintf(out, "\nDerived quantities (with a [scan]: /points/derived/<name>, one per "
+                     "point):\n");
+    for (size_t i = 0; i < app->nderived; i++) {
+        const shoal_derived *d = &app->derived[i];
+        fprintf(out, "  %-22s %-20s %s%s%s%s\n", d->name, "float64", d->unit ? "[" : "",
+                d->unit ? d->unit : "", d->unit ? "] " : "", d->doc ? d->doc : "");
+    }
     if (app->help)
         fprintf(out, "\n%s\n", app->help);
     fprintf(out,

@@ -6,6 +6,7 @@
 
 #include "failures.h"
 #include "h5util.h"
+#include "store_impl.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -18,12 +19,15 @@ static const struct {
     int kind;
     size_t offset;      /* in shoal_store_failure */
     long long fill;     /* value of an unused slot (numbers) */
+    const char *doc;
 } columns[] = {
-    {"task", KIND_I64, offsetof(shoal_store_failure, task), -1},
-    {"rank", KIND_I32, offsetof(shoal_store_failure, rank), -1},
-    {"error", KIND_I32, offsetof(shoal_store_failure, error), 0},
-    {"attempts", KIND_I32, offsetof(shoal_store_failure, attempts), 0},
-    {"message", KIND_MSG, offsetof(shoal_store_failure, message), 0},
+    {"task", KIND_I64, offsetof(shoal_store_failure, task), -1,
+     "the failed task's index; -1: an unused slot"},
+    {"rank", KIND_I32, offsetof(shoal_store_failure, rank), -1, "MPI rank that ran it"},
+    {"error", KIND_I32, offsetof(shoal_store_failure, error), 0, "the code it returned"},
+    {"attempts", KIND_I32, offsetof(shoal_store_failure, attempts), 0,
+     "times it ran (retries included)"},
+    {"message", KIND_MSG, offsetof(shoal_store_failure, message), 0, "what went wrong"},
 };
 #define NCOLUMNS (sizeof columns / sizeof columns[0])
 
@@ -33,23 +37,26 @@ static size_t kind_size(int kind)
 }
 
 /* The memory type of a column (the caller closes it); also the file type
- * of the message column. */
+ * of the message column (UTF-8 text; files from before hold ASCII, which
+ * reading takes from the file). */
 static hid_t mem_type(int kind)
 {
     if (kind == KIND_I64)
         return H5Tcopy(H5T_NATIVE_INT64);
     if (kind == KIND_I32)
         return H5Tcopy(H5T_NATIVE_INT32);
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, SHOAL_FAILURE_MSG);
-    H5Tset_strpad(t, H5T_STR_NULLTERM);
-    return t;
+    return shoal__h5_text_type(SHOAL_FAILURE_MSG, H5T_STR_NULLTERM);
 }
 
 int shoal__failures_create(hid_t file, uint64_t n)
 {
+    /* Remade by each segment (its slots depend on the ranks), with its
+     * dimension: the group goes first, so no reference to it is left. */
     if (H5Lexists(file, "failures", H5P_DEFAULT) > 0 &&
         H5Ldelete(file, "failures", H5P_DEFAULT) < 0)
+        return SHOAL_EHDF5;
+    if (shoal__dim_delete(file, SHOAL__DIM_FAILURE) < 0 ||
+        shoal__dim_create(file, SHOAL__DIM_FAILURE, n, 0) < 0)
         return SHOAL_EHDF5;
     hid_t g = H5Gcreate2(file, "failures", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
@@ -74,8 +81,12 @@ int shoal__failures_create(hid_t file, uint64_t n)
         hid_t d = H5Dcreate2(g, columns[c].name, ft, sp, H5P_DEFAULT, dcpl,
                              H5P_DEFAULT);
         bad = d < 0;
-        if (d >= 0)
+        if (d >= 0) {
+            bad = shoal__dim_attach(file, d, SHOAL__DIM_FAILURE, NULL, 1) < 0 ||
+                  shoal__attr_str(d, "doc", columns[c].doc) < 0 ||
+                  (kind == KIND_MSG && shoal__attr_utf8(d) < 0);
             H5Dclose(d);
+        }
         H5Pclose(dcpl);
         H5Sclose(sp);
         H5Tclose(ft);
@@ -156,6 +167,13 @@ int shoal__failures_read(hid_t file, const char *path, shoal_store_failure **out
         snprintf(dpath, sizeof dpath, "failures/%s", columns[c].name);
         hid_t ds = buf ? H5Dopen2(file, dpath, H5P_DEFAULT) : -1;
         hid_t mt = mem_type(columns[c].kind);
+        if (ds >= 0 && columns[c].kind == KIND_MSG) {
+            hid_t ft = H5Dget_type(ds); /* ASCII in files from before UTF-8 */
+            if (ft >= 0) {
+                H5Tset_cset(mt, H5Tget_cset(ft));
+                H5Tclose(ft);
+            }
+        }
         if (!buf)
             rc = SHOAL_ERROR(SHOAL_ENOMEM, "out of memory reading /%s of '%s'",
                              dpath, path);

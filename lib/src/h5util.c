@@ -2,7 +2,7 @@
 /* h5util.c: HDF5 error translation and attributes. HDF5 prints its whole
  * error stack by default; we switch that off and report the innermost
  * description. Attributes are variable-length UTF-8 strings or scalars, which
- * h5py reads as str and numbers. */
+ * h5py reads as str and numbers; a quantity carries "units" and "doc". */
 #include <shoal/error.h>
 
 #include "h5util.h"
@@ -71,6 +71,32 @@ int shoal__attr_double(hid_t loc, const char *name, double v)
 {
     return attr_write(loc, name, H5T_NATIVE_DOUBLE, &v);
 }
+
+int shoal__attr_i64(hid_t loc, const char *name, int64_t v)
+{
+    return attr_write(loc, name, H5T_NATIVE_INT64, &v);
+}
+
+int shoal__attr_meta(hid_t d, const char *unit, const char *doc)
+{
+    int rc = 0;
+    if (unit)
+        rc = shoal__attr_str(d, "units", unit);
+    if (rc == 0 && doc)
+        rc = shoal__attr_str(d, "doc", doc);
+    return rc;
+}
+
+hid_t shoal__h5_text_type(size_t len, H5T_str_t pad)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, len > 0 ? len : 1);
+    H5Tset_strpad(t, pad);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+int shoal__attr_utf8(hid_t d) { return shoal__attr_str(d, "_Encoding", "utf-8"); }
 
 char *shoal__attr_read_str(hid_t loc, const char *name)
 {

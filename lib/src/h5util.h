@@ -18,6 +18,18 @@ void shoal__h5_message(char *buf, size_t n);
 int shoal__attr_str(hid_t loc, const char *name, const char *value);
 int shoal__attr_u64(hid_t loc, const char *name, uint64_t v);
 int shoal__attr_double(hid_t loc, const char *name, double v);
+int shoal__attr_i64(hid_t loc, const char *name, int64_t v);
+/* Collective on a parallel file: a quantity's "units" and "doc" attributes
+ * of dataset d; a NULL value writes no attribute. */
+int shoal__attr_meta(hid_t d, const char *unit, const char *doc);
+/* A fixed-length string type of len bytes in UTF-8, padded with pad, for
+ * text users give or tasks produce (the caller closes it). Readers must use
+ * the file's character set: HDF5 converts no strings between ASCII and
+ * UTF-8. */
+hid_t shoal__h5_text_type(size_t len, H5T_str_t pad);
+/* Collective: the "_Encoding" = "utf-8" attribute of a dataset of such
+ * text, by which netCDF readers (xarray) decode it to str. */
+int shoal__attr_utf8(hid_t d);
 /* A variable-length string attribute as a malloc'd copy; NULL if absent. */
 char *shoal__attr_read_str(hid_t loc, const char *name);
 /* Now as "YYYY-MM-DDTHH:MM:SSZ" (UTC). */

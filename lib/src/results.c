@@ -260,26 +260,74 @@ int shoal_results_attr_string(const shoal_results *r, const char *name, char *bu
     return attr_string_at(r, r->file, "attribute", name, buf, n);
 }
 
-int shoal_results_param_string(const shoal_results *r, const char *name, char *buf,
-                               size_t n)
+/* Constant `name`, an attribute of /params: a number (int64 or float64,
+ * files since constants were typed) or text (strings, and every constant
+ * of older files). Exactly one of buf (text; numbers printed as the run
+ * read them) and num is used; *is_num says which the file holds. */
+static int read_constant(const shoal_results *r, const char *name, char *buf, size_t n,
+                         double *num, int *is_num)
 {
     hid_t g = H5Lexists(r->file, "params", H5P_DEFAULT) > 0
                   ? H5Gopen2(r->file, "params", H5P_DEFAULT)
                   : -1;
     if (g < 0)
         return SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no /params group", r->path);
-    int rc = attr_string_at(r, g, "constant parameter", name, buf, n);
+    hid_t a = H5Aexists(g, name) > 0 ? H5Aopen(g, name, H5P_DEFAULT) : -1;
+    hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    int rc = 0;
+    *is_num = c == H5T_INTEGER || c == H5T_FLOAT;
+    if (a < 0) {
+        rc = SHOAL_ERROR(SHOAL_ENOTFOUND, "'%s' has no constant parameter %s", r->path, name);
+    } else if (c == H5T_INTEGER) {
+        int64_t v = 0;
+        rc = H5Aread(a, H5T_NATIVE_INT64, &v) < 0 ? SHOAL_EHDF5 : 0;
+        if (buf)
+            snprintf(buf, n, "%lld", (long long)v);
+        if (num)
+            *num = (double)v;
+    } else if (c == H5T_FLOAT) {
+        double v = 0;
+        rc = H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0 ? SHOAL_EHDF5 : 0;
+        if (buf)
+            snprintf(buf, n, "%.17g", v);
+        if (num)
+            *num = v;
+    } else if (buf) {
+        rc = attr_string_at(r, g, "constant parameter", name, buf, n);
+    }
+    if (rc == SHOAL_EHDF5)
+        SHOAL_ERROR(rc, "reading constant parameter %s of '%s' failed", name, r->path);
+    if (t >= 0)
+        H5Tclose(t);
+    if (a >= 0)
+        H5Aclose(a);
     H5Gclose(g);
     return rc;
+}
+
+int shoal_results_param_string(const shoal_results *r, const char *name, char *buf,
+                               size_t n)
+{
+    if (n == 0)
+        return SHOAL_EINVAL;
+    buf[0] = '\0';
+    int is_num;
+    return read_constant(r, name, buf, n, NULL, &is_num);
 }
 
 int shoal_results_param_double(const shoal_results *r, const char *name, double *out)
 {
     char buf[256], *end;
-    int rc = shoal_results_param_string(r, name, buf, sizeof buf);
-    if (rc < 0)
+    int is_num = 0;
+    double v = 0;
+    int rc = read_constant(r, name, buf, sizeof buf, &v, &is_num);
+    if (rc < 0 || is_num) {
+        if (rc == 0)
+            *out = v;
         return rc;
-    *out = strtod(buf, &end);
+    }
+    *out = strtod(buf, &end); /* a file from before typed constants */
     if (end == buf || *end)
         return SHOAL_ERROR(SHOAL_ETYPE, "constant parameter %s of '%s' is '%s', not a number",
                            name, r->path, buf);

@@ -244,14 +244,21 @@ static int describe_for_store(const shoal_app *app, shoal__settings *rs)
     rs->cols = calloc(rs->nscan + 1, sizeof *rs->cols);
     rs->const_names = calloc(app->nparams + 1, sizeof *rs->const_names);
     rs->const_values = calloc(app->nparams + 1, sizeof *rs->const_values);
+    rs->const_decls = calloc(app->nparams + 1, sizeof *rs->const_decls);
     rs->const_text = calloc(app->nparams + 1, 32);
-    if (!rs->cols || !rs->const_names || !rs->const_values || !rs->const_text)
+    if (!rs->cols || !rs->const_names || !rs->const_values || !rs->const_decls ||
+        !rs->const_text)
         return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory describing %zu parameters",
                            app->nparams);
     for (size_t d = 0; d < rs->nscan; d++) {
         rs->cols[d].name = shoal_scan_name(rs->scan, d);
         rs->cols[d].type = shoal_scan_type(rs->scan, d);
         rs->cols[d].strlen = shoal_scan_strlen(rs->scan, d);
+        for (size_t i = 0; i < app->nparams; i++)
+            if (!strcmp(app->params[i].name, rs->cols[d].name)) {
+                rs->cols[d].unit = app->params[i].unit;
+                rs->cols[d].doc = app->params[i].doc;
+            }
     }
     for (size_t i = 0; i < app->nparams; i++) {
         if (is_scanned(rs, app->params[i].name))
@@ -259,6 +266,7 @@ static int describe_for_store(const shoal_app *app, shoal__settings *rs)
         const shoal__param_value *v = &rs->params[i];
         char *t = rs->const_text + 32 * i;
         rs->const_names[rs->nconsts] = v->name;
+        rs->const_decls[rs->nconsts] = &app->params[i];
         if (v->type == SHOAL_INT64)
             snprintf(t, 32, "%ld", v->l);
         else if (v->type == SHOAL_FLOAT64)
@@ -315,6 +323,7 @@ void shoal__settings_free(shoal__settings *rs)
     free(rs->cols);
     free(rs->const_names);
     free(rs->const_values);
+    free(rs->const_decls);
     free(rs->const_text);
     free(rs->params);
     memset(rs, 0, sizeof *rs);

@@ -39,6 +39,7 @@ typedef struct {
     shoal_store_column *cols;
     size_t nscan;
     const char **const_names, **const_values;
+    const shoal_param **const_decls; /* the app's declaration of each */
     char *const_text;
     size_t nconsts;
 } shoal__settings;

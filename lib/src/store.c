@@ -30,12 +30,13 @@
 static const struct {
     const char *name;
     const char *doc;
+    const char *unit;
 } columns[NCOLS] = {
-    [COL_STATUS] = {"status", "0 pending, 1 done, 2 failed, 3 running when last written"},
-    [COL_RANK] = {"rank", "MPI rank that ran the task"},
-    [COL_SECONDS] = {"seconds", "wall time of the task"},
-    [COL_ERROR] = {"error", "code returned by a failed task, 0 otherwise"},
-    [COL_ATTEMPTS] = {"attempts", "times the task ran (retries included)"},
+    [COL_STATUS] = {"status", "0 pending, 1 done, 2 failed, 3 running when last written", NULL},
+    [COL_RANK] = {"rank", "MPI rank that ran the task", NULL},
+    [COL_SECONDS] = {"seconds", "wall time of the task", "s"},
+    [COL_ERROR] = {"error", "code returned by a failed task, 0 otherwise", NULL},
+    [COL_ATTEMPTS] = {"attempts", "times the task ran (retries included)", NULL},
 };
 
 /* HDF5's predefined type ids are run-time values, so the column types are
@@ -151,9 +152,7 @@ hid_t shoal__store_param_type(const shoal_store_column *c, hid_t *ftype)
 {
     hid_t m;
     if (c->type == SHOAL_STRING) {
-        m = H5Tcopy(H5T_C_S1);
-        H5Tset_size(m, c->strlen > 0 ? c->strlen : 1);
-        H5Tset_strpad(m, H5T_STR_NULLPAD);
+        m = shoal__h5_text_type(c->strlen, H5T_STR_NULLPAD);
         *ftype = m;
     } else {
         m = H5Tcopy(c->type == SHOAL_INT64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE);
@@ -203,6 +202,13 @@ static int check_structure(const shoal__dset *d, hid_t ftype, const char *path, 
     }
     hid_t t = H5Dget_type(d->dset);
     int ok = t >= 0 && H5Tequal(t, ftype) > 0;
+    if (!ok && t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tget_class(ftype) == H5T_STRING) {
+        /* Text of a file from before UTF-8: the same strings in ASCII. */
+        hid_t ascii = H5Tcopy(ftype);
+        H5Tset_cset(ascii, H5Tget_cset(t));
+        ok = H5Tequal(t, ascii) > 0;
+        H5Tclose(ascii);
+    }
     if (!ok) {
         char have[64] = "unreadable type", want[64];
         if (t >= 0)
@@ -221,17 +227,26 @@ static int check_structure(const shoal__dset *d, hid_t ftype, const char *path, 
  * set by the caller); opening checks its shape and type. Returns 0, or
  * SHOAL_EHDF5 with what went wrong in why. */
 int shoal__store_bind_one(shoal_store *s, shoal__bind_mode mode, const char *group,
-                          const char *name, hid_t ftype, const void *fill, const char *doc,
-                          shoal__dset *d, char *why, size_t nwhy)
+                          const char *name, hid_t ftype, const void *fill,
+                          const shoal__dset_meta *meta, shoal__dset *d, char *why,
+                          size_t nwhy)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/%s", group, name);
     if (mode == SHOAL__BIND_CREATE) {
         d->dset = shoal__store_make_dataset(s->file, path, ftype, d->ndims, d->dims, fill);
-        if (d->dset >= 0 && doc && shoal__attr_str(d->dset, "doc", doc) < 0) {
-            snprintf(why, nwhy, "cannot write the doc of /%s", path);
-            return SHOAL_EHDF5;
+        int bad = 0;
+        if (d->dset >= 0 && meta) {
+            bad = shoal__attr_meta(d->dset, meta->unit, meta->doc) < 0 ||
+                  (meta->text && shoal__attr_utf8(d->dset) < 0);
+            if (bad)
+                snprintf(why, nwhy, "cannot write the attributes of /%s", path);
+            else if ((bad = shoal__dim_attach(s->file, d->dset, meta->outer, meta->field,
+                                              d->ndims) < 0))
+                snprintf(why, nwhy, "cannot attach the dimensions of /%s", path);
         }
+        if (bad)
+            return SHOAL_EHDF5;
     } else {
         d->dset = H5Lexists(s->file, group, H5P_DEFAULT) > 0 &&
                           H5Lexists(s->file, path, H5P_DEFAULT) > 0
@@ -247,7 +262,19 @@ int shoal__store_bind_one(shoal_store *s, shoal__bind_mode mode, const char *gro
     d->space = H5Dget_space(d->dset);
     if (d->space < 0)
         return SHOAL_EHDF5;
-    return mode == SHOAL__BIND_OPEN ? check_structure(d, ftype, path, why, nwhy) : 0;
+    if (mode == SHOAL__BIND_CREATE)
+        return 0;
+    int rc = check_structure(d, ftype, path, why, nwhy);
+    if (rc == 0 && H5Tget_class(d->mtype) == H5T_STRING) {
+        /* Rows are written in the file's own character set: HDF5 converts
+         * no strings between ASCII and UTF-8. */
+        hid_t t = H5Dget_type(d->dset);
+        if (t < 0 || H5Tset_cset(d->mtype, H5Tget_cset(t)) < 0)
+            rc = SHOAL_EHDF5;
+        if (t >= 0)
+            H5Tclose(t);
+    }
+    return rc;
 }
 
 int shoal__store_step(shoal_store *s, const char *name, int rc)
@@ -276,6 +303,16 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
             }
             rc = shoal__store_step(s, bind_step, rc);
         }
+        /* The named dimensions, before the datasets that use them. */
+        int r = shoal__dim_create(s->file, SHOAL__DIM_TASK, spec->ntasks, 0);
+        if (r == 0 && s->with_points)
+            r = shoal__dim_create(s->file, SHOAL__DIM_POINT, spec->npoints, 0);
+        if (r == 0)
+            r = shoal__dim_fields(s->file, spec->fields, spec->nfields);
+        if (r < 0)
+            snprintf(why, sizeof why, "cannot create the dimension scales");
+        if (rc == 0)
+            rc = shoal__store_step(s, bind_step, r);
     }
     for (size_t i = 0; i < spec->nfields && rc == 0; i++) {
         const shoal_field *f = &spec->fields[i];
@@ -287,24 +324,27 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
         hid_t ft = f->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
         if (f->type == SHOAL_STRING) {
             /* One fixed-length string of dims[0] bytes per task. */
-            shoal_store_column text = {f->name, SHOAL_STRING, (size_t)f->dims[0]};
+            shoal_store_column text = {f->name, SHOAL_STRING, (size_t)f->dims[0], NULL, NULL};
             d->ndims = 1;
             d->mtype = shoal__store_param_type(&text, &ft);
         } else {
             d->mtype = f->type == SHOAL_INT64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
         }
+        shoal__dset_meta meta = {SHOAL__DIM_TASK, f->name, f->unit, f->doc,
+                                 f->type == SHOAL_STRING};
         rc = shoal__store_step(s, bind_step,
                   shoal__store_bind_one(s, mode, "results", f->name, ft, NULL,
-                           f->doc, d, why, sizeof why));
+                           &meta, d, why, sizeof why));
     }
     for (int c = 0; c < NCOLS && rc == 0; c++) {
         shoal__dset *d = &s->col[c];
         d->ndims = 1;
         d->dims[0] = spec->ntasks;
         d->mtype = column_mem_type(c);
+        shoal__dset_meta meta = {SHOAL__DIM_TASK, NULL, columns[c].unit, columns[c].doc, 0};
         rc = shoal__store_step(s, bind_step,
                   shoal__store_bind_one(s, mode, "tasks", columns[c].name, column_file_type(c),
-                           c == COL_STATUS ? zero_fill : NULL, columns[c].doc, d, why,
+                           c == COL_STATUS ? zero_fill : NULL, &meta, d, why,
                            sizeof why));
     }
     for (size_t i = 0; i < spec->nparams && rc == 0; i++) {
@@ -314,18 +354,26 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
         d->dims[0] = spec->ntasks;
         hid_t ft;
         d->mtype = shoal__store_param_type(c, &ft);
-        rc = shoal__store_step(s, bind_step, shoal__store_bind_one(s, mode, "params", c->name, ft, NULL, NULL, d, why,
-                                         sizeof why));
+        shoal__dset_meta meta = {SHOAL__DIM_TASK, NULL, c->unit, c->doc,
+                                 c->type == SHOAL_STRING};
+        rc = shoal__store_step(s, bind_step,
+                               shoal__store_bind_one(s, mode, "params", c->name, ft, NULL,
+                                                     &meta, d, why, sizeof why));
     }
     if (s->with_points && rc == 0) {
         shoal__dset *pr[2] = {&s->point, &s->replicate};
         static const char *const names[2] = {"point", "replicate"};
+        static const char *const docs[2] = {"the task's scan point (row of /points)",
+                                            "the task's replicate of its point"};
         for (int k = 0; k < 2 && rc == 0; k++) {
             pr[k]->ndims = 1;
             pr[k]->dims[0] = spec->ntasks;
             pr[k]->mtype = H5T_NATIVE_INT64;
-            rc = shoal__store_step(s, bind_step, shoal__store_bind_one(s, mode, "tasks", names[k], H5T_STD_I64LE, NULL,
-                                             NULL, pr[k], why, sizeof why));
+            shoal__dset_meta meta = {SHOAL__DIM_TASK, NULL, NULL, docs[k], 0};
+            rc = shoal__store_step(s, bind_step,
+                                   shoal__store_bind_one(s, mode, "tasks", names[k],
+                                                         H5T_STD_I64LE, NULL, &meta, pr[k],
+                                                         why, sizeof why));
         }
     }
     if (rc == 0)

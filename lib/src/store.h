@@ -28,6 +28,11 @@
  *          done_at_start,failed_at_start,work_at_start,tasks_done,
  *          tasks_failed,wall_seconds} [segments, growing]: one row per
  *          launch that worked on the file (store_segments.c)
+ *          /task, /point, /rank, /failure, /segment, /<field>_dim<k>:
+ *          the named dimensions, scales without values (store_dims.c);
+ *          quantities carry "units" and "doc", constants are typed
+ *          attributes of /params (with "<name>.units", "<name>.doc"),
+ *          user text is fixed-length UTF-8 with "_Encoding"
  *          root attributes: shoal_version, app, config, config_source,
  *          overrides (the --set options, one per line), config_env
  *          (the ${NAME} variables used, NAME=value lines), seed,
@@ -51,6 +56,7 @@ typedef struct {
     const char *name;
     shoal_type type;            /* SHOAL_INT64, SHOAL_FLOAT64 or SHOAL_STRING */
     size_t strlen;              /* SHOAL_STRING: fixed length in bytes */
+    const char *unit, *doc;     /* the parameter's; NULL: no attribute */
 } shoal_store_column;
 
 /* The run's [input], as /input records it: attributes of the group (kind,
@@ -87,6 +93,9 @@ typedef struct {
     int with_points;            /* write /tasks/point and /tasks/replicate */
     const char *const *const_names;   /* constant parameters, as text */
     const char *const *const_values;
+    /* Their declarations (type, unit, doc), parallel to const_names; NULL
+     * (or a NULL entry): a string attribute without unit or doc. */
+    const shoal_param *const *const_decls;
     size_t nconsts;
     const char *scan;           /* description of the scan, or NULL */
     const char *overrides;      /* --set lines, or NULL */

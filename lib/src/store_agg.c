@@ -12,7 +12,9 @@
  *   /points/stderr/<field>      [npoints]
  *   /points/reduce/<field>      [npoints, shape...]
  *   /points/derived/<name>      [npoints] the app's derived quantities
- *   /points/derived_err/<name>  [npoints] */
+ *   /points/derived_err/<name>  [npoints]
+ * Each carries its field's "units" and "doc" and is attached to the point
+ * dimension and the field's own (store_dims.c). */
 #include <shoal/error.h>
 
 #include "h5util.h"
@@ -44,6 +46,22 @@ static shoal_type reduced_type(const shoal_field *f)
 
 shoal_type shoal__reduced_type(const shoal_field *f) { return reduced_type(f); }
 
+/* The unit of /reduce/<f>: the field's, except for a count (a number of
+ * tasks), a variance (the unit squared, which free text cannot form) and
+ * moments (a count, a mean and a sum of squares side by side). */
+static const char *reduced_unit(const shoal_field *f)
+{
+    switch (f->reduce) {
+    case SHOAL_REDUCE_COUNT:
+        return "1";
+    case SHOAL_REDUCE_VAR:
+    case SHOAL_REDUCE_MOMENTS:
+        return NULL;
+    default:
+        return f->unit;
+    }
+}
+
 static int make_group(shoal_store *s, shoal__bind_mode mode, const char *path, char *why,
                       size_t nwhy)
 {
@@ -59,11 +77,14 @@ static int make_group(shoal_store *s, shoal__bind_mode mode, const char *path, c
 }
 
 /* Bind group/name as a dataset of `type` with outer dimension `outer` (0:
- * none) and then the field's dimensions (f NULL: none). */
+ * none; else the point dimension) and then the field's dimensions (f NULL:
+ * none); unit and doc are its attributes. */
 static int bind(shoal_store *s, shoal__bind_mode mode, const char *group, const char *name,
-                shoal_type type, uint64_t outer, const shoal_field *f, const char *doc,
-                shoal__dset *d, char *why, size_t nwhy)
+                shoal_type type, uint64_t outer, const shoal_field *f, const char *unit,
+                const char *doc, shoal__dset *d, char *why, size_t nwhy)
 {
+    shoal__dset_meta meta = {outer ? SHOAL__DIM_POINT : NULL, f ? f->name : NULL, unit, doc,
+                             0};
     d->ndims = 0;
     if (outer)
         d->dims[d->ndims++] = outer;
@@ -73,7 +94,7 @@ static int bind(shoal_store *s, shoal__bind_mode mode, const char *group, const 
     hid_t ft = type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
     const void *fill = type == SHOAL_INT64 ? shoal__store_zero_fill : (const void *)&nan_fill;
     return shoal__store_step(s, mode == SHOAL__BIND_CREATE ? "bind" : "rebind",
-                             shoal__store_bind_one(s, mode, group, name, ft, fill, doc, d,
+                             shoal__store_bind_one(s, mode, group, name, ft, fill, &meta, d,
                                                    why, nwhy));
 }
 
@@ -111,8 +132,8 @@ int shoal__store_bind_agg(shoal_store *s, const shoal_store_spec *spec,
     for (size_t i = 0; i < nf && rc == 0; i++) {
         const shoal_field *f = &spec->fields[i];
         if (f->reduce != SHOAL_REDUCE_NONE)
-            rc = bind(s, mode, "reduce", f->name, reduced_type(f), 0, f, f->doc, &a->red[i],
-                      why, nwhy);
+            rc = bind(s, mode, "reduce", f->name, reduced_type(f), 0, f, reduced_unit(f),
+                      f->doc, &a->red[i], why, nwhy);
     }
     if (!spec->with_points || rc < 0)
         return rc;
@@ -134,34 +155,41 @@ int shoal__store_bind_agg(shoal_store *s, const shoal_store_spec *spec,
         d->dims[0] = np;
         hid_t ft;
         d->mtype = shoal__store_param_type(c, &ft);
+        shoal__dset_meta meta = {SHOAL__DIM_POINT, NULL, c->unit, c->doc,
+                                 c->type == SHOAL_STRING};
         rc = shoal__store_step(s, mode == SHOAL__BIND_CREATE ? "bind" : "rebind",
                                shoal__store_bind_one(s, mode, "points/params", c->name, ft,
-                                                     NULL, NULL, d, why, nwhy));
+                                                     NULL, &meta, d, why, nwhy));
     }
     if (rc == 0)
-        rc = bind(s, mode, "points", "replicates", SHOAL_INT64, np, NULL,
+        rc = bind(s, mode, "points", "replicates", SHOAL_INT64, np, NULL, NULL,
                   "done replicates of the point", &a->p_reps, why, nwhy);
     for (size_t i = 0; i < nf && rc == 0; i++) {
         const shoal_field *f = &spec->fields[i];
         if (f->type == SHOAL_FLOAT64 && f->ndims == 0) {
-            rc = bind(s, mode, "points/mean", f->name, SHOAL_FLOAT64, np, NULL,
-                      "mean over the point's done replicates (NaN values left out)", &a->p_mean[i], why, nwhy);
+            char doc[600];
+            snprintf(doc, sizeof doc, "mean over the point's done replicates (NaN values "
+                     "left out)%s%s", f->doc ? " of: " : "", f->doc ? f->doc : "");
+            rc = bind(s, mode, "points/mean", f->name, SHOAL_FLOAT64, np, NULL, f->unit, doc,
+                      &a->p_mean[i], why, nwhy);
+            snprintf(doc, sizeof doc, "standard error of that mean%s%s",
+                     f->doc ? " of: " : "", f->doc ? f->doc : "");
             if (rc == 0)
-                rc = bind(s, mode, "points/stderr", f->name, SHOAL_FLOAT64, np, NULL,
-                          "standard error of that mean", &a->p_stderr[i], why, nwhy);
+                rc = bind(s, mode, "points/stderr", f->name, SHOAL_FLOAT64, np, NULL, f->unit,
+                          doc, &a->p_stderr[i], why, nwhy);
         }
         if (rc == 0 && f->reduce != SHOAL_REDUCE_NONE)
-            rc = bind(s, mode, "points/reduce", f->name, reduced_type(f), np, f, f->doc,
-                      &a->p_red[i], why, nwhy);
+            rc = bind(s, mode, "points/reduce", f->name, reduced_type(f), np, f,
+                      reduced_unit(f), f->doc, &a->p_red[i], why, nwhy);
     }
     for (size_t k = 0; k < nd && rc == 0; k++) {
         const shoal_derived *dv = &spec->derived[k];
-        rc = bind(s, mode, "points/derived", dv->name, SHOAL_FLOAT64, np, NULL, dv->doc,
-                  &a->p_der[k], why, nwhy);
+        rc = bind(s, mode, "points/derived", dv->name, SHOAL_FLOAT64, np, NULL, dv->unit,
+                  dv->doc, &a->p_der[k], why, nwhy);
         if (rc == 0)
             rc = bind(s, mode, "points/derived_err", dv->name, SHOAL_FLOAT64, np, NULL,
-                      "jackknife error over the point's replicates", &a->p_der_err[k], why,
-                      nwhy);
+                      dv->unit, "jackknife error over the point's replicates", &a->p_der_err[k],
+                      why, nwhy);
     }
     return rc;
 }

@@ -44,11 +44,18 @@ char *shoal__store_gather_hosts(shoal_store *s)
 
 const char *const shoal__rank_stats[SHOAL__NRANK_STATS] = {
     "tasks", "busy_seconds", "idle_seconds", "cpu_seconds", "max_rss_kib"};
+static const char *const rank_stat_units[SHOAL__NRANK_STATS] = {NULL, "s", "s", "s",
+                                                                       "KiB"};
 
 int shoal__store_make_ranks(shoal_store *s, const char *hosts_all)
 {
+    /* This run's ranks replace an earlier segment's, and so does their
+     * dimension (the group goes first, so no reference to it is left). */
     if (H5Lexists(s->file, "ranks", H5P_DEFAULT) > 0 &&
         H5Ldelete(s->file, "ranks", H5P_DEFAULT) < 0)
+        return SHOAL_EHDF5;
+    if (shoal__dim_delete(s->file, SHOAL__DIM_RANK) < 0 ||
+        shoal__dim_create(s->file, SHOAL__DIM_RANK, (uint64_t)s->nranks, 0) < 0)
         return SHOAL_EHDF5;
     hid_t g = H5Gcreate2(s->file, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
@@ -59,14 +66,19 @@ int shoal__store_make_ranks(shoal_store *s, const char *hosts_all)
     H5Tset_size(st, SHOAL__HOST_LEN);
     H5Tset_strpad(st, H5T_STR_NULLPAD);
     hid_t d = shoal__store_make_dataset(g, "host", st, 1, &n, NULL);
+    if (d >= 0)
+        bad |= shoal__dim_attach(s->file, d, SHOAL__DIM_RANK, NULL, 1) < 0;
     for (size_t k = 0; k < SHOAL__NRANK_STATS && d >= 0; k++) {
         int whole = k == 0 || k == SHOAL__NRANK_STATS - 1;
         hid_t ds = shoal__store_make_dataset(g, shoal__rank_stats[k], whole ? H5T_STD_U64LE : H5T_IEEE_F64LE,
                                 1, &n, NULL);
-        if (ds < 0)
+        if (ds < 0) {
             bad = 1;
-        else
+        } else {
+            bad |= shoal__attr_meta(ds, rank_stat_units[k], NULL) < 0 ||
+                   shoal__dim_attach(s->file, ds, SHOAL__DIM_RANK, NULL, 1) < 0;
             H5Dclose(ds);
+        }
     }
     if (d < 0) {
         bad = 1;
@@ -100,6 +112,37 @@ char *shoal__store_unique_hosts(const shoal_store *s, const char *hosts_all, int
         }
     }
     return uniq;
+}
+
+/* Collective: constant i as an attribute of /params (g), of its declared
+ * type: int64, float64 or a UTF-8 string (text parsed back: the settings
+ * print integers whole and floats with 17 digits, so nothing is lost), with
+ * its unit and doc as "<name>.units" and "<name>.doc". */
+static int write_constant(hid_t g, const shoal_store_spec *spec, size_t i)
+{
+    const shoal_param *p = spec->const_decls ? spec->const_decls[i] : NULL;
+    const char *name = spec->const_names[i], *text = spec->const_values[i];
+    char *end = NULL;
+    int rc;
+    if (p && p->type == SHOAL_INT64) {
+        long long v = strtoll(text, &end, 10);
+        rc = *end ? SHOAL_EINVAL : shoal__attr_i64(g, name, (int64_t)v);
+    } else if (p && p->type == SHOAL_FLOAT64) {
+        double v = strtod(text, &end);
+        rc = *end ? SHOAL_EINVAL : shoal__attr_double(g, name, v);
+    } else {
+        rc = shoal__attr_str(g, name, text);
+    }
+    char key[300];
+    if (rc == 0 && p && p->unit) {
+        snprintf(key, sizeof key, "%s.units", name);
+        rc = shoal__attr_str(g, key, p->unit);
+    }
+    if (rc == 0 && p && p->doc) {
+        snprintf(key, sizeof key, "%s.doc", name);
+        rc = shoal__attr_str(g, key, p->doc);
+    }
+    return rc;
 }
 
 /* Collective: the root attributes of a new file and /params' constants.
@@ -136,7 +179,7 @@ static int write_provenance(shoal_store *s, const shoal_store_spec *spec,
     hid_t g = H5Gopen2(f, "params", H5P_DEFAULT);
     bad |= g < 0;
     for (size_t i = 0; i < spec->nconsts && !bad; i++)
-        bad = shoal__attr_str(g, spec->const_names[i], spec->const_values[i]) < 0;
+        bad = write_constant(g, spec, i) < 0;
     if (!bad && spec->scan)
         bad = shoal__attr_str(g, "scan", spec->scan) < 0;
     if (g >= 0)

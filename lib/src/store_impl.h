@@ -9,6 +9,7 @@
  *   store_resume.c   reopening a file: its structure and its fingerprint
  *   store_input.c    /input: what the run read ([input])
  *   store_segments.c /segments: one row per segment (launch) of the run
+ *   store_dims.c     the named dimensions (dimension scales in the root)
  *   failures.c       the /failures table (shared with the reader) */
 #ifndef SHOAL_STORE_IMPL_H
 #define SHOAL_STORE_IMPL_H
@@ -97,17 +98,32 @@ void shoal__store_free(shoal_store *s);
  * it failed. Also sets up s->dxpl. */
 int shoal__store_open_file(shoal_store *s, const char *path, int create);
 
+/* What a new dataset carries besides its values: the scales of its
+ * dimensions and its attributes. */
+typedef struct {
+    const char *outer;  /* scale of its first dimension (SHOAL__DIM_TASK...);
+                           NULL: it has no outer dimension */
+    const char *field;  /* the output field whose extra dimensions follow
+                           (their scales <field>_dim<k>); NULL: none */
+    const char *unit, *doc; /* "units" and "doc"; NULL: none */
+    int text;           /* 1: UTF-8 text (a string type from
+                           shoal__store_param_type): "_Encoding" */
+} shoal__dset_meta;
+
 /* Collective: create or open one dataset `group/name` into d (d->mtype,
  * ndims and dims set by the caller; ndims 1 less than the field's for
  * per-run values: 0 is a scalar). fill: the value unwritten entries read as,
- * in ftype's layout (NULL: none). Opening checks its shape and type. Returns
- * 0, or a code with what went wrong in why. */
+ * in ftype's layout (NULL: none). Creating attaches its dimension scales
+ * and writes meta's attributes; opening checks its shape and type (a
+ * string's character set may be the ASCII of older files: a string d->mtype
+ * then takes the file's). Returns 0, or a code with what went wrong in why. */
 int shoal__store_bind_one(shoal_store *s, shoal__bind_mode mode, const char *group,
-                          const char *name, hid_t ftype, const void *fill, const char *doc,
-                          shoal__dset *d, char *why, size_t nwhy);
+                          const char *name, hid_t ftype, const void *fill,
+                          const shoal__dset_meta *meta, shoal__dset *d, char *why,
+                          size_t nwhy);
 void shoal__dset_close(shoal__dset *d);
 /* A /params column's memory type (a copy, for H5Tclose) and, in *ftype,
- * its file type (the same for strings). */
+ * its file type (the same for strings: fixed-length UTF-8). */
 hid_t shoal__store_param_type(const shoal_store_column *c, hid_t *ftype);
 extern const void *const shoal__store_zero_fill;
 
@@ -178,5 +194,29 @@ int shoal__store_write_block(const shoal__dset *d, uint64_t start, uint64_t coun
                              hid_t dxpl, const void *buf);
 int shoal__store_read_block(const shoal__dset *d, uint64_t start, uint64_t stride,
                             uint64_t count, hid_t dxpl, void *buf);
+
+/* ---- dimension scales (store_dims.c); every call collective ---- */
+#define SHOAL__DIM_TASK "task"
+#define SHOAL__DIM_POINT "point"
+#define SHOAL__DIM_RANK "rank"
+#define SHOAL__DIM_FAILURE "failure"
+#define SHOAL__DIM_SEGMENT "segment"
+#define SHOAL__DIM_NAME 320 /* room for "<field>_dim<k>" */
+
+/* Create the scale /name of length len, holding no values (grows: chunked
+ * and extendible). Returns 0 or SHOAL_EHDF5. */
+int shoal__dim_create(hid_t file, const char *name, uint64_t len, int grows);
+/* 1 if /name exists and is a dimension scale. */
+int shoal__dim_exists(hid_t file, const char *name);
+/* Remove /name if it exists (the datasets attached to it go first). */
+int shoal__dim_delete(hid_t file, const char *name);
+/* Set the length of the extendible scale /name, if the file has it. */
+int shoal__dim_extend(hid_t file, const char *name, uint64_t len);
+/* Attach d's ndims dimensions: the first to `outer` (NULL: none), the
+ * others to field's <field>_dim1, _dim2, ... */
+int shoal__dim_attach(hid_t file, hid_t d, const char *outer, const char *field, int ndims);
+/* The scales of every extra dimension of the fields (not of strings). */
+int shoal__dim_fields(hid_t file, const shoal_field *fields, size_t n);
+void shoal__dim_field_name(char *buf, size_t n, const char *field, int k);
 
 #endif

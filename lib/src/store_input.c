@@ -5,8 +5,9 @@
  * Collective like the rest of creation: every rank creates the group, its
  * attributes and, for a file list, the per-task datasets, with identical
  * values; rank 0 alone writes the rows (independent writes, in blocks, so
- * 10^5 paths cost a few calls). A resumed file keeps its /input: the
- * fingerprint already says the input is unchanged. */
+ * 10^5 paths cost a few calls). A file list's rows are per task: they share
+ * the task dimension. A resumed file keeps its /input: the fingerprint
+ * already says the input is unchanged. */
 #include <shoal/error.h>
 
 #include "h5util.h"
@@ -69,6 +70,7 @@ int shoal__store_input_create(shoal_store *s, const shoal_store_input *in)
     static const char *const names[3] = {"path", "size", "mtime"};
     static const char *const docs[3] = {"the task's input file", "its size in bytes",
                                         "its modification time, ns since 1970 (UTC)"};
+    static const char *const units[3] = {NULL, "bytes", "ns"};
     hid_t st = H5Tcopy(H5T_C_S1);
     H5Tset_size(st, in->path_len ? in->path_len : 1);
     H5Tset_strpad(st, H5T_STR_NULLPAD);
@@ -82,7 +84,9 @@ int shoal__store_input_create(shoal_store *s, const shoal_store_input *in)
         d[k].mtype = mtypes[k];
         d[k].dset = shoal__store_make_dataset(g, names[k], ftypes[k], 1, d[k].dims, 0);
         d[k].space = d[k].dset >= 0 ? H5Dget_space(d[k].dset) : -1;
-        bad |= d[k].dset < 0 || d[k].space < 0 || shoal__attr_str(d[k].dset, "doc", docs[k]) < 0;
+        bad |= d[k].dset < 0 || d[k].space < 0 ||
+               shoal__attr_meta(d[k].dset, units[k], docs[k]) < 0 ||
+               shoal__dim_attach(s->file, d[k].dset, SHOAL__DIM_TASK, NULL, 1) < 0;
     }
     int rc = bad ? SHOAL_EHDF5 : 0;
     if (rc == 0 && s->rank == 0)

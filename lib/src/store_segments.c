@@ -20,7 +20,9 @@
  * Between these the file's metadata does not change: rows are raw data in
  * chunks allocated (and zero-filled) by the collective extent, written
  * without the chunk cache. A killed segment's row keeps state "running" and
- * an empty `finished`. The column table is the one place that names them. */
+ * an empty `finished`. The column table is the one place that names them.
+ * The columns share the extendible dimension /segment (store_dims.c),
+ * grown with them by begin. */
 #include <shoal/error.h>
 #include <shoal/results.h>
 
@@ -45,8 +47,9 @@ static const struct {
     size_t offset; /* in shoal__segment */
     int when;      /* AT_*: the write that fills it */
     const char *doc;
+    const char *unit;
 } cols[SHOAL__SEG_NCOLS] = {
-#define COL(n, k, l, w, d) {#n, k, l, offsetof(shoal__segment, n), w, d}
+#define COL(n, k, l, w, d) {#n, k, l, offsetof(shoal__segment, n), w, d, NULL}
     COL(started, SEG_STR, 32, AT_BEGIN, "when the segment began (ISO 8601, UTC)"),
     COL(finished, SEG_STR, 32, AT_END, "when it closed the file; empty if it never did"),
     COL(state, SEG_STR, 16, AT_BEGIN | AT_END,
@@ -57,11 +60,12 @@ static const struct {
     COL(slurm_job, SEG_STR, 32, AT_BEGIN, "SLURM job id (_array task id); empty outside SLURM"),
     COL(done_at_start, SEG_U64, 0, AT_START, "tasks done when the segment began"),
     COL(failed_at_start, SEG_U64, 0, AT_START, "tasks failed when the segment began"),
-    COL(work_at_start, SEG_F64, 0, AT_START,
-        "sum of /tasks/seconds of the tasks done or failed when it began"),
+    {"work_at_start", SEG_F64, 0, offsetof(shoal__segment, work_at_start), AT_START,
+     "sum of /tasks/seconds of the tasks done or failed when it began", "s"},
     COL(tasks_done, SEG_U64, 0, AT_END, "tasks the segment finished as done"),
     COL(tasks_failed, SEG_U64, 0, AT_END, "tasks the segment finished as failed"),
-    COL(wall_seconds, SEG_F64, 0, AT_END, "the segment's run time"),
+    {"wall_seconds", SEG_F64, 0, offsetof(shoal__segment, wall_seconds), AT_END,
+     "the segment's run time", "s"},
 #undef COL
 };
 
@@ -122,7 +126,12 @@ static int create_all(shoal_store *s, char *why, size_t nwhy)
         snprintf(why, nwhy, "cannot create group /segments");
         return SHOAL_EHDF5;
     }
-    int rc = 0;
+    /* A dimension left without its columns (they were removed) goes. */
+    int rc = shoal__dim_delete(s->file, SHOAL__DIM_SEGMENT);
+    if (rc == 0)
+        rc = shoal__dim_create(s->file, SHOAL__DIM_SEGMENT, 0, 1);
+    if (rc < 0)
+        snprintf(why, nwhy, "cannot create the dimension /%s", SHOAL__DIM_SEGMENT);
     hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = CHUNK_ROWS;
     hid_t sp = H5Screate_simple(1, &zero, &unlimited);
     for (int c = 0; c < SHOAL__SEG_NCOLS && rc == 0; c++) {
@@ -135,7 +144,8 @@ static int create_all(shoal_store *s, char *why, size_t nwhy)
         H5Pset_fill_value(dcpl, ft, zeros);
         H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
         hid_t d = H5Dcreate2(g, cols[c].name, ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-        if (d < 0 || shoal__attr_str(d, "doc", cols[c].doc) < 0) {
+        if (d < 0 || shoal__attr_meta(d, cols[c].unit, cols[c].doc) < 0 ||
+            shoal__dim_attach(s->file, d, SHOAL__DIM_SEGMENT, NULL, 1) < 0) {
             snprintf(why, nwhy, "cannot create /segments/%s", cols[c].name);
             rc = SHOAL_EHDF5;
         }
@@ -210,8 +220,9 @@ static void put(char *dst, size_t n, const char *text)
         memcpy(dst, text, strnlen(text, n));
 }
 
-/* Rank 0 of a file from before /segments: its root attributes as a row for
- * its earlier run(s). Its totals are filled in by begin. */
+/* A file from before /segments: its root attributes as a row for its
+ * earlier run(s) (every rank reads them; rank 0 writes the row). Its totals
+ * are filled in by begin. */
 static void legacy_row(shoal_store *s)
 {
     shoal__segment *r = &s->seg_old;
@@ -264,8 +275,13 @@ int shoal__segments_bind(shoal_store *s, shoal__bind_mode mode, char *why, size_
     } else if (H5Lexists(s->file, "segments", H5P_DEFAULT) <= 0) {
         /* Made before /segments: begin creates it. */
         s->seg_missing = 1;
-        if (s->rank == 0)
-            legacy_row(s);
+        /* Every rank reads the attributes, though rank 0 alone writes the
+         * row: reading variable-length strings loads the file's global
+         * heap, and parallel HDF5 places the collective attribute writes
+         * that follow (units, _Encoding, DIMENSION_LIST...) in the heap
+         * collections a rank has loaded. Ranks that loaded different ones
+         * would write to different places and hang. */
+        legacy_row(s);
         return 0;
     }
     if (rc == 0)
@@ -343,6 +359,13 @@ int shoal__segments_begin(shoal_store *s, const char *hosts_all)
             snprintf(why, sizeof why, "cannot add a row to /segments/%s", cols[c].name);
             rc = SHOAL_EHDF5;
         }
+    }
+    /* Its dimension grows with it (a file from before the dimensions has
+     * none); a kill between the two leaves a longer column, which netCDF
+     * readers take as an unlimited dimension's length. */
+    if (rc == 0 && shoal__dim_extend(s->file, SHOAL__DIM_SEGMENT, rows) < 0) {
+        snprintf(why, sizeof why, "cannot grow the dimension /%s", SHOAL__DIM_SEGMENT);
+        rc = SHOAL_EHDF5;
     }
     rc = shoal__agree(s->comm, rc);
     if (rc == 0) {

@@ -207,14 +207,14 @@ static int test_task(shoal_task *t, void *ctx)
 int main(int argc, char **argv)
 {
     static const shoal_field outputs[NOUTPUTS] = {
-        [U] = {.name = "u", .type = SHOAL_FLOAT64, .doc = "uniform draw"},
-        [G] = {.name = "g", .type = SHOAL_FLOAT64, .doc = "gaussian, sigma 2.385"},
+        [U] = {.name = "u", .unit = "1", .type = SHOAL_FLOAT64, .doc = "uniform draw"},
+        [G] = {.name = "g", .unit = "1", .type = SHOAL_FLOAT64, .doc = "gaussian, sigma 2.385"},
         [K] = {.name = "k", .type = SHOAL_INT64, .doc = "raw 32-bit draw"},
-        [V] = {.name = "v", .type = SHOAL_FLOAT64, .ndims = 1, .dims = {3},
+        [V] = {.name = "v", .unit = "1", .type = SHOAL_FLOAT64, .ndims = 1, .dims = {3},
                .doc = "three uniforms in (0,1)"},
-        [M] = {.name = "m", .type = SHOAL_INT64, .ndims = 2, .dims = {2, 2},
+        [M] = {.name = "m", .unit = "1", .type = SHOAL_INT64, .ndims = 2, .dims = {2, 2},
                .doc = "4 i + k"},
-        [X2] = {.name = "x2", .type = SHOAL_FLOAT64, .doc = "2 x, as the task saw x"},
+        [X2] = {.name = "x2", .unit = "m", .type = SHOAL_FLOAT64, .doc = "2 x, as the task saw x"},
         [LABEL_LEN] = {.name = "label_len", .type = SHOAL_INT64,
                        .doc = "length of label, as the task saw it"},
     };
@@ -230,7 +230,7 @@ int main(int argc, char **argv)
         {.name = "flaky_every", .type = SHOAL_INT64, .dflt = "0",
          .doc = "first attempt of tasks with index % n == 0 fails (0: none)",
          .min = 0, .max = 1e9},
-        {.name = "x", .type = SHOAL_FLOAT64, .dflt = "0", .doc = "echoed as x2"},
+        {.name = "x", .unit = "m", .type = SHOAL_FLOAT64, .dflt = "0", .doc = "echoed as x2"},
         {.name = "label", .type = SHOAL_STRING, .dflt = "none",
          .doc = "its length is echoed as label_len"},
         {.name = "misuse", .type = SHOAL_STRING, .dflt = "none",

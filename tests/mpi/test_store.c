@@ -155,6 +155,83 @@ START_TEST(round_trip)
 }
 END_TEST
 
+/* Constants are attributes of /params typed by their declaration, with
+ * their unit and doc beside them; the reader takes them, and the text
+ * constants of files written before they were typed. */
+START_TEST(constants_typed)
+{
+    char path[512];
+    path_in_dir(path, sizeof path, "consts.h5");
+    static const shoal_param decl[3] = {
+        {.name = "n", .type = SHOAL_INT64, .doc = "a count"},
+        {.name = "T", .type = SHOAL_FLOAT64, .unit = "J/k_B", .doc = "temperature"},
+        {.name = "algo", .type = SHOAL_STRING},
+    };
+    const char *names[3] = {"n", "T", "algo"}, *values[3] = {"42", "2.385", "w\xc3\xb6lff"};
+    const shoal_param *decls[3] = {&decl[0], &decl[1], &decl[2]};
+    shoal_store_spec sp = spec_for(path, 4, 0);
+    sp.const_names = names;
+    sp.const_values = values;
+    sp.const_decls = decls;
+    sp.nconsts = 3;
+    shoal_store *s = NULL;
+    ck_assert_int_eq(shoal_store_create(solo, &sp, &s), 0);
+    shoal_store_rank_stats st = {0, 0, 0, 0, 0};
+    ck_assert_int_eq(shoal_store_close(s, &st, 0, 0, 0.5, NULL, 0, "complete"), 0);
+
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t g = H5Gopen2(f, "params", H5P_DEFAULT);
+    static const H5T_class_t want[3] = {H5T_INTEGER, H5T_FLOAT, H5T_STRING};
+    for (int i = 0; i < 3; i++) {
+        hid_t a = H5Aopen(g, names[i], H5P_DEFAULT), t = H5Aget_type(a);
+        ck_assert_int_eq(H5Tget_class(t), want[i]);
+        H5Tclose(t);
+        H5Aclose(a);
+    }
+    ck_assert(H5Aexists(g, "T.units") > 0 && H5Aexists(g, "T.doc") > 0);
+    ck_assert(H5Aexists(g, "n.units") == 0 && H5Aexists(g, "n.doc") > 0);
+    ck_assert(H5Aexists(g, "algo.units") == 0 && H5Aexists(g, "algo.doc") == 0);
+    /* What files from before held: text. */
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    hid_t sc = H5Screate(H5S_SCALAR);
+    static const char *const old[2] = {"1.25", "none"};
+    static const char *const key[2] = {"old_T", "old_word"};
+    for (int i = 0; i < 2; i++) {
+        hid_t a = H5Acreate2(g, key[i], t, sc, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(a, t, &old[i]);
+        H5Aclose(a);
+    }
+    H5Sclose(sc);
+    H5Tclose(t);
+    H5Gclose(g);
+    H5Fclose(f);
+
+    shoal_results *r = NULL;
+    ck_assert_int_eq(shoal_results_open(path, &r), 0);
+    double v = 0;
+    char buf[64];
+    ck_assert_int_eq(shoal_results_param_double(r, "n", &v), 0);
+    ck_assert(v == 42);
+    ck_assert_int_eq(shoal_results_param_double(r, "T", &v), 0);
+    ck_assert(v == 2.385);
+    ck_assert_int_eq(shoal_results_param_string(r, "T", buf, sizeof buf), 0);
+    ck_assert(strtod(buf, NULL) == 2.385);
+    ck_assert_int_eq(shoal_results_param_string(r, "n", buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "42");
+    ck_assert_int_eq(shoal_results_param_string(r, "algo", buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, values[2]);
+    ck_assert_int_eq(shoal_results_param_double(r, "algo", &v), SHOAL_ETYPE);
+    ck_assert_int_eq(shoal_results_param_double(r, "old_T", &v), 0);
+    ck_assert(v == 1.25);
+    ck_assert_int_eq(shoal_results_param_string(r, "old_word", buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "none");
+    ck_assert_int_eq(shoal_results_param_double(r, "old_word", &v), SHOAL_ETYPE);
+    ck_assert_int_eq(shoal_results_param_double(r, "absent", &v), SHOAL_ENOTFOUND);
+    shoal_results_close(r);
+}
+END_TEST
+
 START_TEST(refuses_existing)
 {
     char path[512];
@@ -497,6 +574,7 @@ int main(int argc, char **argv)
     if (my_rank == 0) {
         TCase *tc = tcase_create("one rank");
         tcase_add_test(tc, round_trip);
+        tcase_add_test(tc, constants_typed);
         tcase_add_test(tc, refuses_existing);
         tcase_add_test(tc, bad_paths);
         tcase_add_test(tc, rows_out_of_range);

@@ -104,17 +104,17 @@ static char sentinel_byte;
 /* ---- the app's parameters ------------------------------------------------------------ */
 
 static const shoal_param params[] = {
-    {"T", SHOAL_FLOAT64, "2.385", "temperature", 0, 0, NULL},
-    {"h", SHOAL_FLOAT64, "0.01", "step, 0.001 .. 1", 1e-3, 1, NULL},
-    {"g", SHOAL_FLOAT64, "0.5", "coupling, 0.03 .. 3", 0.03, 3, NULL},
-    {"x", SHOAL_FLOAT64, "0", "x", 0, 0, NULL},
-    {"y", SHOAL_FLOAT64, "0", "y", 0, 0, NULL},
-    {"z", SHOAL_FLOAT64, "0", "z", 0, 0, NULL},
-    {"L", SHOAL_INT64, "16", "lattice size, 2 .. 4096", 2, 4096, NULL},
-    {"n", SHOAL_INT64, "10", "count, 1 .. 100", 1, 100, NULL},
-    {"k", SHOAL_INT64, "0", "unbounded integer", 0, 0, NULL},
-    {"model", SHOAL_STRING, "ising", "model name", 0, 0, NULL},
-    {"algo", SHOAL_STRING, "wolff", "algorithm", 0, 0, "wolff|metropolis"},
+    {"T", SHOAL_FLOAT64, "2.385", "temperature", 0, 0, NULL, NULL},
+    {"h", SHOAL_FLOAT64, "0.01", "step, 0.001 .. 1", 1e-3, 1, NULL, NULL},
+    {"g", SHOAL_FLOAT64, "0.5", "coupling, 0.03 .. 3", 0.03, 3, NULL, NULL},
+    {"x", SHOAL_FLOAT64, "0", "x", 0, 0, NULL, NULL},
+    {"y", SHOAL_FLOAT64, "0", "y", 0, 0, NULL, NULL},
+    {"z", SHOAL_FLOAT64, "0", "z", 0, 0, NULL, NULL},
+    {"L", SHOAL_INT64, "16", "lattice size, 2 .. 4096", 2, 4096, NULL, NULL},
+    {"n", SHOAL_INT64, "10", "count, 1 .. 100", 1, 100, NULL, NULL},
+    {"k", SHOAL_INT64, "0", "unbounded integer", 0, 0, NULL, NULL},
+    {"model", SHOAL_STRING, "ising", "model name", 0, 0, NULL, NULL},
+    {"algo", SHOAL_STRING, "wolff", "algorithm", 0, 0, "wolff|metropolis", NULL},
 };
 #define NPARAMS (sizeof params / sizeof params[0])
 
@@ -1639,7 +1639,7 @@ END_TEST
 
 /* mc_pi's one parameter is called `samples`, as is the scan option. */
 static const shoal_param pi_params[] = {
-    {"samples", SHOAL_INT64, "1000000", "points drawn per task", 1, 1e15, NULL},
+    {"samples", SHOAL_INT64, "1000000", "points drawn per task", 1, 1e15, NULL, NULL},
 };
 #define NPI (sizeof pi_params / sizeof pi_params[0])
 
@@ -1686,10 +1686,10 @@ END_TEST
 
 /* An app whose parameters have the names of the scan's options. */
 static const shoal_param option_named_params[] = {
-    {"design", SHOAL_STRING, "plain", "a design of the app's own", 0, 0, NULL},
-    {"samples", SHOAL_INT64, "100", "samples of the app's own", 1, 1e9, NULL},
-    {"replicates", SHOAL_INT64, "1", "replicates of the app's own", 1, 100, NULL},
-    {"T", SHOAL_FLOAT64, "1", "temperature", 0, 0, NULL},
+    {"design", SHOAL_STRING, "plain", "a design of the app's own", 0, 0, NULL, NULL},
+    {"samples", SHOAL_INT64, "100", "samples of the app's own", 1, 1e9, NULL, NULL},
+    {"replicates", SHOAL_INT64, "1", "replicates of the app's own", 1, 100, NULL, NULL},
+    {"T", SHOAL_FLOAT64, "1", "temperature", 0, 0, NULL, NULL},
 };
 #define NOPTNAMED (sizeof option_named_params / sizeof option_named_params[0])
 

@@ -54,6 +54,7 @@ typedef struct {
     const char *name;
     const char *doc;
     double (*fn)(shoal_task *t, const double *mean, void *ctx);
+    const char *unit; /* "units" of /points/derived(_err)/<name>; NULL: none */
 } shoal_derived;
 
 typedef struct shoal_app shoal_app;

@@ -73,8 +73,10 @@ SHOAL_API int shoal_results_attr_double(const shoal_results *r,
                                         const char *name, double *out);
 SHOAL_API int shoal_results_attr_string(const shoal_results *r,
                                         const char *name, char *buf, size_t n);
-/* A constant parameter (stored as text, an attribute of /params): as text,
- * or parsed as a number (SHOAL_ETYPE if it is not one). */
+/* A constant parameter (an attribute of /params, of the parameter's type:
+ * int64, float64 or a string; files from before typed constants hold text):
+ * as text (numbers printed in full), or as a number (SHOAL_ETYPE for text
+ * that is not one). */
 SHOAL_API int shoal_results_param_string(const shoal_results *r, const char *name,
                                          char *buf, size_t n);
 SHOAL_API int shoal_results_param_double(const shoal_results *r, const char *name,

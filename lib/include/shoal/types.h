@@ -60,6 +60,10 @@ typedef struct {
     const char *doc;               /* stored as the dataset's "doc" attribute */
     shoal_reduce reduce;           /* SHOAL_REDUCE_NONE: no /reduce entry */
     shoal_combine_fn combine;      /* SHOAL_REDUCE_USER only; gets app->ctx */
+    const char *unit;              /* stored as the "units" attribute of every
+                                      dataset of the field (free text, CF /
+                                      UDUNITS style: "s", "m s-1", "1");
+                                      NULL: none */
 } shoal_field;
 
 /* Count, mean and sum of squared deviations of a sample, updated one value
@@ -112,9 +116,11 @@ typedef struct {
     const char *name;
     shoal_type type;  /* SHOAL_INT64, SHOAL_FLOAT64 or SHOAL_STRING */
     const char *dflt; /* default value as text; NULL: the key is required */
-    const char *doc;  /* one line for --help */
+    const char *doc;  /* one line for --help, stored as "doc" beside the value */
     double min, max;  /* inclusive bounds, enforced when min < max */
     const char *choices; /* strings: allowed values "a|b|c" (NULL: any) */
+    const char *unit;    /* "units" of /params/<name> (or "<name>.units" of
+                            /params for a constant); NULL: none */
 } shoal_param;
 
 #ifdef __cplusplus

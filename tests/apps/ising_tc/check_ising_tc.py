@@ -54,7 +54,9 @@ def main():
         r = f["results"]
         T, L, U, Uerr = r["T"][:], r["L"][:], r["U"][:], r["U_err"][:]
         reps, boot = r["replicates"][:], r["U_boot"][:]
-        nb = int(float(f["params"].attrs["resamples"]))
+        nb = f["params"].attrs["resamples"]
+        check(isinstance(nb, np.integer), f"constant resamples is not an integer: {nb!r}")
+        nb = int(nb)
         status = f["tasks/status"][:]
     check(np.all(status == 1), f"not every point done: {status}")
 
