@@ -13,6 +13,10 @@
 #                  drawn 4 times a second into the captured stderr), and
 #   shoal_r2_log   with --progress=log --progress-every=0.1: what watching
 #                  a run costs.
+#   shoal_r2_static  the same program linked with the library's objects as a
+#                  static archive (bench_empty_static) instead of the shared
+#                  libshoal.so every other case uses: what the shared
+#                  library's calls cost.
 #   mw_bB_rR       scripts/bench/mw_baseline.c: hand-written C MPI
 #                  master-worker, R ranks = 1 dedicated master (runs no
 #                  tasks) + R-1 workers, batch B = 1 (one message per task)
@@ -77,6 +81,7 @@ RANKS=(2 3)
 
 BENCH_DIR=build/bench
 SHOAL_BIN=build/apps/bench_empty/bench_empty
+SHOAL_BIN_STATIC=build/apps/bench_empty/bench_empty_static
 MW_BIN="$BENCH_DIR/mw_baseline"
 H5="$BENCH_DIR/dispatch.h5"
 START_LINE="$(wc -l <"$OUT")"
@@ -167,7 +172,7 @@ ensure_deb() {
 MPI4PY_MISSING=0
 ensure_deb python3-mpi4py || MPI4PY_MISSING=1
 mkdir -p "$BENCH_DIR"
-[[ -x "$SHOAL_BIN" ]] || cmake --build build -j2 --target bench_empty
+cmake --build build -j2 --target bench_empty bench_empty_static >/dev/null
 mpicc -O2 -Wall -Wextra -Werror -o "$MW_BIN" scripts/bench/mw_baseline.c
 
 # ---- cases -------------------------------------------------------------------
@@ -175,6 +180,7 @@ mpicc -O2 -Wall -Wextra -Werror -o "$MW_BIN" scripts/bench/mw_baseline.c
 run_shoal() {
     local np="$1" rep="$2" mode="${3:-}" case="shoal_r$1" line rate
     local -a progress=()
+    local bin=$SHOAL_BIN
     launcher "$np"
     local label="Shoal bench_empty, $np ranks (rank 0 schedules and runs tasks), every row written to HDF5$OVERSUB"
     case "$mode" in
@@ -182,9 +188,11 @@ run_shoal() {
              label+=", with the live progress line (redrawn 4 times a second)" ;;
         log) case+=_log progress=(--progress=log --progress-every=0.1)
              label+=", with a progress log line every 0.1 s" ;;
+        static) case+=_static bin=$SHOAL_BIN_STATIC
+             label+=", linked statically (every other case: the shared libshoal.so)" ;;
     esac
     rm -f "$H5" "$H5.lock"
-    if ! run_timed "${MPIRUN[@]}" "$SHOAL_BIN" configs/bench_empty.ini \
+    if ! run_timed "${MPIRUN[@]}" "$bin" configs/bench_empty.ini \
         --set "run.tasks=$N_SHOAL" --output "$H5" --force "${progress[@]}"; then
         fail "$case rep $rep"
         return 0
@@ -286,6 +294,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
     for np in "${RANKS[@]}"; do run_shoal "$np" "$rep"; done
     run_shoal 2 "$rep" bar
     run_shoal 2 "$rep" log
+    run_shoal 2 "$rep" static
     for np in "${RANKS[@]}"; do run_mw "$np" 1 "$rep"; done
     for np in "${RANKS[@]}"; do run_mw "$np" 100 "$rep"; done
     for np in "${RANKS[@]}"; do run_py_pool "$np" "$rep"; done

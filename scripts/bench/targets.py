@@ -17,6 +17,9 @@ def targets(ratio, value):
               "dispatch", "shoal_r2_bar", "shoal_r2", "tasks_per_s", 0.95),
         ratio("dispatch: progress costs nothing measurable: a log line every 0.1 s >= 0.95x without",
               "dispatch", "shoal_r2_log", "shoal_r2", "tasks_per_s", 0.95),
+        ratio("dispatch: the shared library costs nothing measurable: >= 0.95x the same "
+              "program linked statically (2 ranks)",
+              "dispatch", "shoal_r2", "shoal_r2_static", "tasks_per_s", 0.95),
         value("dispatch: >= 10^7 empty tasks/s at 2 ranks, every result in HDF5",
               "dispatch", "shoal_r2", "tasks_per_s", ">=", 1e7, "tasks/s"),
         value("load balance: efficiency >= 0.95 at -n 2",
@@ -88,4 +91,7 @@ def targets(ratio, value):
         ratio("tool: shoal export at least as fast as h5py reading the same columns and "
               "numpy writing them as CSV (h5py time / shoal time)",
               "tool", "h5py_export", "shoal_export", "wall_s", 1),
+        ratio("reader: the Python module's read_frame within 2x the time of h5py + pandas "
+              "by hand on the same columns (h5py time / reader time >= 0.5)",
+              "tool", "h5py_frame", "py_frame", "wall_s", 0.5),
     ]
