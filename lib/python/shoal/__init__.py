@@ -12,7 +12,14 @@ reads one into pandas and xarray::
 
 It needs h5py and numpy; frames need pandas, datasets xarray. Files are
 opened read-only with HDF5 file locking off, so a file a run is still
-writing can be read (its unwritten rows have status 'pending')."""
+writing can be read (its unwritten rows have status 'pending').
+
+A name that is both a parameter and a field (mc_pi's ``samples``), or a
+field and a task column, is qualified with its group: ``params/samples``
+and ``results/samples`` as frame columns and units/docs keys,
+``params_samples`` and ``results_samples`` in datasets (Result.name_of).
+A path that is not a Shoal result file raises FileNotFoundError,
+ValueError or OSError with a one-line message naming it."""
 
 from .result import STATUS, Result
 
@@ -20,7 +27,10 @@ __all__ = ["Result", "STATUS", "open", "read_frame", "open_dataset"]
 
 
 def open(path):  # noqa: A001 - the module's entry point, as shoal.open
-    """Open a result file: a Result (a context manager)."""
+    """Open a result file: a Result (a context manager). Raises
+    FileNotFoundError (no such file), ValueError (not HDF5, or HDF5 but not
+    a Shoal result file: no root attribute ntasks or no /tasks/status) or
+    OSError (HDF5 that cannot be opened), each naming the path."""
     return Result(path)
 
 
@@ -41,14 +51,17 @@ def open_dataset(path):
     - any other scan: ``point`` and ``replicate``, the scanned parameters
       coordinates over ``point``.
 
-    Variables: each field (array fields keep their dimensions,
-    ``<field>_dim1``, ...), the task's ``status`` (text), ``seconds``,
+    Variables: each field (array fields keep their dimensions as the file
+    names them, ``<field>_dim1``, ...), the task's ``status`` (text), ``seconds``,
     ``attempts``, ``error`` and ``rank``, and with a scan ``replicates``
     and ``<group>_<name>`` for each /points/<group>/<name> (mean_, stderr_,
     derived_, derived_err_, reduce_) over the point dimensions; the
     coordinate ``task`` gives each cell's task index. Fields and parameters
     carry ``units`` and ``doc`` attributes where the file has them.
-    Constants are 0-d coordinates. ``attrs``: the provenance (root
+    Constants are 0-d coordinates. A name in two groups (a parameter and
+    a field, a field and a task column) and ``task`` are qualified with the
+    group and ``_``: ``params_samples``, ``results_samples``,
+    ``tasks_status`` (Result.var_name). ``attrs``: the provenance (root
     attributes), ``scan`` (the scan's description) and ``failures`` (the
     failures() DataFrame: in memory only; drop it,
     ``ds.attrs.pop("failures")``, before ``ds.to_netcdf``)."""

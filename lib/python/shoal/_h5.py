@@ -13,17 +13,49 @@ import numpy as np
 
 def open_file(path):
     """Open ``path`` read-only with HDF5 file locking off, so that a file a
-    run is still writing can be read. Returns an ``h5py.File``."""
+    run is still writing can be read. Returns an ``h5py.File``.
+
+    A path that cannot be opened raises a short error naming it, not
+    HDF5's: FileNotFoundError (no such file), IsADirectoryError,
+    PermissionError, ValueError (the file is not HDF5) or OSError (an HDF5
+    file that HDF5 cannot open, e.g. truncated)."""
+    name = os.fspath(path)
     try:
-        return h5py.File(path, "r", locking=False)
+        return _open(name)
+    except OSError as e:
+        raise _open_error(name, e) from None
+
+
+def _open(name):
+    try:
+        return h5py.File(name, "r", locking=False)
     except TypeError:  # an h5py without the locking argument (before 3.5)
         os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
-        return h5py.File(path, "r")
+        return h5py.File(name, "r")
     except ValueError as e:  # an HDF5 library too old for the setting
         if "locking" not in str(e):
             raise
         os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
-        return h5py.File(path, "r")
+        return h5py.File(name, "r")
+
+
+def _open_error(name, err):
+    """The error to raise for ``name``, which h5py failed to open with
+    ``err``."""
+    if not os.path.exists(name):
+        return FileNotFoundError(f"{name}: no such file")
+    if os.path.isdir(name):
+        return IsADirectoryError(f"{name}: a directory, not a result file")
+    if not os.access(name, os.R_OK):
+        return PermissionError(f"{name}: not readable (permission denied)")
+    try:
+        hdf5 = h5py.is_hdf5(name)
+    except OSError:
+        hdf5 = True
+    if not hdf5:
+        return ValueError(f"{name}: not an HDF5 file, so not a Shoal result file")
+    detail = str(err).split("(", 1)[-1].rstrip(")") if "(" in str(err) else str(err)
+    return OSError(f"{name}: HDF5 cannot open it (damaged or truncated?): {detail}")
 
 
 def text(value):

@@ -13,7 +13,12 @@ distinct values in order of first appearance, their counts multiplying to
 the point count, and every point equal to the row-major (first axis
 slowest) combination. The per-point value of a parameter comes from the
 first written task of the point (status not pending), so a file still being
-written unstacks once every point has a written task."""
+written unstacks once every point has a written task.
+
+Names are Result.var_name's: a name shared by a parameter and a field, or a
+field and a task column, is qualified with its group, ``/`` written ``_``
+(``params_samples``, ``results_samples``, ``tasks_status``); a scanned
+parameter's grid dimension has its variable's name."""
 
 import numpy as np
 
@@ -63,16 +68,19 @@ def grid_axes(vals, npoints):
     return [(n, uniq[n]) for n in order]
 
 
-def _attrs(r, name, ds=None):
+def _attrs(r, group, name, ds=None):
+    """units and doc of /<group>/<name>: the dataset's own attributes, else
+    Result.units and docs (constants' ``<name>.units`` and ``.doc``)."""
     attrs = {}
     if ds is not None:
         for key in ("units", "doc"):
             if key in ds.attrs:
                 attrs[key] = _h5.attr_value(ds.attrs[key])
-    if name in r.units:
-        attrs.setdefault("units", r.units[name])
-    if name in r.docs:
-        attrs.setdefault("doc", r.docs[name])
+    key = r.name_of(group, name)
+    if key in r.units:
+        attrs.setdefault("units", r.units[key])
+    if key in r.docs:
+        attrs.setdefault("doc", r.docs[key])
     return attrs
 
 
@@ -87,41 +95,44 @@ def build(r):
         vals, complete = point_values(r)
         grid = grid_axes(vals, r.npoints) if complete else None
         if grid:
-            pdims = [n for n, _ in grid]
+            pdims = [r.var_name("params", n) for n, _ in grid]
             pshape = [len(v) for _, v in grid]
-            for n, v in grid:
-                coords[n] = ((n,), np.array(v, dtype=vals[n].dtype), _attrs(r, n))
+            for dim, (n, v) in zip(pdims, grid):
+                coords[dim] = ((dim,), np.array(v, dtype=vals[n].dtype),
+                               _attrs(r, "params", n))
         else:
             pdims, pshape = ["point"], [r.npoints]
             coords["point"] = (("point",), np.arange(r.npoints))
             for n, v in vals.items():
-                coords[n] = (("point",), v, _attrs(r, n))
+                coords[r.var_name("params", n)] = (("point",), v, _attrs(r, "params", n))
         lead, lshape = pdims + ["replicate"], pshape + [r.replicates]
         coords["replicate"] = (("replicate",), np.arange(r.replicates))
     else:
         pdims = pshape = None
         lead, lshape = ["task"], [r.ntasks]
         for n in r.params:
-            coords[n] = (("task",), _h5.read(f["params"][n]), _attrs(r, n))
+            coords[r.var_name("params", n)] = (("task",), _h5.read(f["params"][n]),
+                                               _attrs(r, "params", n))
     coords["task"] = (lead, np.arange(r.ntasks).reshape(lshape))
 
     for name in r.fields:
         ds = f["results"][name]
         values = _h5.read(ds)
         extra = _h5.dims_of(ds, ["task"] + [f"{name}_dim{i}" for i in range(1, ds.ndim)])[1:]
-        data[name] = (lead + extra, values.reshape(lshape + list(values.shape[1:])),
-                      _attrs(r, name, ds))
-    if "tasks" in f:
-        for name in ("status", "seconds", "attempts", "error", "rank"):
-            if name in f["tasks"] and name not in data:
-                values = r.status() if name == "status" else _h5.read(f["tasks"][name])
-                doc = _h5.attr_value(f["tasks"][name].attrs.get("doc", "")) or None
-                data[name] = (lead, values.reshape(lshape), {"doc": doc} if doc else {})
-    if scan:
-        _points(r, data, pdims, pshape)
+        data[r.var_name("results", name)] = (
+            lead + extra, values.reshape(lshape + list(values.shape[1:])),
+            _attrs(r, "results", name, ds))
+    for name in r.task_columns:
+        if name in ("point", "replicate"):  # the dimensions
+            continue
+        values = r.status() if name == "status" else _h5.read(f["tasks"][name])
+        doc = _h5.attr_value(f["tasks"][name].attrs.get("doc", "")) or None
+        data[r.var_name("tasks", name)] = (lead, values.reshape(lshape),
+                                           {"doc": doc} if doc else {})
     for n, v in r.constants.items():
-        if n not in coords and n not in data:
-            coords[n] = ((), v, _attrs(r, n))
+        coords[r.var_name("params", n)] = ((), v, _attrs(r, "params", n))
+    if scan:
+        _points(r, data, coords, pdims, pshape)
     attrs = {k: v for k, v in r.provenance.items()}
     if r.scan is not None:
         attrs["scan"] = r.scan
@@ -138,25 +149,33 @@ _POINT_DOCS = {
 }
 
 
-def _points(r, data, pdims, pshape):
+def _points(r, data, coords, pdims, pshape):
     """Variables of /points over the point dimension(s): replicates, and
-    /points/<group>/<name> as <group>_<name>; a /points/reduce array keeps
-    its field's dimension names when its shape is the field's."""
+    /points/<group>/<name> as <group>_<name> (``points_`` before either
+    where a variable or coordinate has the name already); a /points/reduce
+    array keeps its field's dimension names when its shape is the
+    field's."""
     g = r.file["points"]
-    if "replicates" in g and "replicates" not in data:
-        data["replicates"] = (pdims, _h5.read(g["replicates"]).reshape(pshape),
-                              {"doc": "done replicates of the point"})
+
+    def free(key):
+        return key if key not in data and key not in coords else "points_" + key
+
+    if "replicates" in g:
+        data[free("replicates")] = (pdims, _h5.read(g["replicates"]).reshape(pshape),
+                                    {"doc": "done replicates of the point"})
     for group, name, ds in r._point_datasets():
         values = _h5.read(ds)
         extra = [f"{group}_{name}_dim{i}" for i in range(1, ds.ndim)]
         field = r.file["results"].get(name) if "results" in r.file else None
         if field is not None and field.shape[1:] == ds.shape[1:]:
             extra = [f"{name}_dim{i}" for i in range(1, ds.ndim)]
+        extra = _h5.dims_of(ds, ["point"] + extra)[1:]  # the file's scales where attached
         attrs = {"doc": _POINT_DOCS[group].format(name)}
-        if group in ("mean", "stderr", "reduce") and name in r.units:
-            attrs["units"] = r.units[name]
+        field_key = r.name_of("results", name)
+        if group in ("mean", "stderr", "reduce") and field_key in r.units:
+            attrs["units"] = r.units[field_key]
         for key in ("units", "doc"):
             if key in ds.attrs:
                 attrs[key] = _h5.attr_value(ds.attrs[key])
-        data[f"{group}_{name}"] = (pdims + extra,
-                                   values.reshape(pshape + list(values.shape[1:])), attrs)
+        data[free(f"{group}_{name}")] = (
+            pdims + extra, values.reshape(pshape + list(values.shape[1:])), attrs)

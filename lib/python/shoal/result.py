@@ -10,6 +10,18 @@ point), /reduce, /ranks and /segments. Datasets at the root are HDF5
 dimension scales (task, point, <field>_dim1, ...): they name dimensions and
 hold no data, so they are never read as data.
 
+Names. A parameter (scanned or constant), a field and a /tasks column
+(status, seconds, attempts, error, rank, point, replicate) may share a
+name: mc_pi has a parameter ``samples`` and a field ``samples``. Such a
+name, and ``task`` (the index), is qualified with its group everywhere the
+reader shows it: frame and points() columns and the keys of ``units`` and
+``docs`` are ``params/samples``, ``results/samples``, ``tasks/status`` (as
+``shoal export`` writes them), xarray variables, coordinates and
+dimensions the same with ``_`` for ``/`` (``params_samples``,
+``results_samples``: netCDF names cannot hold ``/``). Names found in one
+group only keep their bare name. ``Result.name_of(group, name)`` gives the
+name the reader uses.
+
 Nothing is cached beyond the names and attributes read when the file is
 opened; each call reads the datasets it needs."""
 
@@ -51,28 +63,54 @@ class Result:
             df = r.frame()
 
     Attributes read at open time: ``provenance`` (the root attributes),
-    ``constants`` (constant parameters), ``units`` and ``docs`` (per field,
-    scanned or constant parameter, where the file records them), ``ntasks``,
-    ``fields`` (names of /results datasets), ``params`` (scanned parameter
-    names), ``npoints`` and ``replicates`` (None without a scan)."""
+    ``constants`` (constant parameters, by name), ``units`` and ``docs``
+    (per field, scanned or constant parameter, where the file records them;
+    keyed by name, or ``params/x`` and ``results/x`` for a name that is both
+    a parameter and a field: see name_of), ``ntasks``, ``fields`` (names of
+    /results datasets), ``params`` (scanned parameter names),
+    ``task_columns`` (the /tasks columns a frame has), ``npoints`` and
+    ``replicates`` (None without a scan).
+
+    Opening a path that is not a Shoal result file raises a short error
+    naming it: FileNotFoundError, ValueError (not HDF5; HDF5 without the
+    root attribute ``ntasks`` or /tasks/status), OSError (HDF5 that cannot
+    be opened)."""
 
     def __init__(self, path):
         self.path = str(path)
         self.file = _h5.open_file(path)
+        try:
+            self._read_layout()
+        except BaseException:
+            self.file.close()
+            raise
+
+    def _read_layout(self):
         f = self.file
+        missing = [what for what, there in (
+            ("the root attribute ntasks", "ntasks" in f.attrs),
+            ("the dataset /tasks/status", isinstance(f.get("tasks/status"), _h5.h5py.Dataset)))
+            if not there]
+        if missing:
+            raise ValueError(f"{self.path}: not a Shoal result file (no "
+                             f"{' and no '.join(missing)})")
         self.provenance = {k: _h5.attr_value(v) for k, v in f.attrs.items()}
+        self.ntasks = int(self.provenance["ntasks"])
         self.fields = self._names("results")
         self.params = self._names("params")
+        self.task_columns = [c for c in TASK_COLUMNS if c in f["tasks"]]
+        self.constants, self.scan, described = self._constants()
+        groups = {"params": set(self.params) | set(self.constants),
+                  "results": set(self.fields), "tasks": set(self.task_columns)}
+        seen = [n for names in groups.values() for n in names]
+        self._qualified = {n for n in seen if seen.count(n) > 1} | {"task"}
         self.units, self.docs = {}, {}
         for group, names in (("results", self.fields), ("params", self.params)):
             for name in names:
-                self._describe(name, f[group][name].attrs)
-        self.constants, self.scan = self._constants()
-        status = f["tasks/status"] if "tasks/status" in f else None
-        if "ntasks" in self.provenance:
-            self.ntasks = int(self.provenance["ntasks"])
-        else:
-            self.ntasks = status.shape[0] if status is not None else 0
+                self._describe(self.name_of(group, name), f[group][name].attrs)
+        for name, key, value in described:
+            table = self.units if key == "units" else self.docs
+            table[self.name_of("params", name)] = value
         self.npoints = self.replicates = None
         if "points" in f and "replicates" in f["points"].attrs:
             self.npoints = int(_h5.attr_value(f["points"].attrs["npoints"]))
@@ -85,6 +123,22 @@ class Result:
         g = self.file[group]
         return [k for k in g if isinstance(g[k], _h5.h5py.Dataset)]
 
+    def name_of(self, group, name):
+        """The name the reader gives /<group>/<name> (group ``params`` for
+        scanned and constant parameters, ``results``, ``tasks``): as a frame
+        or points() column and a key of ``units`` and ``docs``. A name
+        that is in more than one of those groups (a parameter and a field,
+        a field and a task column), and ``task``, is written
+        ``<group>/<name>``; any other keeps its name. In a dataset,
+        ``/`` becomes ``_`` (var_name)."""
+        return f"{group}/{name}" if name in self._qualified else name
+
+    def var_name(self, group, name):
+        """The name of /<group>/<name> in dataset(): name_of with ``_``
+        for ``/`` (``params_samples``), as netCDF allows no ``/`` in
+        names."""
+        return self.name_of(group, name).replace("/", "_")
+
     def _describe(self, name, attrs):
         if "units" in attrs:
             self.units[name] = _h5.attr_value(attrs["units"])
@@ -94,22 +148,23 @@ class Result:
     def _constants(self):
         """Constant parameters from the attributes of /params: typed values
         as they are, older string values parsed as numbers where they parse;
-        ``<name>.units`` and ``<name>.doc`` go to units and docs; ``scan``
-        is the scan's description, not a constant."""
-        consts, scan = {}, None
+        ``<name>.units`` and ``<name>.doc`` are returned as a list of
+        (name, "units" or "doc", value) for units and docs; ``scan`` is the
+        scan's description, not a constant."""
+        consts, scan, described = {}, None, []
         if "params" not in self.file:
-            return consts, scan
+            return consts, scan, described
         attrs = self.file["params"].attrs
         for key in attrs:
             if key == "scan":
                 scan = _h5.attr_value(attrs[key])
             elif key.endswith(".units"):
-                self.units[key[:-6]] = _h5.attr_value(attrs[key])
+                described.append((key[:-6], "units", _h5.attr_value(attrs[key])))
             elif key.endswith(".doc"):
-                self.docs[key[:-4]] = _h5.attr_value(attrs[key])
+                described.append((key[:-4], "doc", _h5.attr_value(attrs[key])))
             else:
                 consts[key] = _h5.parse_constant(attrs[key])
-        return consts, scan
+        return consts, scan, described
 
     def close(self):
         """Close the file (further reads fail)."""
@@ -172,25 +227,26 @@ class Result:
         """A pandas DataFrame, one row per task (index ``task``): the scanned
         parameters, the scalar fields, then the task's bookkeeping (status
         as text, seconds, attempts, error, rank, and point and replicate
-        with a scan). Array fields are not columns: see array(). Strings are
-        str. ``done_only``: only the rows whose status is done. ``.attrs``
-        holds ``units``, ``doc``, ``constants`` and ``provenance`` dicts."""
+        with a scan). A name in two of those groups (or a constant's name
+        that is also a field's) is qualified, ``params/samples`` and
+        ``results/samples``: see name_of. Array fields are not columns: see
+        array(). Strings are str. ``done_only``: only the rows whose status
+        is done. ``.attrs`` holds ``units``, ``doc``, ``constants`` and
+        ``provenance`` dicts."""
         pd = _pandas()
         cols = {}
         for name in self.params:
-            cols[name] = _h5.read(self.file["params"][name])
+            cols[self.name_of("params", name)] = _h5.read(self.file["params"][name])
         for name in self.scalar_fields():
-            cols[name] = _h5.read(self.file["results"][name])
-        tasks = self.file.get("tasks")
-        for name in TASK_COLUMNS:
-            if tasks is None or name not in tasks:
-                continue
-            key = name if name not in cols else "task_" + name
-            cols[key] = self.status() if name == "status" else _h5.read(tasks[name])
+            cols[self.name_of("results", name)] = _h5.read(self.file["results"][name])
+        tasks = self.file["tasks"]
+        for name in self.task_columns:
+            cols[self.name_of("tasks", name)] = (self.status() if name == "status"
+                                                 else _h5.read(tasks[name]))
         index = pd.RangeIndex(self.ntasks, name="task")
         df = pd.DataFrame(cols, index=index)
-        if done_only and "status" in df:
-            df = df[df["status"] == "done"]
+        if done_only:
+            df = df[df[self.name_of("tasks", "status")] == "done"]
         df.attrs.update(self._attrs())
         return df
 
@@ -209,10 +265,12 @@ class Result:
 
     def points(self):
         """/points as a DataFrame, one row per scan point (index ``point``):
-        the point's parameter values, ``replicates`` (done replicates), and
-        each scalar /points/<group>/<name> as column ``<group>_<name>``
-        (mean_, stderr_, derived_, derived_err_, reduce_). None without a
-        scan. NaN until the run completes."""
+        the point's parameter values (named as in frame(): ``params/x``
+        where x is a field's name too), ``replicates`` (done replicates),
+        and each scalar /points/<group>/<name> as column ``<group>_<name>``
+        (mean_, stderr_, derived_, derived_err_, reduce_; ``points/...``
+        where that is already a column). None without a scan. NaN until the
+        run completes."""
         pd = _pandas()
         g = self.file.get("points")
         if g is None:
@@ -220,12 +278,12 @@ class Result:
         cols = {}
         if "params" in g:
             for name in g["params"]:
-                cols[name] = _h5.read(g["params"][name])
-        if "replicates" in g:
-            cols["replicates"] = _h5.read(g["replicates"])
-        for group, name, ds in self._point_datasets():
-            if ds.ndim == 1:
-                cols[f"{group}_{name}"] = _h5.read(ds)
+                cols[self.name_of("params", name)] = _h5.read(g["params"][name])
+        per_point = [("replicates", g["replicates"])] if "replicates" in g else []
+        per_point += [(f"{group}_{name}", ds) for group, name, ds in self._point_datasets()
+                      if ds.ndim == 1]
+        for key, ds in per_point:
+            cols[key if key not in cols else "points/" + key] = _h5.read(ds)
         n = self.npoints if self.npoints is not None else len(next(iter(cols.values()), []))
         df = pd.DataFrame(cols, index=pd.RangeIndex(n, name="point"))
         df.attrs.update(self._attrs())
