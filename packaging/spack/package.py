@@ -34,7 +34,7 @@ class Shoal(CMakePackage):
     depends_on("random123")
 
     # The test suite (spack install --test=root): check for the unit suites,
-    # a Python with h5py, numpy, pandas, xarray and matplotlib to read the
+    # a Python with h5py, numpy, pandas, xarray, h5netcdf and matplotlib to read the
     # MPI tests' files. Two of its tests need more than Spack provides here:
     # fuzz_script needs clang (it fails without it), and the slurm test runs
     # only where SLURM can be started (it is skipped otherwise).
@@ -44,13 +44,21 @@ class Shoal(CMakePackage):
     depends_on("py-numpy", type="test")
     depends_on("py-pandas", type="test")
     depends_on("py-xarray", type="test")
+    depends_on("py-h5netcdf", type="test")
     depends_on("py-matplotlib", type="test")
 
     def cmake_args(self):
         args = [
             self.define_from_variant("BUILD_SHARED_LIBS", "shared"),
             self.define("SHOAL_BUILD_TESTS", self.run_tests),
+            # The pure-Python reader (lib/python): under the prefix, put on
+            # PYTHONPATH by setup_run_environment (not Debian's dist-packages).
+            self.define("SHOAL_INSTALL_PYTHONDIR", "lib/python3/site-packages"),
         ]
         if self.run_tests:
             args.append(self.define("SHOAL_PYTHON3", self.spec["python"].command.path))
         return args
+
+    def setup_run_environment(self, env):
+        # `spack load shoal` makes the Python reader importable.
+        env.prepend_path("PYTHONPATH", join_path(self.prefix, "lib", "python3", "site-packages"))

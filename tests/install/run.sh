@@ -120,5 +120,13 @@ if [[ $full == 1 ]]; then
         || fail "the installed exec_pi.ini does not run $prefix/libexec/shoal/pi.py"
     run_np 1 exec-heat "$prefix/bin/shoal-exec" "$prefix/share/shoal/configs/exec_heat.ini" -o exec_heat.h5
     check_done exec-heat 9 exec_heat.h5 "$shoal"
+    # The installed Python reader, from the prefix's dist-packages as the
+    # README says, reads that file.
+    PYTHONPATH=$prefix/lib/python3/dist-packages /usr/bin/python3 -c '
+import shoal, sys
+assert shoal.__file__.startswith(sys.argv[1]), shoal.__file__
+df = shoal.read_frame(sys.argv[2])
+assert len(df) == 9 and (df.status == "done").all(), df
+' "$prefix" "$work/exec_heat.h5" || fail "the installed Python module cannot read exec_heat.h5"
 fi
 echo "install_$kind: ok"
