@@ -6,7 +6,11 @@
  * hits and samples over its done tasks into /reduce (exact integer sums,
  * identical for any number of ranks); the combined estimate is
  * 4 * sum(hits) / sum(samples), its standard error 4 * sqrt(p (1 - p) / N),
- * p = hits / N. /reduce/pi is the mean of the tasks' own estimates. */
+ * p = hits / N. /reduce/pi is the mean of the tasks' own estimates.
+ *
+ * pi is watched: `[run] stop_when = sem(pi) < 1e-4` ends the run once the
+ * standard error of the tasks' mean estimate is that small
+ * (configs/mc_pi_adaptive.ini, docs/adaptive.md). */
 #include <shoal/shoal.h>
 
 #include <math.h>
@@ -31,6 +35,14 @@ static int pi_task(shoal_task *t, void *ctx)
     return SHOAL_OK;
 }
 
+static void quiet(const char *reason, const char *file, int line, int code)
+{
+    (void)reason;
+    (void)file;
+    (void)line;
+    (void)code;
+}
+
 /* The combined estimate from /reduce: the run summed hits and samples over
  * its done tasks, in task order, exactly (integers). */
 static int pi_summary(const shoal_results *res, void *ctx)
@@ -41,7 +53,12 @@ static int pi_summary(const shoal_results *res, void *ctx)
     int rc = shoal_results_read_all_int64(res, "reduce/hits", &hits, 1, NULL);
     if (rc == 0)
         rc = shoal_results_read_all_int64(res, "reduce/samples", &samples, 1, NULL);
-    if (rc == 0)
+    /* A run that stop_when ended counts its used tasks only (/reduce too);
+     * other runs have no tasks_used, and asking is no error. */
+    shoal_error_handler *prev = shoal_set_error_handler(quiet);
+    int stopped = shoal_results_attr_double(res, "tasks_used", &done) == 0;
+    shoal_set_error_handler(prev);
+    if (rc == 0 && !stopped)
         rc = shoal_results_attr_double(res, "tasks_done", &done);
     uint64_t total_hits = (uint64_t)hits, total_samples = (uint64_t)samples;
     uint64_t used = (uint64_t)done;
@@ -67,7 +84,8 @@ int main(int argc, char **argv)
         [SAMPLES] = {.name = "samples", .unit = "1", .type = SHOAL_INT64, .reduce = SHOAL_REDUCE_SUM,
                      .doc = "points drawn"},
         [PI] = {.name = "pi", .unit = "1", .type = SHOAL_FLOAT64, .reduce = SHOAL_REDUCE_MEAN,
-                .doc = "this task's estimate, 4 hits / samples"},
+                .doc = "this task's estimate, 4 hits / samples",
+                .watch = 1 /* for [run] stop_when = sem(pi) < ... */},
     };
     static const shoal_param params[] = {
         {.name = "samples", .unit = "1", .type = SHOAL_INT64, .dflt = "1000000",

@@ -23,6 +23,7 @@
 #include <shoal/pool.h>
 #include <shoal/version.h>
 
+#include "adapt.h"
 #include "cli.h"
 #include "crash.h"
 #include "lock.h"
@@ -71,6 +72,10 @@ typedef struct {
     shoal__plan plan;
     shoal__runner runner;
     shoal__progress progress;   /* rank 0 */
+    shoal__adapt adapt;         /* rank 0, while watching: where the run ends */
+    int stop_set;               /* the results ended the run (every rank): */
+    uint64_t stop_used;         /* after tasks 0..stop_used-1, */
+    char stop_reason[512];      /* for this reason */
     shoal_pool_stats ps;
     int prc;                    /* the pool's verdict */
     double wall;
@@ -281,11 +286,38 @@ static int open_output(run_ctx *r)
     return rc;
 }
 
+/* Watched values travel to rank 0: watched fields, and a stop_when or the
+ * app's watch hook to see them (adapt.h). The same on every rank. */
+static int watching(const run_ctx *r)
+{
+    return shoal__watched(r->app, NULL) > 0 && (r->rs.has_stop || r->app->watch);
+}
+
+/* Rank 0, watching: set up the decision; a resumed file's finished tasks
+ * are folded first, and when they already decide, nothing is left to run. */
+static int adapt_start(run_ctx *r)
+{
+    int rc = shoal__adapt_init(&r->adapt, r->app, r->rs.has_stop ? &r->rs.stop : NULL,
+                               r->rs.tasks, r->rs.check_every);
+    r->adapt.can_stop = !r->rs.has_scan && !r->rs.input;
+    if (rc == 0 && r->cli.resume)
+        rc = shoal__adapt_catch_up(&r->adapt, r->store);
+    if (rc == 0 && r->adapt.decided && r->cli.resume) {
+        shoal_log_info("%s: the file's results already end the run: %s", r->app->name,
+                       r->adapt.reason);
+        r->plan.ntodo = 0;
+        r->plan.todo_tasks = 0;
+    }
+    return rc;
+}
+
 /* --resume: rank 0 works out what is left; every rank learns how much. */
 static int plan(run_ctx *r)
 {
-    if (!r->cli.resume)
-        return 0;
+    if (!r->cli.resume) {
+        int rc = r->rank == 0 && watching(r) ? adapt_start(r) : 0;
+        return shoal__agree(r->comm, rc);
+    }
     int rc = 0;
     if (r->rank == 0) {
         shoal__plan *p = &r->plan;
@@ -301,6 +333,8 @@ static int plan(run_ctx *r)
                            (unsigned long long)p->before[SHOAL_STATUS_RUNNING],
                            (unsigned long long)p->before[SHOAL_STATUS_PENDING],
                            (unsigned long long)p->todo_tasks, p->todo_tasks == 1 ? "" : "s");
+        if (rc == 0 && watching(r))
+            rc = adapt_start(r);
     }
     rc = shoal__agree(r->comm, rc);
     MPI_Bcast(&r->plan.todo_tasks, 1, MPI_UINT64_T, 0, r->comm);
@@ -350,6 +384,10 @@ static int run(run_ctx *r)
         .on_tick = shoal__progress_tick,
         .progress_ctx = &r->progress,
         .probes = SHOAL__ETA_STRATA,
+        /* Watched values ride on the requests; rank 0 decides the end. */
+        .values_width = watching(r) ? (unsigned)(1 + shoal__watched(r->app, NULL)) : 0,
+        .on_values = r->rank == 0 && watching(r) ? shoal__adapt_feed : NULL,
+        .values_ctx = &r->adapt,
     };
     if (r->cli.resume && r->rank == 0 && r->plan.ntodo == 0)
         pc.ntasks = 0; /* nothing left */
@@ -382,6 +420,45 @@ static int run(run_ctx *r)
     return 0;
 }
 
+/* After a run that was not stopped, while watching: rank 0 folds the
+ * tasks whose values did not travel (each worker's last range) from the
+ * file, and every rank learns the decision. Returns 1 when the results
+ * ended the run (the store knows where), 0 when they did not, or the
+ * agreed error. */
+static int decide_end(run_ctx *r)
+{
+    int rc = 0;
+    struct {
+        uint64_t used, set;
+        char reason[512];
+    } d;
+    memset(&d, 0, sizeof d);
+    if (r->rank == 0) {
+        rc = shoal__adapt_catch_up(&r->adapt, r->store);
+        if (rc == 0 && !r->adapt.decided)
+            rc = SHOAL_ERROR(SHOAL_EINTERNAL, "%s: the run ended, but only the first %llu of "
+                             "%llu tasks are finished; run again with --resume",
+                             r->app->name, (unsigned long long)r->adapt.prefix,
+                             (unsigned long long)r->rs.tasks);
+        if (rc == 0 && (r->rs.has_stop || r->adapt.met)) {
+            d.set = 1;
+            d.used = r->adapt.used;
+            snprintf(d.reason, sizeof d.reason, "%s", r->adapt.reason);
+        }
+    }
+    rc = shoal__agree(r->comm, rc);
+    if (rc < 0)
+        return rc;
+    MPI_Bcast(&d, (int)sizeof d, MPI_BYTE, 0, r->comm);
+    if (!d.set)
+        return 0;
+    shoal_store_set_stop(r->store, d.used, d.reason);
+    r->stop_set = 1;
+    r->stop_used = d.used;
+    memcpy(r->stop_reason, d.reason, sizeof r->stop_reason);
+    return 1;
+}
+
 /* The file's totals, close, the exit status and the summary. */
 static int finish(run_ctx *r)
 {
@@ -405,6 +482,15 @@ static int finish(run_ctx *r)
         (uint64_t)ru.ru_maxrss};
     int interrupted = r->prc == SHOAL_EINTR;
     uint64_t left = r->file[SHOAL_STATUS_PENDING] + r->file[SHOAL_STATUS_RUNNING];
+    /* Watching: where the results ended the run. Tasks beyond it may be
+     * left pending: they are not part of the run. */
+    if (frc == 0 && r->prc == 0 && watching(r)) {
+        int used_set = decide_end(r);
+        if (used_set < 0)
+            r->prc = used_set;
+        else if (used_set > 0)
+            left = 0;
+    }
     /* A complete run (every task done or failed) gets its reductions and
      * per-point aggregates; until then they read NaN. */
     int rrc = frc == 0 && r->prc == 0 && left == 0
@@ -455,7 +541,8 @@ static int finish(run_ctx *r)
     if (r->rank == 0) {
         if (shoal_log_get_level() >= SHOAL_LOG_INFO)
             shoal__report_summary(name, r->ran[0], r->ran[1], r->nranks, r->wall, r->file,
-                                  r->rs.tasks, r->cli.resume, r->rs.output);
+                                  r->rs.tasks, r->cli.resume, r->rs.output, r->stop_used,
+                                  r->stop_set ? r->stop_reason : NULL);
         if (r->app->summary && shoal_log_get_level() >= SHOAL_LOG_INFO) {
             shoal_results *res = NULL;
             int src = shoal_results_open(r->rs.output, &res);
@@ -488,6 +575,7 @@ static void clean_up(run_ctx *r)
         shoal_set_error_handler(r->prev);
     shoal__runner_free(&r->runner);
     shoal__progress_free(&r->progress);
+    shoal__adapt_free(&r->adapt);
     shoal__plan_free(&r->plan);
     shoal__settings_free(&r->rs);
     free(r->fingerprint);

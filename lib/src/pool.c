@@ -50,7 +50,9 @@
  * costs ~70 us of writes, a few ms in all. */
 #define PROBE_MIN_SECONDS 1e-3
 
-enum { REQ_LEN = 7, STOP_LEN = 3 }; /* int64 words of a REQUEST, a STOP */
+enum { REQ_LEN = 8, STOP_LEN = 3 }; /* int64 words of a REQUEST header, a STOP */
+/* Values per range (cfg->values_width): at most this many bytes. */
+#define VALUES_MAX_BYTES ((uint64_t)256 << 10)
 
 struct shoal_pool {
     MPI_Comm comm;
@@ -59,7 +61,8 @@ struct shoal_pool {
     const shoal_pool_config *cfg;
     shoal__sched sched;        /* master only */
     MPI_Request recv_req;      /* master: the posted REQUEST receive */
-    int64_t recv_buf[REQ_LEN];
+    int64_t *recv_buf;         /* REQ_LEN words, then a range's values */
+    int recv_len;
     MPI_Request *send_reqs;    /* master: one RANGE send per worker */
     int64_t (*send_bufs)[2];
     MPI_Request *stop_reqs;    /* master: the one STOP send per worker */
@@ -73,6 +76,11 @@ struct shoal_pool {
     int64_t stop_buf[STOP_LEN];
     double last_poll;
     uint64_t range_failed;     /* tasks of the current range counted failed */
+    unsigned vw;               /* values per task (cfg->values_width) */
+    uint64_t vcap;             /* most tasks in a range with values */
+    double *vals;              /* this rank's range's values (the range fn's) */
+    double *rvals;             /* master: a worker's values, unpacked */
+    int finished;              /* master: on_values ended the hand-out */
     shoal_pool_stats st;
 };
 
@@ -117,6 +125,23 @@ static void tick(shoal_pool *p, double now)
 }
 
 void shoal_pool_count_failed(shoal_pool *p, uint64_t n) { p->range_failed += n; }
+
+double *shoal_pool_values(shoal_pool *p) { return p->vals; }
+
+/* Rank 0: a finished range's values. on_values may end the hand-out (> 0)
+ * or fail the run (< 0). */
+static void deliver(shoal_pool *p, uint64_t start, uint64_t count, const double *v)
+{
+    if (!p->cfg->on_values || count == 0 || p->finished || p->failed)
+        return;
+    int rc = p->cfg->on_values(p->cfg->values_ctx, start, count, v);
+    if (rc > 0)
+        p->finished = 1;
+    else if (rc < 0)
+        p->failed = 1;
+    if (rc != 0)
+        shoal__sched_stop(&p->sched);
+}
 
 /* ---- stopping early ----------------------------------------------------------- */
 
@@ -240,7 +265,7 @@ static double wait_backoff(shoal_pool *p, MPI_Request *r, MPI_Status *st)
 
 static void post_recv(shoal_pool *p)
 {
-    MPI_Irecv(p->recv_buf, REQ_LEN, MPI_INT64_T, MPI_ANY_SOURCE, SHOAL__TAG_REQUEST,
+    MPI_Irecv(p->recv_buf, p->recv_len, MPI_INT64_T, MPI_ANY_SOURCE, SHOAL__TAG_REQUEST,
               p->comm, &p->recv_req);
 }
 
@@ -253,6 +278,11 @@ static void answer(shoal_pool *p, int src)
                         (double)p->recv_buf[1] * 1e-9);
     seen_range(p, (uint64_t)p->recv_buf[5], (uint64_t)p->recv_buf[0],
                (uint64_t)p->recv_buf[6], (double)p->recv_buf[1] * 1e-9);
+    uint64_t nv = (uint64_t)p->recv_buf[7];
+    if (nv > 0 && nv <= p->vcap && p->vw > 0) {
+        memcpy(p->rvals, p->recv_buf + REQ_LEN, (size_t)(nv * p->vw) * sizeof(double));
+        deliver(p, (uint64_t)p->recv_buf[5], nv, p->rvals);
+    }
     if (p->recv_buf[2] & SHOAL__REQ_FAILED) {
         p->failed = 1;
         shoal__sched_stop(&p->sched);
@@ -358,7 +388,7 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
     int works = !cfg->master_idle || nworkers == 0;
     int rc = 0;
     shoal__sched_init(&p->sched, cfg->ntasks, nworkers + works,
-                      cfg->target_range_seconds, cfg->max_range_tasks,
+                      cfg->target_range_seconds, p->vw ? p->vcap : cfg->max_range_tasks,
                       cfg->first_range_tasks);
     if (cfg->ranges)
         shoal__sched_set_list(&p->sched, cfg->ranges, cfg->nranges);
@@ -404,6 +434,8 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
             shoal__sched_report(&p->sched, n, t1 - t0);
             seen_range(p, start, n, p->range_failed, t1 - t0);
             p->range_failed = 0;
+            if (frc == 0 && p->vw)
+                deliver(p, start, n, p->vals);
             tick(p, t1);
             if (frc == SHOAL_EINTR) {
                 master_check(p);
@@ -434,7 +466,7 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
         free(p->stop_bufs);
     }
     if (rc == 0 && p->failed)
-        rc = SHOAL_EINTERNAL; /* a worker failed; it reported why */
+        rc = SHOAL_EINTERNAL; /* a worker (or on_values) failed; it reported why */
     if (rc == 0 && p->stopped)
         rc = SHOAL_EINTR;
     return rc;
@@ -444,7 +476,7 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
 
 static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
 {
-    int64_t req[REQ_LEN] = {0, 0, 0, 0, 0, 0, 0};
+    int64_t *req = p->recv_buf; /* this rank's REQUEST: header, then values */
     int64_t cur[2], next[2];
     MPI_Request r;
     int rc = 0;
@@ -459,10 +491,11 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
     while (cur[1] > 0) {
         /* Ask for the next range before running this one: the answer
          * travels while we work. */
-        MPI_Send(req, REQ_LEN, MPI_INT64_T, 0, SHOAL__TAG_REQUEST, p->comm);
+        MPI_Send(req, REQ_LEN + (int)(req[7] * p->vw), MPI_INT64_T, 0, SHOAL__TAG_REQUEST,
+                 p->comm);
         p->st.messages++;
         MPI_Irecv(next, 2, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
-        req[0] = req[1] = req[6] = 0;
+        req[0] = req[1] = req[6] = req[7] = 0;
         if (rc == 0 && worker_stopped(p))
             rc = SHOAL_EINTR; /* leave this range pending */
         if (rc == 0) {
@@ -477,6 +510,10 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
             req[5] = cur[0];
             req[6] = (int64_t)p->range_failed;
             p->range_failed = 0;
+            if (frc == 0 && p->vw) {
+                req[7] = cur[1];
+                memcpy(req + REQ_LEN, p->vals, (size_t)cur[1] * p->vw * sizeof(double));
+            }
             if (frc == SHOAL_EINTR && !worker_stopped(p))
                 p->stopped = 1; /* stopped without stop_check: no signal known */
             if (frc < 0) {
@@ -519,9 +556,32 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
     p.stop_req = MPI_REQUEST_NULL;
     p.deadline = HUGE_VAL;
 
+    /* Values ride on requests: every rank sizes them alike. */
+    p.vw = cfg->values_width;
+    p.vcap = cfg->max_range_tasks ? cfg->max_range_tasks : SHOAL__SCHED_MAX_TASKS;
+    if (p.vw) {
+        uint64_t most = VALUES_MAX_BYTES / (sizeof(double) * p.vw);
+        p.vcap = most < 1 ? 1 : p.vcap < most ? p.vcap : most;
+    }
+    p.recv_len = REQ_LEN + (int)(p.vw ? p.vcap * p.vw : 0);
+    p.recv_buf = calloc((size_t)p.recv_len, sizeof *p.recv_buf);
+    if (p.vw) {
+        p.vals = calloc((size_t)(p.vcap * p.vw), sizeof *p.vals);
+        p.rvals = p.is_master ? calloc((size_t)(p.vcap * p.vw), sizeof *p.rvals) : NULL;
+    }
+    if (!p.recv_buf || (p.vw && (!p.vals || (p.is_master && !p.rvals)))) {
+        /* Without them this rank cannot take part: nobody can go on. */
+        SHOAL_ERROR(SHOAL_ENOMEM, "pool: out of memory for %llu values per range",
+                    (unsigned long long)(p.vcap * p.vw));
+        MPI_Abort(comm, 4);
+    }
+
     double t0 = shoal_now();
     int rc = p.is_master ? run_master(&p, cfg, fn, arg) : run_worker(&p, fn, arg);
     p.st.wall_seconds = shoal_now() - t0;
+    free(p.recv_buf);
+    free(p.vals);
+    free(p.rvals);
 
     /* Agree: a failure anywhere beats a stop anywhere. Ranks that finish
      * early wait here for the last tasks elsewhere: wait with the back-off,

@@ -226,7 +226,8 @@ static int fold_block(shoal_store *s, size_t field, const kind *k, uint64_t star
 
 static int reduce_field(shoal_store *s, size_t field, const kind *k)
 {
-    uint64_t B = rows_per_read(k->w * 8), nt = s->ntasks;
+    /* A run its results ended counts tasks 0..used-1 only (adapt.h). */
+    uint64_t B = rows_per_read(k->w * 8), nt = s->has_stop ? s->used : s->ntasks;
     uint64_t nblocks = (nt + B - 1) / B;
     size_t sb = state_bytes(k);
     int rank = s->rank, nranks = s->nranks, rc = 0;

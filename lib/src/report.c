@@ -234,7 +234,8 @@ static void print_failures(const char *name, const char *path, uint64_t failed)
 
 void shoal__report_summary(const char *name, uint64_t ran_done, uint64_t ran_failed,
                            int nranks, double wall, const uint64_t file[4],
-                           uint64_t ntasks, int resumed, const char *output)
+                           uint64_t ntasks, int resumed, const char *output,
+                           uint64_t used, const char *stop_reason)
 {
     char abs_output[PATH_MAX];
     if (!realpath(output, abs_output))
@@ -246,7 +247,18 @@ void shoal__report_summary(const char *name, uint64_t ran_done, uint64_t ran_fai
            name, (unsigned long long)ran, (unsigned long long)ran_done,
            (unsigned long long)ran_failed, nranks, nranks == 1 ? "" : "s", wall,
            wall > 0 ? (double)ran / wall : 0.0);
-    if (resumed || file[SHOAL_STATUS_DONE] != ran_done || left)
+    if (stop_reason) {
+        /* The results ended the run: tasks beyond `used` are not part of it. */
+        uint64_t finished = file[SHOAL_STATUS_DONE] + file[SHOAL_STATUS_FAILED];
+        printf("%s: %s\n", name, stop_reason);
+        printf("%s: the results are tasks 0..%llu (root attribute tasks_used = %llu); "
+               "%llu more had run and are kept outside them, %llu of the most %llu "
+               "were not needed\n",
+               name, (unsigned long long)(used ? used - 1 : 0), (unsigned long long)used,
+               (unsigned long long)(finished > used ? finished - used : 0),
+               (unsigned long long)(ntasks - (finished > used ? finished : used)),
+               (unsigned long long)ntasks);
+    } else if (resumed || file[SHOAL_STATUS_DONE] != ran_done || left)
         printf("%s: the file now has %llu of %llu tasks done, %llu "
                "failed, %llu left\n",
                name, (unsigned long long)file[SHOAL_STATUS_DONE], (unsigned long long)ntasks,

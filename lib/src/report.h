@@ -33,6 +33,7 @@ void shoal__report_interrupted(const char *name, int sig, const uint64_t file[4]
  * the first failures. */
 void shoal__report_summary(const char *name, uint64_t ran_done, uint64_t ran_failed,
                            int nranks, double wall, const uint64_t file[4],
-                           uint64_t ntasks, int resumed, const char *output);
+                           uint64_t ntasks, int resumed, const char *output,
+                           uint64_t used, const char *stop_reason);
 
 #endif

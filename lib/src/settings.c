@@ -55,6 +55,11 @@ static const struct run_key {
      "after SIGTERM/SIGINT/SIGUSR1, time to finish running tasks"},
     {"max_crashes", KEY_U64, "2", 1, 255, 0, 0, AT(max_crashes),
      "a task that crashed its process this often is marked failed on --resume"},
+    {"stop_when", KEY_STRING, "none", 0, 0, 0, 0, AT(stop_when),
+     "end the run when a condition on watched fields holds, e.g. sem(pi) < 1e-4; "
+     "tasks is then the most it may take (docs/adaptive.md)"},
+    {"check_every", KEY_U64, "100", 1, (uint64_t)1 << 40, 0, 0, AT(check_every),
+     "stop_when is checked each time this many more tasks from 0 on are finished"},
 #undef AT
 };
 #define NRUN_KEYS (sizeof run_keys / sizeof run_keys[0])
@@ -88,6 +93,26 @@ static int read_run_key(shoal_config *cfg, const struct run_key *k, shoal__setti
         return shoal_config_get_string(cfg, "run", k->key, required, k->dflt, at);
     }
     return SHOAL_EINTERNAL;
+}
+
+/* [run] stop_when: a condition on watched fields, for a plain sequence of
+ * tasks (adapt.h). */
+static int read_stop(shoal_config *cfg, const shoal_app *app, shoal__settings *rs)
+{
+    if (!strcmp(rs->stop_when, "none"))
+        return 0;
+    const char *where = shoal_config_where(cfg, "run", "stop_when");
+    if (!where)
+        where = shoal_config_source(cfg);
+    if (rs->has_scan || shoal_config_has_section(cfg, "input"))
+        return SHOAL_ERROR(SHOAL_ECONFIG,
+                           "%s: [run] stop_when works on a plain sequence of tasks ([run] "
+                           "tasks = the most it may take), not with a [%s] section, whose "
+                           "tasks are fixed; remove one of the two",
+                           where, rs->has_scan ? "scan" : "input");
+    int rc = shoal__stop_parse(rs->stop_when, where, app, &rs->stop);
+    rs->has_stop = rc == 0;
+    return rc;
 }
 
 /* Keys whose meaning goes beyond their bounds. Returns the code of the
@@ -151,6 +176,8 @@ static int read_run(shoal_config *cfg, const shoal_app *app, shoal__settings *rs
             }
         } else if (!strcmp(k->key, "rng") && r == 0) {
             KEEP(shoal_rng_type_find(rs->rng, &rs->rng_type) < 0 ? SHOAL_ECONFIG : 0);
+        } else if (!strcmp(k->key, "stop_when") && r == 0) {
+            KEEP(read_stop(cfg, app, rs));
         }
     }
     return rc;
@@ -370,6 +397,9 @@ int shoal__settings_check_app(const shoal_app *app)
             return SHOAL_ERROR(SHOAL_EINVAL, "app %s: output field '%s' reduces as moments, "
                                "so it must be float64 with a last dimension of 3 "
                                "(count, mean, M2)", app->name, f->name);
+        if (f->watch && (f->ndims != 0 || f->type == SHOAL_STRING))
+            return SHOAL_ERROR(SHOAL_EINVAL, "app %s: output field '%s' is watched, so it "
+                               "must be a scalar int64 or float64", app->name, f->name);
         if ((f->reduce == SHOAL_REDUCE_USER) != (f->combine != NULL))
             return SHOAL_ERROR(SHOAL_EINVAL, "app %s: output field '%s': a combine function "
                                "goes with SHOAL_REDUCE_USER, and only with it",
@@ -519,6 +549,10 @@ char *shoal__settings_fingerprint(const shoal_app *app, shoal_config *cfg,
                 appendf(&b, &len, &cap, "%s.%s = %s\n", app->sections[k], key, value);
         }
     }
+    /* Where the run ends, when its results decide. */
+    if (rs->has_stop)
+        appendf(&b, &len, &cap, "stop_when = %s\ncheck_every = %llu\n", rs->stop_when,
+                (unsigned long long)rs->check_every);
     for (size_t k = 0; rs->has_scan && k < app->nderived; k++)
         appendf(&b, &len, &cap, "%s%s%s", k ? ", " : "derived = ", app->derived[k].name,
                 k + 1 == app->nderived ? "\n" : "");

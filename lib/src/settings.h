@@ -12,6 +12,7 @@
 #include <shoal/config.h>
 #include <shoal/scan.h>
 
+#include "adapt.h"
 #include "input.h"
 #include "runner.h"
 #include "store.h"
@@ -25,6 +26,11 @@ typedef struct {
     const char *output, *rng;    /* owned by the config (or default_output) */
     double target_range_seconds, grace_seconds;
     int master_works;
+    /* stop_when: "none" (the default) or a condition (adapt.h) */
+    const char *stop_when;
+    uint64_t check_every;
+    int has_stop;
+    shoal__stop_expr stop;
     const gsl_rng_type *rng_type;
     char default_output[300];
     /* the app's parameters (scanned ones are filled task by task) */

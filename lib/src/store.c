@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -470,6 +471,13 @@ static int write_rank_stat(shoal_store *s, const char *name, hid_t mtype, const 
     return e < 0 ? SHOAL_EHDF5 : 0;
 }
 
+void shoal_store_set_stop(shoal_store *s, uint64_t used, const char *reason)
+{
+    s->has_stop = 1;
+    s->used = used < s->ntasks ? used : s->ntasks;
+    snprintf(s->stop_reason, sizeof s->stop_reason, "%s", reason);
+}
+
 int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine, uint64_t done,
                       uint64_t failed, double wall_seconds, const shoal_store_failure *log,
                       size_t nlog, const char *state)
@@ -495,6 +503,10 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine, uint64
     bad |= shoal__attr_u64(s->file, "tasks_failed", failed) < 0;
     if (s->reduce_seconds > 0)
         bad |= shoal__attr_double(s->file, "reduce_seconds", s->reduce_seconds) < 0;
+    if (s->has_stop) {
+        bad |= shoal__attr_u64(s->file, "tasks_used", s->used) < 0;
+        bad |= shoal__attr_str(s->file, "stop_reason", s->stop_reason) < 0;
+    }
     /* Every dataset handle goes before the file, so H5Fclose really closes. */
     bad |= close_file(s) < 0;
     int rc = shoal__agree(s->comm, bad ? SHOAL_EHDF5 : 0);

@@ -209,6 +209,11 @@ int shoal_store_write_rows(shoal_store *s, uint64_t start,
  * the messages survive a kill. Call after the rows of a range. */
 int shoal_store_write_failures(shoal_store *s, const shoal_store_failure *log, size_t nlog);
 
+/* Every rank, the same values, before the reductions: the run ended
+ * after tasks 0..used-1 for `reason` (adapt.h). /reduce folds only those;
+ * the close writes the root attributes tasks_used and stop_reason. */
+void shoal_store_set_stop(shoal_store *s, uint64_t used, const char *reason);
+
 /* Collective. Writes per-rank statistics, this rank's failure log (up to
  * SHOAL_FAILURE_SLOTS entries) and end attributes, and closes. done/failed
  * are the run's totals (identical on all ranks). Frees s even on failure. */

@@ -71,6 +71,9 @@ struct shoal_store {
     shoal__dset point, replicate;   /* /tasks/point, /tasks/replicate */
     shoal__agg agg;                 /* /reduce and /points */
     double reduce_seconds;          /* computing them (rank 0's, on every rank) */
+    int has_stop;                   /* the run's results ended it (adapt.h): */
+    uint64_t used;                  /* tasks 0..used-1 count; /reduce folds them */
+    char stop_reason[512];
     const shoal_field *fields;      /* the spec's, for the reductions */
     uint64_t fail_base;             /* /failures slots kept from earlier runs */
     size_t nlogged;                 /* this rank's failure entries written */

@@ -4,9 +4,11 @@
 #define SHOAL_TAGS_H
 
 enum shoal__tag {
-    /* worker -> master: int64[7] {done, busy_ns, flags, sig, deadline_ns,
-     * start, failed}: the range it finished (done tasks from start, failed
-     * of them, in busy_ns), done 0 for none */
+    /* worker -> master: int64[8] {done, busy_ns, flags, sig, deadline_ns,
+     * start, failed, nvalues}: the range it finished (done tasks from
+     * start, failed of them, in busy_ns), done 0 for none; then, with
+     * values_width w, nvalues * w doubles (the range's values, 0 or done
+     * tasks' worth) */
     SHOAL__TAG_REQUEST = 7101,
     /* master -> worker: int64[2] {start, count}; count 0 = stop */
     SHOAL__TAG_RANGE = 7102,

@@ -306,6 +306,25 @@ double shoal__runner_sample(shoal__runner *r, uint64_t index)
     return dt;
 }
 
+/* The range's values for rank 0 (pool.h): per task its status, then each
+ * watched field as a double (NaN for a failed task), in output order. */
+static void put_values(const shoal__runner *r, double *v, uint64_t count)
+{
+    const shoal_app *app = r->app;
+    for (uint64_t k = 0; k < count; k++) {
+        double *row = v++;
+        *row = r->status[k];
+        for (size_t i = 0; i < app->noutputs; i++) {
+            if (!app->outputs[i].watch)
+                continue;
+            double x = app->outputs[i].type == SHOAL_INT64
+                           ? (double)((const int64_t *)r->bufs[i])[k]
+                           : ((const double *)r->bufs[i])[k];
+            *v++ = r->status[k] == SHOAL_STATUS_DONE ? x : NAN;
+        }
+    }
+}
+
 int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
                         uint64_t count)
 {
@@ -399,6 +418,9 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     if (ticks > 0 && wall > 0 &&
         (wall >= 1e-3 || r->ticks_per_second == 0.0))
         r->ticks_per_second = (double)ticks / wall;
+    double *vals = shoal_pool_values(pool);
+    if (vals && !stopped)
+        put_values(r, vals, count);
     const shoal_store_rows rows = {(const void *const *)r->bufs, r->status,
                                    r->rankcol, r->seconds, r->error,
                                    r->attempts,

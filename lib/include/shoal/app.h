@@ -102,6 +102,18 @@ struct shoal_app {
      * files): --dry-run then times no sample tasks, since a dry run writes
      * nothing. */
     int side_effects;
+    /* Optional, rank 0 only: every finished task's watched output fields
+     * (shoal_field.watch; values[i] is the i-th watched field in output
+     * order, as a double; NaN for a failed task), in task-index order as
+     * the tasks done from 0 onwards grow, whichever rank ran them and
+     * whenever they finished; after --resume, the tasks the file had done
+     * come first. status is SHOAL_STATUS_DONE or SHOAL_STATUS_FAILED.
+     * Return 0 to go on, 1 to end the run at the next block boundary
+     * ([run] check_every; the decision is then the same at any rank count
+     * and after a resume), or a negative code to end it with an error
+     * (exit 4, resumable). Keep it quick: it runs between the master's
+     * scheduling duties. */
+    int (*watch)(uint64_t task, int status, const double *values, void *ctx);
 };
 
 SHOAL_API int shoal_main(const shoal_app *app, int argc, char **argv);

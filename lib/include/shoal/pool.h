@@ -84,6 +84,21 @@ typedef struct {
      * before the rest in order, so that a cost that varies with the index is
      * measured early everywhere (for the ETA). 0: none. */
     unsigned probes;
+    /* Optional: values_width doubles per task that travel to rank 0 with
+     * each finished range, in the worker's next request (no extra
+     * messages): the range function fills shoal_pool_values(pool) with
+     * count * values_width doubles before it returns 0 (a range that
+     * returns anything else sends none). on_values(values_ctx, start,
+     * count, values) then runs on rank 0 for every range whose values
+     * arrive, in arrival order; returning nonzero ends the hand-out: no
+     * more ranges go out, ranges already handed out still run, and the
+     * run ends normally (0). A range's values are at most 256 KiB: ranges
+     * are capped at 32768 / values_width tasks. A worker's last range
+     * sends none (no request follows it): whoever needs every task's
+     * values reads the rest from where the range function stored them. */
+    unsigned values_width;
+    int (*on_values)(void *ctx, uint64_t start, uint64_t count, const double *values);
+    void *values_ctx;
 } shoal_pool_config;
 
 typedef struct {
@@ -111,6 +126,11 @@ SHOAL_API int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
  * worker has left and on a worker that has been told how the run ends, so
  * a range function may skip the calls until that much time has passed. */
 SHOAL_API double shoal_pool_yield(shoal_pool *pool, double now);
+
+/* The buffer a range function fills with its tasks' values (values_width
+ * doubles per task, task by task) when the config asks for values; NULL
+ * otherwise. */
+SHOAL_API double *shoal_pool_values(shoal_pool *pool);
 
 /* Count n tasks of the range being run as failed (for on_range). */
 SHOAL_API void shoal_pool_count_failed(shoal_pool *pool, uint64_t n);

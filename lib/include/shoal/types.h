@@ -64,6 +64,11 @@ typedef struct {
                                       dataset of the field (free text, CF /
                                       UDUNITS style: "s", "m s-1", "1");
                                       NULL: none */
+    int watch;                     /* nonzero: each finished task's value
+                                      travels to rank 0 with the worker's
+                                      next request, for [run] stop_when and
+                                      the app's watch hook (scalar int64 or
+                                      float64 fields only; docs/adaptive.md) */
 } shoal_field;
 
 /* Count, mean and sum of squared deviations of a sample, updated one value
