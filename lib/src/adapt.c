@@ -136,8 +136,8 @@ int shoal__stop_parse(const char *text, const char *where, const shoal_app *app,
         p = skip(p);
         if (!*p)
             return 0;
-        int is_and = !strncmp(p, "and", 3) && (p[3] == ' ' || p[3] == '\t');
-        int is_or = !strncmp(p, "or", 2) && (p[2] == ' ' || p[2] == '\t');
+        int is_and = !strncmp(p, "and", 3) && (!p[3] || p[3] == ' ' || p[3] == '\t');
+        int is_or = !strncmp(p, "or", 2) && (!p[2] || p[2] == ' ' || p[2] == '\t');
         if (!is_and && !is_or)
             return SHOAL_ERROR(SHOAL_ECONFIG,
                                "%s: [run] stop_when: expected 'and', 'or' or the end at "
@@ -337,16 +337,43 @@ static int fold_run(shoal__adapt *a, uint64_t start, uint64_t count, const doubl
     return 0;
 }
 
-/* Fold the waiting chunks that the prefix has reached. */
+static int file_fold(shoal__adapt *a);
+
+/* 1 when task i is one this run hands out (a resumed run's list), so its
+ * values will come; 0 when the file had finished it before. */
+static int in_todo(const shoal__adapt *a, uint64_t i)
+{
+    size_t lo = 0, hi = a->ntodo;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->todo[mid][0] + a->todo[mid][1] <= i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < a->ntodo && a->todo[lo][0] <= i;
+}
+
+/* Fold the waiting chunks that the prefix has reached, and the stretches
+ * a resumed file had finished before this run. */
 static int drain(shoal__adapt *a)
 {
-    while (a->npend > 0 && !a->decided && a->pend[0].start <= a->prefix) {
-        shoal__chunk c = a->pend[0];
-        memmove(a->pend, a->pend + 1, (a->npend - 1) * sizeof *a->pend);
-        a->npend--;
-        int rc = c.start + c.count > a->prefix ? fold_run(a, c.start, c.count, c.v) : 0;
-        free(c.v);
-        if (rc < 0)
+    while (!a->decided && a->prefix < a->ntasks) {
+        if (a->npend > 0 && a->pend[0].start <= a->prefix) {
+            shoal__chunk c = a->pend[0];
+            memmove(a->pend, a->pend + 1, (a->npend - 1) * sizeof *a->pend);
+            a->npend--;
+            int rc = c.start + c.count > a->prefix ? fold_run(a, c.start, c.count, c.v) : 0;
+            free(c.v);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        if (!a->store || in_todo(a, a->prefix))
+            return 0;
+        uint64_t before = a->prefix;
+        int rc = file_fold(a);
+        if (rc < 0 || a->prefix == before)
             return rc;
     }
     return 0;
@@ -391,54 +418,69 @@ int shoal__adapt_feed(void *arg, uint64_t start, uint64_t count, const double *v
 
 #define CATCH_UP_ROWS 4096
 
-int shoal__adapt_catch_up(shoal__adapt *a, shoal_store *s)
+/* Fold the finished tasks of the file from the prefix on, up to the first
+ * task not finished or CATCH_UP_ROWS of them (or the decision). Rows whose
+ * status says finished are complete: results go to the file before the
+ * status. */
+static int file_fold(shoal__adapt *a)
 {
+    shoal_store *s = a->store;
     unsigned w = shoal__adapt_width(a);
+    uint64_t start = a->prefix;
+    uint64_t n = a->ntasks - start < CATCH_UP_ROWS ? a->ntasks - start : CATCH_UP_ROWS;
     uint8_t *status = malloc(CATCH_UP_ROWS);
     double *raw = malloc(CATCH_UP_ROWS * sizeof *raw);
     double *v = malloc((size_t)CATCH_UP_ROWS * w * sizeof *v);
     int rc = 0;
     if (!status || !raw || !v)
         rc = SHOAL_ERROR(SHOAL_ENOMEM, "out of memory reading the watched fields");
-    while (rc == 0 && !a->decided && a->prefix < a->ntasks) {
-        uint64_t start = a->prefix;
-        uint64_t n = a->ntasks - start < CATCH_UP_ROWS ? a->ntasks - start : CATCH_UP_ROWS;
+    if (rc == 0)
         rc = shoal__store_read_block(&s->col[COL_STATUS], start, 1, n, s->dxpl, status);
-        uint64_t m = 0; /* finished tasks from start on */
-        while (rc == 0 && m < n &&
-               (status[m] == SHOAL_STATUS_DONE || status[m] == SHOAL_STATUS_FAILED))
-            m++;
-        for (uint64_t k = 0; k < m; k++)
-            v[k * w] = status[k];
-        for (size_t j = 0; rc == 0 && m > 0 && j < a->nw; j++) {
-            const shoal_field *f = &a->app->outputs[a->widx[j]];
-            rc = shoal__store_read_block(&s->field[a->widx[j]], start, 1, m, s->dxpl, raw);
-            for (uint64_t k = 0; rc == 0 && k < m; k++) {
-                double x;
-                if (f->type == SHOAL_INT64) {
-                    int64_t i64;
-                    memcpy(&i64, &raw[k], sizeof i64);
-                    x = (double)i64;
-                } else {
-                    x = raw[k];
-                }
-                v[k * w + 1 + j] = status[k] == SHOAL_STATUS_DONE ? x : NAN;
+    uint64_t m = 0; /* finished tasks from start on */
+    while (rc == 0 && m < n &&
+           (status[m] == SHOAL_STATUS_DONE || status[m] == SHOAL_STATUS_FAILED))
+        m++;
+    for (uint64_t k = 0; k < m; k++)
+        v[k * w] = status[k];
+    for (size_t j = 0; rc == 0 && m > 0 && j < a->nw; j++) {
+        const shoal_field *f = &a->app->outputs[a->widx[j]];
+        rc = shoal__store_read_block(&s->field[a->widx[j]], start, 1, m, s->dxpl, raw);
+        for (uint64_t k = 0; rc == 0 && k < m; k++) {
+            double x;
+            if (f->type == SHOAL_INT64) {
+                int64_t i64;
+                memcpy(&i64, &raw[k], sizeof i64);
+                x = (double)i64;
+            } else {
+                x = raw[k];
             }
+            v[k * w + 1 + j] = status[k] == SHOAL_STATUS_DONE ? x : NAN;
         }
-        if (rc < 0) {
-            rc = SHOAL_ERROR(rc, "cannot read the watched fields of tasks %llu..%llu",
-                             (unsigned long long)start, (unsigned long long)(start + n));
-            break;
-        }
-        if (m > 0)
-            rc = shoal__adapt_feed(a, start, m, v);
-        if (rc > 0)
-            rc = 0;
-        if (m < n)
-            break; /* a task not finished: the prefix ends here */
     }
+    if (rc < 0 && rc != SHOAL_ENOMEM)
+        rc = SHOAL_ERROR(rc, "cannot read the watched fields of tasks %llu..%llu",
+                         (unsigned long long)start, (unsigned long long)(start + n));
+    if (rc == 0 && m > 0)
+        rc = fold_run(a, start, m, v);
     free(status);
     free(raw);
     free(v);
+    return rc;
+}
+
+int shoal__adapt_catch_up(shoal__adapt *a, shoal_store *s)
+{
+    shoal_store *keep = a->store;
+    a->store = s;
+    int rc = 0;
+    while (rc == 0 && !a->decided && a->prefix < a->ntasks) {
+        uint64_t before = a->prefix;
+        rc = file_fold(a);
+        if (rc == 0)
+            rc = drain(a);
+        if (a->prefix == before)
+            break; /* a task not finished: the prefix ends here */
+    }
+    a->store = keep;
     return rc;
 }

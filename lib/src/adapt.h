@@ -98,6 +98,12 @@ typedef struct {
     int hook_stop;             /* the hook asked to stop (at the block end) */
     uint64_t hook_task;        /* the task after which it asked */
     int hook_told;             /* !can_stop: the warning was given */
+    /* A resumed run: the tasks it hands out (sorted {start, count}); the
+     * others the file had finished, and they are folded from it when the
+     * prefix reaches them. store NULL: every value comes through feed. */
+    shoal_store *store;
+    const uint64_t (*todo)[2];
+    size_t ntodo;
     int decided;
     uint64_t used;             /* with decided: tasks 0..used-1 count */
     int met;                   /* 1: stopped by the condition or the hook;
@@ -124,7 +130,8 @@ unsigned shoal__adapt_width(const shoal__adapt *a);
 int shoal__adapt_feed(void *a, uint64_t start, uint64_t count, const double *values);
 
 /* Rank 0, independent: fold what the file has finished from the prefix on,
- * up to the first task not finished (or the decision). */
+ * up to the first task not finished (or the decision), with the waiting
+ * values that then join the prefix. */
 int shoal__adapt_catch_up(shoal__adapt *a, shoal_store *s);
 
 /* The condition's statistics now, "sem(pi) = 9.7e-05, count(pi) = 1200". */

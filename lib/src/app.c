@@ -300,8 +300,13 @@ static int adapt_start(run_ctx *r)
     int rc = shoal__adapt_init(&r->adapt, r->app, r->rs.has_stop ? &r->rs.stop : NULL,
                                r->rs.tasks, r->rs.check_every);
     r->adapt.can_stop = !r->rs.has_scan && !r->rs.input;
-    if (rc == 0 && r->cli.resume)
+    if (rc == 0 && r->cli.resume) {
         rc = shoal__adapt_catch_up(&r->adapt, r->store);
+        /* Tasks the file finished beyond the prefix: read when reached. */
+        r->adapt.store = r->store;
+        r->adapt.todo = (const uint64_t(*)[2])r->plan.todo;
+        r->adapt.ntodo = r->plan.ntodo;
+    }
     if (rc == 0 && r->adapt.decided && r->cli.resume) {
         shoal_log_info("%s: the file's results already end the run: %s", r->app->name,
                        r->adapt.reason);
@@ -383,7 +388,9 @@ static int run(run_ctx *r)
         .on_range = shoal__progress_range,
         .on_tick = shoal__progress_tick,
         .progress_ctx = &r->progress,
-        .probes = SHOAL__ETA_STRATA,
+        /* Not when the results may end the run: probes run tasks far
+         * beyond the prefix the decision waits for. */
+        .probes = watching(r) ? 0 : SHOAL__ETA_STRATA,
         /* Watched values ride on the requests; rank 0 decides the end. */
         .values_width = watching(r) ? (unsigned)(1 + shoal__watched(r->app, NULL)) : 0,
         .on_values = r->rank == 0 && watching(r) ? shoal__adapt_feed : NULL,
@@ -410,6 +417,9 @@ static int run(run_ctx *r)
     double t0 = MPI_Wtime();
     r->prc = shoal_pool_run(r->comm, &pc, shoal__runner_range, &r->runner, &r->ps);
     r->wall = MPI_Wtime() - t0;
+    r->adapt.store = NULL; /* the list goes; the end reads the file */
+    r->adapt.todo = NULL;
+    r->adapt.ntodo = 0;
     shoal__plan_free(&r->plan);
     uint64_t counts[2] = {r->runner.done, r->runner.failed};
     MPI_Allreduce(counts, r->ran, 2, MPI_UINT64_T, MPI_SUM, r->comm);

@@ -21,6 +21,7 @@
 
 #include <gsl/gsl_randist.h>
 
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,12 +205,43 @@ static int test_task(shoal_task *t, void *ctx)
     return SHOAL_OK;
 }
 
+/* The watch hook (SHOAL_TEST_WATCH): checks that tasks come in index
+ * order, each once, with values that agree with their status (u in [0, 1)
+ * when done, NaN when failed), and stops or fails where told. */
+static int watch_hook(uint64_t task, int status, const double *values, void *ctx)
+{
+    (void)ctx;
+    static uint64_t next = 0;
+    const char *how = getenv("SHOAL_TEST_WATCH");
+    long at = how ? atol(strchr(how, ':') ? strchr(how, ':') + 1 : "-1") : -1;
+    if (task != next) {
+        fprintf(stderr, "test_app: watch hook got task %llu, expected %llu\n",
+                (unsigned long long)task, (unsigned long long)next);
+        return -1;
+    }
+    next++;
+    int ok = status == SHOAL_STATUS_DONE ? values[0] >= 0 && values[0] < 1
+                                         : status == SHOAL_STATUS_FAILED && isnan(values[0]);
+    if (!ok) {
+        fprintf(stderr, "test_app: watch hook: task %llu status %d u %g\n",
+                (unsigned long long)task, status, values[0]);
+        return -1;
+    }
+    if ((long)task == at)
+        return !strncmp(how, "fail", 4) ? -5 : 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const shoal_field outputs[NOUTPUTS] = {
-        [U] = {.name = "u", .unit = "1", .type = SHOAL_FLOAT64, .doc = "uniform draw"},
-        [G] = {.name = "g", .unit = "1", .type = SHOAL_FLOAT64, .doc = "gaussian, sigma 2.385"},
-        [K] = {.name = "k", .type = SHOAL_INT64, .doc = "raw 32-bit draw"},
+        /* u, g and k are watched: for [run] stop_when (adapt_cases.sh);
+         * watching costs nothing without a stop_when or the hook. */
+        [U] = {.name = "u", .unit = "1", .type = SHOAL_FLOAT64, .doc = "uniform draw",
+               .watch = 1},
+        [G] = {.name = "g", .unit = "1", .type = SHOAL_FLOAT64, .doc = "gaussian, sigma 2.385",
+               .watch = 1},
+        [K] = {.name = "k", .type = SHOAL_INT64, .doc = "raw 32-bit draw", .watch = 1},
         [V] = {.name = "v", .unit = "1", .type = SHOAL_FLOAT64, .ndims = 1, .dims = {3},
                .doc = "three uniforms in (0,1)"},
         [M] = {.name = "m", .unit = "1", .type = SHOAL_INT64, .ndims = 2, .dims = {2, 2},
@@ -252,6 +284,9 @@ int main(int argc, char **argv)
         .nparams = sizeof params / sizeof params[0],
         .worker_init = trace_init,
         .worker_finalize = trace_finalize,
+        /* SHOAL_TEST_WATCH=stop:N or fail:N: the watch hook asks to stop,
+         * or fails, at task N; unset: no hook. */
+        .watch = getenv("SHOAL_TEST_WATCH") ? watch_hook : NULL,
     };
     return shoal_main(&app, argc, argv);
 }
