@@ -18,12 +18,14 @@ PACKAGES=(
     check
     librandom123-dev
     libinih-dev
+    zlib1g-dev
     python3-h5py
     python3-numpy
     python3-pandas
     python3-xarray
     python3-h5netcdf
     python3-matplotlib
+    python3-sklearn
     procps
     clang
     libclang-rt-14-dev
