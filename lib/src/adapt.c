@@ -305,7 +305,9 @@ static int fold(shoal__adapt *a, const double *v)
             w->min = w->m.n == 1 || x < w->min ? x : w->min;
             w->max = w->m.n == 1 || x > w->max ? x : w->max;
         }
-    if (a->app->watch && !a->hook_stop) {
+    /* The hook sees every task of the used prefix, also after it asked
+     * to stop (the block goes on to its end). */
+    if (a->app->watch) {
         int h = a->app->watch(task, status, v + 1, a->app->ctx);
         if (h < 0)
             return SHOAL_ERROR(h, "%s: the watch hook failed (code %d) at task %llu",
@@ -315,7 +317,7 @@ static int fold(shoal__adapt *a, const double *v)
             shoal_log_warn("%s: the watch hook asked to stop at task %llu, but a run with a "
                            "[scan] or [input] has a fixed set of tasks: it goes on",
                            a->app->name, (unsigned long long)task);
-        } else if (h > 0 && a->can_stop) {
+        } else if (h > 0 && a->can_stop && !a->hook_stop) {
             a->hook_stop = 1;
             a->hook_task = task;
         }
