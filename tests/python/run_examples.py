@@ -59,6 +59,9 @@ MAKERS = {
         "--set", "sampling.replicates=2", "--set", "ising2d.therm_sweeps=10",
         "--set", "ising2d.meas_sweeps=50"),
     "frames_analysis.h5": make_frames_analysis,
+    "mc_pi_adaptive.h5": lambda w: launch(
+        w, 2, "apps/mc_pi/mc_pi", os.path.join(SRC, "configs/mc_pi_adaptive.ini"),
+        "--set", "mc_pi.samples=10000", "--set", "run.stop_when=sem(pi) < 2e-3"),
 }
 
 
