@@ -25,6 +25,7 @@
 
 #include "adapt.h"
 #include "cli.h"
+#include "search.h"
 #include "crash.h"
 #include "lock.h"
 #include "mpiutil.h"
@@ -38,6 +39,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +78,7 @@ typedef struct {
     int stop_set;               /* the results ended the run (every rank): */
     uint64_t stop_used;         /* after tasks 0..stop_used-1, */
     char stop_reason[512];      /* for this reason */
+    shoal__search search;       /* rank 0, with a [search] */
     shoal_pool_stats ps;
     int prc;                    /* the pool's verdict */
     double wall;
@@ -250,7 +253,7 @@ static int open_output(run_ctx *r)
         .seed = r->rs.seed,
         .params = r->rs.cols,
         .nparams = r->rs.nscan,
-        .with_points = r->rs.has_scan,
+        .with_points = r->rs.has_scan && !r->rs.search.on,
         .const_names = r->rs.const_names,
         .const_values = r->rs.const_values,
         .const_decls = r->rs.const_decls,
@@ -266,6 +269,13 @@ static int open_output(run_ctx *r)
         .nderived = r->app->nderived,
         .drop_failures = r->cli.retry_failed,
         .input = r->rs.input ? &input : NULL,
+        .search_rungs = r->rs.search.on ? r->rs.search.nrungs : 0,
+        .search_method = r->rs.search.method_name,
+        .search_budget = r->rs.search.budget_name,
+        .search_objective = r->rs.search.objective_name,
+        .search_goal = r->rs.search.maximize ? "max" : "min",
+        .search_eta = r->rs.search.eta,
+        .search_budget_int = r->rs.search.budget_type == SHOAL_INT64,
     };
     rc = r->cli.resume ? shoal_store_open(r->comm, &spec, &r->store)
                        : shoal_store_create(r->comm, &spec, &r->store);
@@ -286,11 +296,34 @@ static int open_output(run_ctx *r)
     return rc;
 }
 
-/* Watched values travel to rank 0: watched fields, and a stop_when or the
+/* The results may end the run: watched fields, and a stop_when or the
  * app's watch hook to see them (adapt.h). The same on every rank. */
-static int watching(const run_ctx *r)
+static int adapting(const run_ctx *r)
 {
     return shoal__watched(r->app, NULL) > 0 && (r->rs.has_stop || r->app->watch);
+}
+
+/* Watched values travel to rank 0: for adapt.h, or for a search. */
+static int watching(const run_ctx *r)
+{
+    return adapting(r) || r->rs.search.on;
+}
+
+static unsigned values_width(const run_ctx *r)
+{
+    return watching(r) ? (unsigned)(1 + shoal__watched(r->app, NULL)) : 0;
+}
+
+/* pool.h on_values, rank 0: the decision of adapt.h and the search's. */
+static int on_values(void *arg, uint64_t start, uint64_t count, const double *values)
+{
+    run_ctx *r = arg;
+    int rc = 0;
+    if (r->rs.search.on)
+        rc = shoal__search_feed(&r->search, start, count, values);
+    if (rc == 0 && adapting(r))
+        rc = shoal__adapt_feed(&r->adapt, start, count, values);
+    return rc;
 }
 
 /* Rank 0, watching: set up the decision; a resumed file's finished tasks
@@ -316,11 +349,23 @@ static int adapt_start(run_ctx *r)
     return rc;
 }
 
+/* Rank 0, with a [search]: its state, and on --resume what the file had
+ * decided and finished. */
+static int search_start(run_ctx *r)
+{
+    int rc = shoal__search_init(&r->search, &r->rs.search, r->app, values_width(r), r->store);
+    if (rc == 0 && r->cli.resume)
+        rc = shoal__search_resume(&r->search, r->store);
+    return rc;
+}
+
 /* --resume: rank 0 works out what is left; every rank learns how much. */
 static int plan(run_ctx *r)
 {
     if (!r->cli.resume) {
-        int rc = r->rank == 0 && watching(r) ? adapt_start(r) : 0;
+        int rc = r->rank == 0 && adapting(r) ? adapt_start(r) : 0;
+        if (rc == 0 && r->rank == 0 && r->rs.search.on)
+            rc = search_start(r);
         return shoal__agree(r->comm, rc);
     }
     int rc = 0;
@@ -338,8 +383,10 @@ static int plan(run_ctx *r)
                            (unsigned long long)p->before[SHOAL_STATUS_RUNNING],
                            (unsigned long long)p->before[SHOAL_STATUS_PENDING],
                            (unsigned long long)p->todo_tasks, p->todo_tasks == 1 ? "" : "s");
-        if (rc == 0 && watching(r))
+        if (rc == 0 && adapting(r))
             rc = adapt_start(r);
+        if (rc == 0 && r->rs.search.on)
+            rc = search_start(r);
     }
     rc = shoal__agree(r->comm, rc);
     MPI_Bcast(&r->plan.todo_tasks, 1, MPI_UINT64_T, 0, r->comm);
@@ -392,10 +439,20 @@ static int run(run_ctx *r)
          * beyond the prefix the decision waits for. */
         .probes = watching(r) ? 0 : SHOAL__ETA_STRATA,
         /* Watched values ride on the requests; rank 0 decides the end. */
-        .values_width = watching(r) ? (unsigned)(1 + shoal__watched(r->app, NULL)) : 0,
-        .on_values = r->rank == 0 && watching(r) ? shoal__adapt_feed : NULL,
-        .values_ctx = &r->adapt,
+        .values_width = values_width(r),
+        .on_values = r->rank == 0 && watching(r) ? on_values : NULL,
+        .values_ctx = r,
+        /* A search decides tasks from results: how far they may go out,
+         * and each task's configuration and rung as its tag. */
+        .available = r->rs.search.on ? shoal__search_available : NULL,
+        .tag = r->rs.search.on ? shoal__search_tag : NULL,
+        .plan_ctx = &r->search,
     };
+    if (r->rs.search.on) {
+        r->runner.search_nrungs = r->rs.search.nrungs;
+        r->runner.budget_param = r->rs.search.budget_param;
+        r->runner.budgets = r->rs.search.budget;
+    }
     if (r->cli.resume && r->rank == 0 && r->plan.ntodo == 0)
         pc.ntasks = 0; /* nothing left */
     if (r->rank == 0) {
@@ -469,6 +526,55 @@ static int decide_end(run_ctx *r)
     return 1;
 }
 
+/* A complete search: rank 0 folds the results that did not travel, writes
+ * the per-rung table and says which configuration won; every rank learns
+ * it for the attributes at close. */
+static int search_end(run_ctx *r)
+{
+    struct {
+        int64_t point, task;
+        double value;
+    } best = {-1, -1, NAN};
+    int rc = 0;
+    if (r->rank == 0) {
+        shoal__search *s = &r->search;
+        const shoal__search_plan *p = &r->rs.search;
+        rc = shoal__search_catch_up(s, r->store);
+        uint64_t task = 0;
+        double value = NAN;
+        int64_t point = rc == 0 ? shoal__search_best(s, &task, &value) : -1;
+        best.point = point;
+        best.task = point >= 0 ? (int64_t)task : -1;
+        best.value = value;
+        int64_t size[SHOAL__SEARCH_MAX_RUNGS], done[SHOAL__SEARCH_MAX_RUNGS],
+            bp[SHOAL__SEARCH_MAX_RUNGS];
+        double bv[SHOAL__SEARCH_MAX_RUNGS];
+        for (int k = 0; k < p->nrungs; k++) {
+            size[k] = (int64_t)p->size[k];
+            done[k] = (int64_t)s->done[k];
+            bp[k] = -1;
+            bv[k] = NAN;
+            for (uint64_t t = 0; t < s->ntasks; t++)
+                if (s->fin[t] && s->rung[t] == k && !isnan(s->obj[t]) &&
+                    (bp[k] < 0 || (p->maximize ? s->obj[t] > bv[k] : s->obj[t] < bv[k]))) {
+                    bv[k] = s->obj[t];
+                    bp[k] = s->point[t];
+                }
+        }
+        if (rc == 0)
+            rc = shoal__store_search_rungs(r->store, p->budget, size, done, bv, bp);
+        if (rc == 0 && point >= 0)
+            shoal_log_verbose("%s: search: best %s = %.6g, configuration %lld (task %llu)",
+                              r->app->name, p->objective_name, value, (long long)point,
+                              (unsigned long long)task);
+    }
+    rc = shoal__agree(r->comm, rc);
+    MPI_Bcast(&best, (int)sizeof best, MPI_BYTE, 0, r->comm);
+    if (rc == 0 && best.point >= 0)
+        shoal_store_set_search_best(r->store, best.point, best.value, best.task);
+    return rc;
+}
+
 /* The file's totals, close, the exit status and the summary. */
 static int finish(run_ctx *r)
 {
@@ -494,7 +600,7 @@ static int finish(run_ctx *r)
     uint64_t left = r->file[SHOAL_STATUS_PENDING] + r->file[SHOAL_STATUS_RUNNING];
     /* Watching: where the results ended the run. Tasks beyond it may be
      * left pending: they are not part of the run. */
-    if (frc == 0 && r->prc == 0 && watching(r)) {
+    if (frc == 0 && r->prc == 0 && adapting(r)) {
         int used_set = decide_end(r);
         if (used_set < 0)
             r->prc = used_set;
@@ -503,6 +609,11 @@ static int finish(run_ctx *r)
     }
     /* A complete run (every task done or failed) gets its reductions and
      * per-point aggregates; until then they read NaN. */
+    if (frc == 0 && r->prc == 0 && left == 0 && r->rs.search.on) {
+        int src = search_end(r);
+        if (src < 0)
+            r->prc = src;
+    }
     int rrc = frc == 0 && r->prc == 0 && left == 0
                   ? shoal__reduce_run(r->store, r->app, &r->runner)
                   : 0;
@@ -586,6 +697,7 @@ static void clean_up(run_ctx *r)
     shoal__runner_free(&r->runner);
     shoal__progress_free(&r->progress);
     shoal__adapt_free(&r->adapt);
+    shoal__search_free(&r->search);
     shoal__plan_free(&r->plan);
     shoal__settings_free(&r->rs);
     free(r->fingerprint);

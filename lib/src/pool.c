@@ -53,6 +53,8 @@
 enum { REQ_LEN = 8, STOP_LEN = 3 }; /* int64 words of a REQUEST header, a STOP */
 /* Values per range (cfg->values_width): at most this many bytes. */
 #define VALUES_MAX_BYTES ((uint64_t)256 << 10)
+/* Tasks per range when tasks carry tags (cfg->tag). */
+#define TAGS_MAX_TASKS ((uint64_t)4096)
 
 struct shoal_pool {
     MPI_Comm comm;
@@ -64,7 +66,10 @@ struct shoal_pool {
     int64_t *recv_buf;         /* REQ_LEN words, then a range's values */
     int recv_len;
     MPI_Request *send_reqs;    /* master: one RANGE send per worker */
-    int64_t (*send_bufs)[2];
+    int64_t *send_bufs;        /* per worker: rlen words (start, count, tags) */
+    int *inhand;               /* master: ranges each worker holds, not reported */
+    char *deferred;            /* master: workers whose request waits for tasks */
+    int ndeferred;
     MPI_Request *stop_reqs;    /* master: the one STOP send per worker */
     int64_t (*stop_bufs)[STOP_LEN];
     int stops_sent;
@@ -81,8 +86,14 @@ struct shoal_pool {
     double *vals;              /* this rank's range's values (the range fn's) */
     double *rvals;             /* master: a worker's values, unpacked */
     int finished;              /* master: on_values ended the hand-out */
+    uint64_t tcap;             /* most tasks in a range with tags (0: no tags) */
+    int rlen;                  /* words of a RANGE message: 2 + tcap */
+    int64_t *rbuf;             /* worker: two RANGE buffers; master: its own tags */
+    const int64_t *curtags;    /* the tags of the range being run (NULL: none) */
     shoal_pool_stats st;
 };
+
+static void release(shoal_pool *p);
 
 /* ---- the deadline on the wire ------------------------------------------------ */
 
@@ -128,6 +139,15 @@ void shoal_pool_count_failed(shoal_pool *p, uint64_t n) { p->range_failed += n; 
 
 double *shoal_pool_values(shoal_pool *p) { return p->vals; }
 
+const int64_t *shoal_pool_tags(const shoal_pool *p) { return p->curtags; }
+
+/* Rank 0: how far tasks may go out now (cfg->available). */
+static void refresh_limit(shoal_pool *p)
+{
+    if (p->cfg->available)
+        shoal__sched_set_limit(&p->sched, p->cfg->available(p->cfg->plan_ctx));
+}
+
 /* Rank 0: a finished range's values. on_values may end the hand-out (> 0)
  * or fail the run (< 0). */
 static void deliver(shoal_pool *p, uint64_t start, uint64_t count, const double *v)
@@ -141,6 +161,8 @@ static void deliver(shoal_pool *p, uint64_t start, uint64_t count, const double 
         p->failed = 1;
     if (rc != 0)
         shoal__sched_stop(&p->sched);
+    else
+        refresh_limit(p);
 }
 
 /* ---- stopping early ----------------------------------------------------------- */
@@ -190,6 +212,8 @@ static void master_stop(shoal_pool *p, int sig, double deadline, int from_worker
     if (p->stop_reqs)
         for (int w = 1; w < p->size; w++)
             tell(p, w, 1);
+    if (p->deferred)
+        release(p); /* the deferred workers' answer is "stop" now */
 }
 
 /* Master: has this rank been asked to stop? */
@@ -269,6 +293,58 @@ static void post_recv(shoal_pool *p)
               p->comm, &p->recv_req);
 }
 
+/* Send worker w its next range: its tasks, or "stop" (count 0) when
+ * nothing is left ever. When tasks exist but may not go out yet
+ * (cfg->available), a worker that still holds a range is told "wait"
+ * ({-1, 0}: run what you have, then ask again with its values), and one
+ * that holds none waits here, deferred, until tasks may go out: it has
+ * sent every value it had, so nothing it owes can be what they wait for. */
+static void hand(shoal_pool *p, int w)
+{
+    uint64_t start = 0;
+    uint64_t n = shoal__sched_next(&p->sched, &start);
+    int wait = n == 0 && !shoal__sched_exhausted(&p->sched);
+    if (wait && p->inhand[w] == 0) {
+        if (!p->deferred[w]) {
+            p->deferred[w] = 1;
+            p->ndeferred++;
+        }
+        return;
+    }
+    if (n == 0 && !wait)
+        tell(p, w, 0); /* its last range: the STOP is due now */
+    MPI_Wait(&p->send_reqs[w], MPI_STATUS_IGNORE);
+    int64_t *b = p->send_bufs + (size_t)w * (size_t)p->rlen;
+    b[0] = wait ? -1 : (int64_t)start;
+    b[1] = (int64_t)n;
+    int len = 2;
+    if (n > 0 && p->tcap) {
+        p->cfg->tag(p->cfg->plan_ctx, start, n, b + 2);
+        len += (int)n;
+    }
+    MPI_Isend(b, len, MPI_INT64_T, w, SHOAL__TAG_RANGE, p->comm, &p->send_reqs[w]);
+    p->st.messages++;
+    if (n > 0)
+        p->inhand[w]++;
+    else if (!wait)
+        p->stops_sent++;
+}
+
+/* Answer the deferred workers whose tasks may go out now (or who are told
+ * to stop). */
+static void release(shoal_pool *p)
+{
+    for (int w = 1; p->ndeferred > 0 && w < p->size; w++) {
+        if (!p->deferred[w])
+            continue;
+        p->deferred[w] = 0;
+        p->ndeferred--;
+        hand(p, w);
+        if (p->deferred[w])
+            return; /* nothing may go out yet: the others wait too */
+    }
+}
+
 /* Answer one request from worker src (recv_buf holds it). After a stop,
  * the answer is "stop", also when the stop reached this rank only now. */
 static void answer(shoal_pool *p, int src)
@@ -290,18 +366,10 @@ static void answer(shoal_pool *p, int src)
     if (p->recv_buf[2] & SHOAL__REQ_STOPPED)
         master_stop(p, (int)p->recv_buf[3],
                     deadline_from_wire(p->recv_buf[4]), 1);
-    uint64_t start;
-    uint64_t n = shoal__sched_next(&p->sched, &start);
-    if (n == 0)
-        tell(p, src, 0); /* its last range: the STOP is due now */
-    MPI_Wait(&p->send_reqs[src], MPI_STATUS_IGNORE);
-    p->send_bufs[src][0] = (int64_t)start;
-    p->send_bufs[src][1] = (int64_t)n;
-    MPI_Isend(p->send_bufs[src], 2, MPI_INT64_T, src, SHOAL__TAG_RANGE, p->comm,
-              &p->send_reqs[src]);
-    p->st.messages++;
-    if (n == 0)
-        p->stops_sent++;
+    if (p->recv_buf[0] > 0 && p->inhand[src] > 0)
+        p->inhand[src]--; /* it finished a range */
+    hand(p, src);
+    release(p);
 }
 
 /* Serve every request that has arrived; never blocks. */
@@ -388,18 +456,21 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
     int works = !cfg->master_idle || nworkers == 0;
     int rc = 0;
     shoal__sched_init(&p->sched, cfg->ntasks, nworkers + works,
-                      cfg->target_range_seconds, p->vw ? p->vcap : cfg->max_range_tasks,
-                      cfg->first_range_tasks);
+                      cfg->target_range_seconds, p->vcap, cfg->first_range_tasks);
     if (cfg->ranges)
         shoal__sched_set_list(&p->sched, cfg->ranges, cfg->nranges);
     if (cfg->probes)
         shoal__sched_set_probes(&p->sched, cfg->probes, PROBE_MIN_SECONDS);
+    refresh_limit(p);
     if (nworkers > 0) {
         p->send_reqs = malloc((size_t)p->size * sizeof *p->send_reqs);
-        p->send_bufs = malloc((size_t)p->size * sizeof *p->send_bufs);
+        p->send_bufs = malloc((size_t)p->size * (size_t)p->rlen * sizeof *p->send_bufs);
         p->stop_reqs = malloc((size_t)p->size * sizeof *p->stop_reqs);
         p->stop_bufs = malloc((size_t)p->size * sizeof *p->stop_bufs);
-        if (!p->send_reqs || !p->send_bufs || !p->stop_reqs || !p->stop_bufs) {
+        p->inhand = calloc((size_t)p->size, sizeof *p->inhand);
+        p->deferred = calloc((size_t)p->size, 1);
+        if (!p->send_reqs || !p->send_bufs || !p->stop_reqs || !p->stop_bufs || !p->inhand ||
+            !p->deferred) {
             /* Without these the master cannot answer anyone: the run
              * cannot continue on any rank. */
             SHOAL_ERROR(SHOAL_ENOMEM, "master: out of memory for %d workers", nworkers);
@@ -425,6 +496,10 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
         if (works && rc == 0)
             n = shoal__sched_next(&p->sched, &start);
         if (n > 0) {
+            if (p->tcap) {
+                cfg->tag(cfg->plan_ctx, start, n, p->rbuf);
+                p->curtags = p->rbuf;
+            }
             double t0 = shoal_now();
             int frc = fn(arg, p, start, n);
             double t1 = shoal_now();
@@ -444,9 +519,18 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
                 rc = frc;
                 shoal__sched_stop(&p->sched);
             }
+            if (p->deferred)
+                release(p); /* its values may have let tasks go out */
             if (nworkers > 0 && p->stops_sent < nworkers)
                 serve(p);
             continue;
+        }
+        if (nworkers == 0 && rc == 0 && !shoal__sched_exhausted(&p->sched)) {
+            /* Alone, with tasks that may not go out yet: nothing can come
+             * that would let them. */
+            rc = SHOAL_ERROR(SHOAL_EINTERNAL, "pool: tasks remain, none may go out, and no "
+                             "rank is running any (available() did not advance)");
+            shoal__sched_stop(&p->sched);
         }
         if (p->stops_sent >= nworkers)
             break;
@@ -464,6 +548,8 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
         free(p->send_bufs);
         free(p->stop_reqs);
         free(p->stop_bufs);
+        free(p->inhand);
+        free(p->deferred);
     }
     if (rc == 0 && p->failed)
         rc = SHOAL_EINTERNAL; /* a worker (or on_values) failed; it reported why */
@@ -477,7 +563,7 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
 static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
 {
     int64_t *req = p->recv_buf; /* this rank's REQUEST: header, then values */
-    int64_t cur[2], next[2];
+    int64_t *cur = p->rbuf, *next = p->rbuf + p->rlen;
     MPI_Request r;
     int rc = 0;
 
@@ -485,20 +571,33 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
               &p->stop_req);
     MPI_Send(req, REQ_LEN, MPI_INT64_T, 0, SHOAL__TAG_REQUEST, p->comm);
     p->st.messages++;
-    MPI_Irecv(cur, 2, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
+    MPI_Irecv(cur, p->rlen, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
     p->st.idle_seconds += wait_backoff(p, &r, MPI_STATUS_IGNORE);
 
-    while (cur[1] > 0) {
+    while (cur[1] > 0 || cur[0] < 0) {
+        if (cur[0] < 0) {
+            /* "Wait": tasks exist that may not go out yet. Ask again, with
+             * the values of the range just run; the master answers once
+             * tasks may go out. */
+            MPI_Send(req, REQ_LEN + (int)(req[7] * p->vw), MPI_INT64_T, 0, SHOAL__TAG_REQUEST,
+                     p->comm);
+            p->st.messages++;
+            req[0] = req[1] = req[6] = req[7] = 0;
+            MPI_Irecv(cur, p->rlen, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
+            p->st.idle_seconds += wait_backoff(p, &r, MPI_STATUS_IGNORE);
+            continue;
+        }
         /* Ask for the next range before running this one: the answer
          * travels while we work. */
         MPI_Send(req, REQ_LEN + (int)(req[7] * p->vw), MPI_INT64_T, 0, SHOAL__TAG_REQUEST,
                  p->comm);
         p->st.messages++;
-        MPI_Irecv(next, 2, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
+        MPI_Irecv(next, p->rlen, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
         req[0] = req[1] = req[6] = req[7] = 0;
         if (rc == 0 && worker_stopped(p))
             rc = SHOAL_EINTR; /* leave this range pending */
         if (rc == 0) {
+            p->curtags = p->tcap ? cur + 2 : NULL;
             double t0 = shoal_now();
             int frc = fn(arg, p, (uint64_t)cur[0], (uint64_t)cur[1]);
             double t1 = shoal_now();
@@ -528,8 +627,9 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
             req[4] = deadline_to_wire(p->deadline);
         }
         p->st.idle_seconds += wait_backoff(p, &r, MPI_STATUS_IGNORE);
-        cur[0] = next[0];
-        cur[1] = next[1];
+        int64_t *t = cur;
+        cur = next;
+        next = t;
     }
     /* The master's one STOP message: with the last range or before it. */
     p->st.idle_seconds += wait_backoff(p, &p->stop_req, MPI_STATUS_IGNORE);
@@ -563,13 +663,19 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
         uint64_t most = VALUES_MAX_BYTES / (sizeof(double) * p.vw);
         p.vcap = most < 1 ? 1 : p.vcap < most ? p.vcap : most;
     }
+    if (cfg->tag) {
+        p.tcap = p.vcap < TAGS_MAX_TASKS ? p.vcap : TAGS_MAX_TASKS;
+        p.vcap = p.tcap;
+    }
+    p.rlen = 2 + (int)p.tcap;
     p.recv_len = REQ_LEN + (int)(p.vw ? p.vcap * p.vw : 0);
     p.recv_buf = calloc((size_t)p.recv_len, sizeof *p.recv_buf);
+    p.rbuf = calloc(2 * (size_t)p.rlen, sizeof *p.rbuf);
     if (p.vw) {
         p.vals = calloc((size_t)(p.vcap * p.vw), sizeof *p.vals);
         p.rvals = p.is_master ? calloc((size_t)(p.vcap * p.vw), sizeof *p.rvals) : NULL;
     }
-    if (!p.recv_buf || (p.vw && (!p.vals || (p.is_master && !p.rvals)))) {
+    if (!p.recv_buf || !p.rbuf || (p.vw && (!p.vals || (p.is_master && !p.rvals)))) {
         /* Without them this rank cannot take part: nobody can go on. */
         SHOAL_ERROR(SHOAL_ENOMEM, "pool: out of memory for %llu values per range",
                     (unsigned long long)(p.vcap * p.vw));
@@ -580,6 +686,7 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
     int rc = p.is_master ? run_master(&p, cfg, fn, arg) : run_worker(&p, fn, arg);
     p.st.wall_seconds = shoal_now() - t0;
     free(p.recv_buf);
+    free(p.rbuf);
     free(p.vals);
     free(p.rvals);
 

@@ -68,6 +68,12 @@ typedef struct {
     uint64_t time_shorts;    /* tasks in a row timed under the fine threshold */
     uint64_t done, failed;
     int failures_shown;
+    /* A search (search.h): each task's tag, configuration * nrungs + rung,
+     * picks its scan point and its budget. Set after init; 0: none. */
+    int search_nrungs;
+    size_t budget_param;             /* index in params */
+    const double *budgets;           /* per rung (the plan's) */
+    const int64_t *tags;             /* the range's, from the pool */
 } shoal__runner;
 
 /* Allocate buffers for ranges of up to max_rows tasks and call the app's

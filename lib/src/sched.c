@@ -21,6 +21,7 @@ void shoal__sched_init(shoal__sched *s, uint64_t ntasks, int nranks,
     s->timed_tasks = 0;
     s->timed_seconds = 0;
     s->stopped = 0;
+    s->limit = UINT64_MAX;
     s->probes_wanted = 0;
     s->probes_decided = 0;
     s->probe_min_seconds = 0;
@@ -111,7 +112,7 @@ uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
         break;
     }
     *start = s->next;
-    if (s->stopped || s->handed >= s->ntasks)
+    if (s->stopped || s->handed >= s->ntasks || s->next >= s->limit)
         return 0;
     uint64_t remaining = s->ntasks - s->handed;
     uint64_t div = 2 * (uint64_t)s->nranks;
@@ -143,6 +144,8 @@ uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
         if (n > end - s->next)
             n = end - s->next;
     }
+    if (n > s->limit - s->next)
+        n = s->limit - s->next; /* not beyond what may go out now */
     if (s->probe_skip < s->nprobes && n > s->probe[s->probe_skip] - s->next)
         n = s->probe[s->probe_skip] - s->next; /* up to the next probed task */
     s->next += n;
@@ -159,3 +162,10 @@ void shoal__sched_report(shoal__sched *s, uint64_t tasks, double seconds)
 }
 
 void shoal__sched_stop(shoal__sched *s) { s->stopped = 1; }
+
+void shoal__sched_set_limit(shoal__sched *s, uint64_t limit) { s->limit = limit; }
+
+int shoal__sched_exhausted(const shoal__sched *s)
+{
+    return s->stopped || s->handed >= s->ntasks;
+}

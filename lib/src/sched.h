@@ -50,6 +50,7 @@ typedef struct {
     uint64_t timed_tasks;   /* tasks reported so far */
     double timed_seconds;   /* their total run time */
     int stopped;            /* no more ranges will be handed out */
+    uint64_t limit;         /* no index from here on goes out yet (UINT64_MAX: none) */
     unsigned probes_wanted; /* 0: no probes */
     int probes_decided;     /* the first timing came and was looked at */
     double probe_min_seconds;
@@ -74,5 +75,10 @@ uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start);
 void shoal__sched_report(shoal__sched *s, uint64_t tasks, double seconds);
 /* Stop handing out ranges (a rank failed or the run is interrupted). */
 void shoal__sched_stop(shoal__sched *s);
+/* Hand out no index >= limit for now (tasks decided later, e.g. a search's
+ * next round); next() then returns 0 without the schedule being over. */
+void shoal__sched_set_limit(shoal__sched *s, uint64_t limit);
+/* 1 when nothing is left to hand out, ever (all handed out, or stopped). */
+int shoal__sched_exhausted(const shoal__sched *s);
 
 #endif

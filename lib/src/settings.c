@@ -325,16 +325,24 @@ int shoal__settings_read(shoal_config *cfg, const shoal_app *app, shoal__setting
                          "file with [input] group_by = point",
                          where ? where : shoal_config_source(cfg)));
     }
+    /* [search]: the scan's points are its configurations; the task
+     * count is the rungs'. */
+    if (shoal_config_has_section(cfg, "search") && (rs->scan || !rs->has_scan)) {
+        r = shoal__search_read(cfg, app, rs->scan, &rs->search);
+        KEEP(r);
+        if (r == 0 && rs->search.on)
+            rs->tasks = rs->search.off[rs->search.nrungs];
+    }
     size_t nextra = 0;
     while (app->sections && app->sections[nextra])
         nextra++;
-    const char **sections = calloc(nextra + 6, sizeof *sections);
+    const char **sections = calloc(nextra + 7, sizeof *sections);
     if (!sections)
         return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory checking the config");
-    const char *ours[] = {"run", app->name, "scan", "sampling", "input"};
+    const char *ours[] = {"run", app->name, "scan", "sampling", "input", "search"};
     memcpy(sections, ours, sizeof ours);
     for (size_t i = 0; i < nextra; i++)
-        sections[5 + i] = app->sections[i];
+        sections[6 + i] = app->sections[i];
     KEEP(shoal_config_check_unused(cfg, sections));
     free(sections);
     if (rc == 0)
@@ -548,6 +556,11 @@ char *shoal__settings_fingerprint(const shoal_app *app, shoal_config *cfg,
             if (shoal_config_section_entry(cfg, app->sections[k], i, &key, &value, &where) == 0)
                 appendf(&b, &len, &cap, "%s.%s = %s\n", app->sections[k], key, value);
         }
+    }
+    if (rs->search.on) {
+        char sb[600];
+        shoal__search_describe(&rs->search, sb, sizeof sb);
+        appendf(&b, &len, &cap, "%s", sb);
     }
     /* Where the run ends, when its results decide. */
     if (rs->has_stop)

@@ -13,6 +13,7 @@
 #include <shoal/scan.h>
 
 #include "adapt.h"
+#include "search.h"
 #include "input.h"
 #include "runner.h"
 #include "store.h"
@@ -31,6 +32,8 @@ typedef struct {
     uint64_t check_every;
     int has_stop;
     shoal__stop_expr stop;
+    /* [search]: search.on = 0 without one */
+    shoal__search_plan search;
     const gsl_rng_type *rng_type;
     char default_output[300];
     /* the app's parameters (scanned ones are filled task by task) */

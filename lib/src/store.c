@@ -111,6 +111,7 @@ void shoal__store_free(shoal_store *s)
     shoal__dset_close(&s->replicate);
     shoal__segments_close(s);
     shoal__store_agg_close(s);
+    shoal__store_search_close(s);
     shoal__store_agg_free(s);
     if (s->dxpl > 0)
         H5Pclose(s->dxpl);
@@ -381,6 +382,8 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
         rc = shoal__store_bind_agg(s, spec, mode, why, sizeof why);
     if (rc == 0)
         rc = shoal__segments_bind(s, mode, why, sizeof why);
+    if (rc == 0)
+        rc = shoal__store_search_bind(s, spec, mode, why, sizeof why);
     if (rc < 0 && s->rank == 0) {
         char msg[256];
         shoal__h5_message(msg, sizeof msg);
@@ -445,6 +448,7 @@ static int close_file(shoal_store *s)
     shoal__dset_close(&s->replicate);
     shoal__segments_close(s);
     shoal__store_agg_close(s);
+    shoal__store_search_close(s);
     if (s->dxpl > 0)
         H5Pclose(s->dxpl);
     s->dxpl = 0;
@@ -503,6 +507,7 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine, uint64
     bad |= shoal__attr_u64(s->file, "tasks_failed", failed) < 0;
     if (s->reduce_seconds > 0)
         bad |= shoal__attr_double(s->file, "reduce_seconds", s->reduce_seconds) < 0;
+    bad |= shoal__store_search_end(s) < 0;
     if (s->has_stop) {
         bad |= shoal__attr_u64(s->file, "tasks_used", s->used) < 0;
         bad |= shoal__attr_str(s->file, "stop_reason", s->stop_reason) < 0;

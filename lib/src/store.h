@@ -113,6 +113,11 @@ typedef struct {
     int drop_failures;          /* open: forget earlier /failures entries
                                    (their tasks run again: --retry-failed) */
     const shoal_store_input *input; /* create: /input (NULL: no [input]) */
+    /* A search (search.h): /search with search_rungs rungs (0: none). */
+    int search_rungs;
+    const char *search_method, *search_budget, *search_objective, *search_goal;
+    int search_eta;
+    int search_budget_int;      /* the budget parameter is int64 */
 } shoal_store_spec;
 
 /* One range's rows, as buffers of `count` rows each (field i: count *
@@ -208,6 +213,17 @@ int shoal_store_write_rows(shoal_store *s, uint64_t start,
  * (log[0..nlog), up to SHOAL_FAILURE_SLOTS) into its /failures slots, so
  * the messages survive a kill. Call after the rows of a range. */
 int shoal_store_write_failures(shoal_store *s, const shoal_store_failure *log, size_t nlog);
+
+/* Rank 0, independent: a search's decisions for tasks [start, start + n)
+ * (budget: int64 or double as the budget parameter), all of them read
+ * back, and the per-rung table (store_search.c). */
+int shoal__store_search_write(shoal_store *s, uint64_t start, uint64_t n, const int64_t *point,
+                              const int64_t *rung, const void *budget);
+int shoal__store_search_read(shoal_store *s, int64_t *point, int64_t *rung);
+int shoal__store_search_rungs(shoal_store *s, const double *budget, const int64_t *size,
+                              const int64_t *done, const double *best, const int64_t *best_point);
+/* Every rank, the same values, before close: the search's best. */
+void shoal_store_set_search_best(shoal_store *s, int64_t point, double value, int64_t task);
 
 /* Every rank, the same values, before the reductions: the run ended
  * after tasks 0..used-1 for `reason` (adapt.h). /reduce folds only those;

@@ -46,6 +46,8 @@ typedef struct {
     size_t nderived;
 } shoal__agg;
 
+#define SHOAL__SEARCH_DSETS 8
+
 /* One row of /segments (store_segments.c names the columns). */
 #define SHOAL__SEG_NCOLS 13
 typedef struct {
@@ -71,6 +73,12 @@ struct shoal_store {
     shoal__dset point, replicate;   /* /tasks/point, /tasks/replicate */
     shoal__agg agg;                 /* /reduce and /points */
     double reduce_seconds;          /* computing them (rank 0's, on every rank) */
+    int search_on;                  /* /search (store_search.c) */
+    int search_rungs;
+    shoal__dset search[SHOAL__SEARCH_DSETS];
+    int search_best_set;
+    int64_t search_best_point, search_best_task;
+    double search_best_value;
     int has_stop;                   /* the run's results ended it (adapt.h): */
     uint64_t used;                  /* tasks 0..used-1 count; /reduce folds them */
     char stop_reason[512];
@@ -129,6 +137,14 @@ void shoal__dset_close(shoal__dset *d);
  * its file type (the same for strings: fixed-length UTF-8). */
 hid_t shoal__store_param_type(const shoal_store_column *c, hid_t *ftype);
 extern const void *const shoal__store_zero_fill;
+
+/* Collective: bind /search when spec->search_rungs > 0 (store_search.c);
+ * close its handles. */
+int shoal__store_search_bind(shoal_store *s, const shoal_store_spec *spec,
+                             shoal__bind_mode mode, char *why, size_t nwhy);
+void shoal__store_search_close(shoal_store *s);
+/* Collective, at close: the best configuration's attributes, if set. */
+int shoal__store_search_end(shoal_store *s);
 
 /* Collective: bind /reduce and /points (store_agg.c); called by
  * shoal__store_bind. Close the handles / free the arrays. */

@@ -258,8 +258,19 @@ static inline void run_task(shoal__runner *r, shoal_task *t, uint64_t k)
 {
     const shoal_app *app = r->app;
     t->slot = k;
-    if (r->scan)
+    if (r->scan && r->tags && r->search_nrungs > 0) {
+        /* A search task: its configuration and its rung's budget. */
+        int64_t tag = r->tags[k];
+        int rung = (int)(tag % r->search_nrungs);
+        shoal__param_value *b = &r->params[r->budget_param];
+        if (b->type == SHOAL_INT64)
+            b->l = (long)r->budgets[rung];
+        else
+            b->d = r->budgets[rung];
+        set_scan_values(r, (uint64_t)(tag / r->search_nrungs), k);
+    } else if (r->scan) {
         set_scan_values(r, t->index, k);
+    }
     int rc, attempt = 0;
     /* A failing task runs again, up to `retries` times, from the same
      * stream and a cleared row: a deterministic failure fails again, a
@@ -333,6 +344,7 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     memset(&t, 0, sizeof t);
     t.run = r;
     int stopped = 0;
+    r->tags = shoal_pool_tags(pool);
     /* The file shows which tasks are in flight: if this process dies, a
      * resumed run knows they were running (and reruns them). */
     int mrc = shoal_store_mark(r->store, start, count, SHOAL_STATUS_RUNNING);

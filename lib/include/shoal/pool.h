@@ -99,6 +99,18 @@ typedef struct {
     unsigned values_width;
     int (*on_values)(void *ctx, uint64_t start, uint64_t count, const double *values);
     void *values_ctx;
+    /* Optional, rank 0 only: work decided as results come in (a search's
+     * next round). available(plan_ctx) says how far tasks may go out now:
+     * no task of index >= its value is handed out until a later call says
+     * more (it is asked at the start and after every on_values). A worker
+     * with nothing to run then waits, without a busy loop, until tasks
+     * may go out or the run ends. tag(plan_ctx, start, count, tags), when
+     * given, decides a 64-bit tag for each task of a range as it is handed
+     * out; the tags travel with the range (at most 4096 tasks per range
+     * then) and the range function reads them with shoal_pool_tags(). */
+    uint64_t (*available)(void *ctx);
+    void (*tag)(void *ctx, uint64_t start, uint64_t count, int64_t *tags);
+    void *plan_ctx;
 } shoal_pool_config;
 
 typedef struct {
@@ -131,6 +143,10 @@ SHOAL_API double shoal_pool_yield(shoal_pool *pool, double now);
  * doubles per task, task by task) when the config asks for values; NULL
  * otherwise. */
 SHOAL_API double *shoal_pool_values(shoal_pool *pool);
+
+/* The tags of the range being run (one per task), when the config has a
+ * tag function; NULL otherwise. */
+SHOAL_API const int64_t *shoal_pool_tags(const shoal_pool *pool);
 
 /* Count n tasks of the range being run as failed (for on_range). */
 SHOAL_API void shoal_pool_count_failed(shoal_pool *pool, uint64_t n);
