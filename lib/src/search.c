@@ -4,6 +4,7 @@
 #include <shoal/log.h>
 
 #include "adapt.h"
+#include "mpiutil.h"
 #include "search.h"
 #include "store_impl.h"
 
@@ -110,8 +111,14 @@ int shoal__search_read(shoal_config *cfg, const shoal_app *app, const shoal_scan
     if (!shoal_config_has_section(cfg, "search"))
         return 0;
     sp->on = 1;
-    const char *key, *value, *where = NULL;
-    if (shoal_config_section_entry(cfg, "search", 0, &key, &value, &where) != 0 || !where)
+    /* Where [search] is, for messages (a walk of the section would take
+     * its keys as known: name one). */
+    static const char *const keys[] = {"method", "budget", "objective", "min_budget",
+                                       "max_budget", "eta", "goal"};
+    const char *where = NULL;
+    for (size_t i = 0; !where && i < sizeof keys / sizeof *keys; i++)
+        where = shoal_config_where(cfg, "search", keys[i]);
+    if (!where)
         where = shoal_config_source(cfg);
     if (!scan)
         return SHOAL_ERROR(SHOAL_ECONFIG, "%s: [search] needs a [scan] section: its points "
@@ -292,6 +299,10 @@ static int promote(shoal__search *s, int k)
 {
     const shoal__search_plan *p = s->plan;
     uint64_t n;
+    if (shoal__inject("search_promote", 0))
+        return SHOAL_ERROR(SHOAL_EINTERNAL, "%s: the search could not decide rung %d "
+                           "(injected failure); the file is valid: --resume goes on",
+                           s->app->name, k);
     cand *c = ranked(s, k - 1, &n);
     if (!c)
         return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory ranking rung %d", k - 1);

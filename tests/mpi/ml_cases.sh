@@ -10,7 +10,8 @@
 # scores; the best 5-fold cross-validated accuracy is at least 0.97 and the
 # held-out test accuracy agrees with it within 3 combined standard errors),
 # ml_bad (a missing or damaged data file: exit 2 with the file and line,
-# nothing written).
+# nothing written), ml_halving (successive halving against the full grid:
+# within 0.5 percentage points of its best with a third of its epochs).
 
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -49,6 +50,38 @@ cv, cse, te, tse = r["cv_acc"][b], r["cv_se"][b], r["test_acc"][b], r["test_se"]
 assert cv >= 0.97, ("best cv accuracy", cv)
 assert abs(te - cv) <= 3 * np.hypot(cse, tse), ("test vs cv", te, cv, cse, tse)
 print(f"best cv {cv:.4f} +- {cse:.4f}, test {te:.4f} +- {tse:.4f}")
+PY
+    ;;
+ml_halving)
+    # Successive halving (1, 3, 9, 27 epochs) against the full grid at 27
+    # epochs over the same 9 configurations: within 0.5 percentage points
+    # of the grid's best with at most a third of its training epochs (CPU
+    # time is the benchmark's: scripts/bench/b_search.sh).
+    cat >h.ini <<'EOF2'
+[run]
+seed = 20261202
+[ml_tune]
+hidden = 32
+epochs = 27
+[scan]
+lr = 0.03, 0.1, 0.3
+l2 = 1e-4, 1e-3, 1e-2
+EOF2
+    expect_rc 0 mpirun_n "$np" "$ml" h.ini -o grid.h5 -q
+    printf '[search]\nbudget = epochs\nmin_budget = 1\nmax_budget = 27\nobjective = cv_acc\n' >>h.ini
+    expect_rc 0 mpirun_n "$np" "$ml" h.ini -o sh.h5 -q
+    "$SHOAL_PYTHON" - grid.h5 sh.h5 <<'PY' || fail "successive halving missed the grid's best"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as g, h5py.File(sys.argv[2], "r") as s:
+    cv = g["results/cv_acc"][:]
+    best, pick = cv.max(), int(s["search"].attrs["best_point"])
+    value = s["search"].attrs["best_value"]
+    epochs_sh, epochs_grid = s["search/budget"][:].sum(), 27 * len(cv)
+    assert best >= 0.97, ("grid best", best)
+    assert best - cv[pick] <= 0.005 and best - value <= 0.005, (best, cv[pick], value)
+    assert 3 * epochs_sh <= epochs_grid, (epochs_sh, epochs_grid)
+print(f"grid best {best:.4f}; halving picked {pick} ({cv[pick]:.4f} in the grid, "
+      f"{value:.4f} its own) with {epochs_sh} of {epochs_grid} epochs")
 PY
     ;;
 ml_bad)
