@@ -35,7 +35,8 @@ else()
   set(_shoal_inih libinih-dev)
 endif()
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "libopenmpi-dev, openmpi-bin, libhdf5-openmpi-dev, libgsl-dev, ${_shoal_inih}, pkgconf")
+  "libopenmpi-dev, openmpi-bin, libhdf5-openmpi-dev, libgsl-dev, ${_shoal_inih}, pkgconf, zlib1g")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-h5py, python3-numpy")
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pandas, python3-xarray")
+# python3-sklearn: the digits data ml_tune trains on.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pandas, python3-xarray, python3-sklearn")
 include(CPack)

@@ -79,6 +79,7 @@ typedef struct {
     uint64_t stop_used;         /* after tasks 0..stop_used-1, */
     char stop_reason[512];      /* for this reason */
     shoal__search search;       /* rank 0, with a [search] */
+    char search_line[1024];     /* rank 0: the winner, for the summary */
     shoal_pool_stats ps;
     int prc;                    /* the pool's verdict */
     double wall;
@@ -526,6 +527,38 @@ static int decide_end(run_ctx *r)
     return 1;
 }
 
+/* Rank 0: the search's winner, for the summary: "best cv_acc = 0.98 at
+ * configuration 10 (lr = 0.1, ...), epochs = 81, task 39". */
+static void describe_best(run_ctx *r, int64_t point, uint64_t task, double value)
+{
+    const shoal__search_plan *p = &r->rs.search;
+    shoal_scan *scan = r->rs.scan;
+    size_t nd = shoal_scan_ndims(scan), len = 0, n = sizeof r->search_line;
+    shoal_scan_value *v = calloc(nd + 1, sizeof *v);
+    uint64_t pt, rep;
+    len += (size_t)snprintf(r->search_line, n, "search: best %s = %.6g at configuration %lld (",
+                            p->objective_name, value, (long long)point);
+    if (v && shoal_scan_task(scan, (uint64_t)point, &pt, &rep, v) == 0)
+        for (size_t d = 0; d < nd && len < n; d++) {
+            shoal_type t = shoal_scan_type(scan, d);
+            const char *name = shoal_scan_name(scan, d), *sep = d ? ", " : "";
+            if (t == SHOAL_INT64)
+                len += (size_t)snprintf(r->search_line + len, n - len, "%s%s = %lld", sep, name,
+                                        (long long)v[d].l);
+            else if (t == SHOAL_FLOAT64)
+                len += (size_t)snprintf(r->search_line + len, n - len, "%s%s = %.6g", sep, name,
+                                        v[d].d);
+            else
+                len += (size_t)snprintf(r->search_line + len, n - len, "%s%s = %s", sep, name,
+                                        v[d].s);
+        }
+    if (len < n)
+        snprintf(r->search_line + len, n - len, "), %s = %g, task %llu", p->budget_name,
+                 p->budget[r->search.rung[task] >= 0 ? r->search.rung[task] : 0],
+                 (unsigned long long)task);
+    free(v);
+}
+
 /* A complete search: rank 0 folds the results that did not travel, writes
  * the per-rung table and says which configuration won; every rank learns
  * it for the attributes at close. */
@@ -538,7 +571,6 @@ static int search_end(run_ctx *r)
     int rc = 0;
     if (r->rank == 0) {
         shoal__search *s = &r->search;
-        const shoal__search_plan *p = &r->rs.search;
         rc = shoal__search_catch_up(s, r->store);
         uint64_t task = 0;
         double value = NAN;
@@ -546,27 +578,10 @@ static int search_end(run_ctx *r)
         best.point = point;
         best.task = point >= 0 ? (int64_t)task : -1;
         best.value = value;
-        int64_t size[SHOAL__SEARCH_MAX_RUNGS], done[SHOAL__SEARCH_MAX_RUNGS],
-            bp[SHOAL__SEARCH_MAX_RUNGS];
-        double bv[SHOAL__SEARCH_MAX_RUNGS];
-        for (int k = 0; k < p->nrungs; k++) {
-            size[k] = (int64_t)p->size[k];
-            done[k] = (int64_t)s->done[k];
-            bp[k] = -1;
-            bv[k] = NAN;
-            for (uint64_t t = 0; t < s->ntasks; t++)
-                if (s->fin[t] && s->rung[t] == k && !isnan(s->obj[t]) &&
-                    (bp[k] < 0 || (p->maximize ? s->obj[t] > bv[k] : s->obj[t] < bv[k]))) {
-                    bv[k] = s->obj[t];
-                    bp[k] = s->point[t];
-                }
-        }
         if (rc == 0)
-            rc = shoal__store_search_rungs(r->store, p->budget, size, done, bv, bp);
+            rc = shoal__search_finish(s);
         if (rc == 0 && point >= 0)
-            shoal_log_verbose("%s: search: best %s = %.6g, configuration %lld (task %llu)",
-                              r->app->name, p->objective_name, value, (long long)point,
-                              (unsigned long long)task);
+            describe_best(r, point, task, value);
     }
     rc = shoal__agree(r->comm, rc);
     MPI_Bcast(&best, (int)sizeof best, MPI_BYTE, 0, r->comm);
@@ -664,6 +679,8 @@ static int finish(run_ctx *r)
             shoal__report_summary(name, r->ran[0], r->ran[1], r->nranks, r->wall, r->file,
                                   r->rs.tasks, r->cli.resume, r->rs.output, r->stop_used,
                                   r->stop_set ? r->stop_reason : NULL);
+        if (r->search_line[0] && shoal_log_get_level() >= SHOAL_LOG_INFO)
+            printf("%s: %s\n", name, r->search_line);
         if (r->app->summary && shoal_log_get_level() >= SHOAL_LOG_INFO) {
             shoal_results *res = NULL;
             int src = shoal_results_open(r->rs.output, &res);

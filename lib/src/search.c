@@ -166,6 +166,8 @@ void shoal__search_describe(const shoal__search_plan *sp, char *buf, size_t n)
 
 /* ---- rank 0's state ----------------------------------------------------------------- */
 
+static int better(const shoal__search *s, double a, int64_t pa, double b, int64_t pb);
+
 static int rung_of(const shoal__search *s, uint64_t task)
 {
     const shoal__search_plan *p = s->plan;
@@ -203,6 +205,38 @@ static void write_decisions(shoal__search *s, uint64_t start, uint64_t n)
     free(rung);
     free(budget);
     free(fbudget);
+}
+
+/* The per-rung table as it stands (budget, planned and finished tasks,
+ * best objective and who reached it), so the file shows how the search is
+ * going while it runs. */
+static void write_rungs(shoal__search *s)
+{
+    const shoal__search_plan *p = s->plan;
+    if (!s->store || s->err)
+        return;
+    int64_t size[SHOAL__SEARCH_MAX_RUNGS], done[SHOAL__SEARCH_MAX_RUNGS],
+        bp[SHOAL__SEARCH_MAX_RUNGS];
+    double bv[SHOAL__SEARCH_MAX_RUNGS];
+    for (int k = 0; k < p->nrungs; k++) {
+        size[k] = (int64_t)p->size[k];
+        done[k] = (int64_t)s->done[k];
+        bp[k] = -1;
+        bv[k] = NAN;
+    }
+    for (uint64_t t = 0; t < s->ntasks; t++) {
+        int k = s->rung[t];
+        if (k >= 0 && s->fin[t] && !isnan(s->obj[t]) &&
+            (bp[k] < 0 || better(s, s->obj[t], s->point[t], bv[k], bp[k]))) {
+            bv[k] = s->obj[t];
+            bp[k] = s->point[t];
+        }
+    }
+    int rc = shoal__store_search_rungs(s->store, p->budget, size, done, bv, bp);
+    if (rc < 0) {
+        SHOAL_ERROR(rc, "cannot write the search's rungs to /search");
+        s->err = rc;
+    }
 }
 
 int shoal__search_init(shoal__search *s, const shoal__search_plan *plan, const shoal_app *app,
@@ -332,6 +366,7 @@ int shoal__search_feed(shoal__search *s, uint64_t start, uint64_t count, const d
         s->obj[t] = (int)v[0] == SHOAL_STATUS_DONE ? v[1 + p->objective] : NAN;
         s->done[s->rung[t]]++;
     }
+    int before = s->decided;
     if (p->method == SHOAL__SEARCH_HALVING)
         while (s->decided < p->nrungs && s->done[s->decided - 1] == p->size[s->decided - 1]) {
             int rc = promote(s, s->decided);
@@ -339,6 +374,10 @@ int shoal__search_feed(shoal__search *s, uint64_t start, uint64_t count, const d
                 return rc;
             s->decided++;
         }
+    /* The table after a rung is decided (halving), or after every batch
+     * of results (async, whose rungs fill all the time). */
+    if (s->decided != before || p->method == SHOAL__SEARCH_ASYNC)
+        write_rungs(s);
     return s->err;
 }
 
@@ -406,6 +445,12 @@ void shoal__search_tag(void *arg, uint64_t start, uint64_t count, int64_t *tags)
         uint64_t t = start + k;
         tags[k] = s->point[t] * s->plan->nrungs + rung_of(s, t);
     }
+}
+
+int shoal__search_finish(shoal__search *s)
+{
+    write_rungs(s);
+    return s->err;
 }
 
 int64_t shoal__search_best(const shoal__search *s, uint64_t *task, double *value)

@@ -37,7 +37,9 @@
  *   /search/point, /search/rung, /search/budget [ntasks]   each task's
  *       configuration (the scan point whose parameters it ran), rung and
  *       budget (-1 until decided)
- *   /search/rung_{budget,size,done,best,best_point} [R + 1]
+ *   /search/rung_{budget,size,done,best,best_point} [R + 1]  rewritten as
+ *       rungs are decided (async: as results come), so they show the best
+ *       so far
  *   attributes: method, eta, objective, goal, budget_param, and at the end
  *   best_point, best_value, best_task (store_search.c). */
 #ifndef SHOAL_SEARCH_H
@@ -121,6 +123,9 @@ int shoal__search_resume(shoal__search *s, shoal_store *st);
 /* Rank 0, independent, at the end: the results the file holds that did
  * not travel (each worker's last range). */
 int shoal__search_catch_up(shoal__search *s, shoal_store *st);
+
+/* Rank 0, at the end: the per-rung table as it ends. */
+int shoal__search_finish(shoal__search *s);
 
 /* Rank 0, at the end: the best configuration of the highest rung that has
  * results (its task, value). Returns -1 when none has. */

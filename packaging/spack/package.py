@@ -32,6 +32,7 @@ class Shoal(CMakePackage):
     # Shoal's build looks for.
     depends_on("libinih")
     depends_on("random123")
+    depends_on("zlib-api")  # ml_tune reads the gzip-compressed digits data
 
     # The test suite (spack install --test=root): check for the unit suites,
     # a Python with h5py, numpy, pandas, xarray, h5netcdf and matplotlib to read the
@@ -46,6 +47,8 @@ class Shoal(CMakePackage):
     depends_on("py-xarray", type="test")
     depends_on("py-h5netcdf", type="test")
     depends_on("py-matplotlib", type="test")
+    # ml_tune's tests train on the UCI digits that scikit-learn ships.
+    depends_on("py-scikit-learn", type="test")
 
     def cmake_args(self):
         args = [
@@ -57,6 +60,10 @@ class Shoal(CMakePackage):
         ]
         if self.run_tests:
             args.append(self.define("SHOAL_PYTHON3", self.spec["python"].command.path))
+            sklearn = self.spec["py-scikit-learn"]
+            args.append(self.define("SHOAL_DIGITS_CSV", join_path(
+                sklearn.prefix, sklearn["python"].package.platlib, "sklearn", "datasets",
+                "data", "digits.csv.gz")))
         return args
 
     def setup_run_environment(self, env):

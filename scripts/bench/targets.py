@@ -94,4 +94,14 @@ def targets(ratio, value):
         ratio("reader: the Python module's read_frame within 2x the time of h5py + pandas "
               "by hand on the same columns (h5py time / reader time >= 0.5)",
               "tool", "h5py_frame", "py_frame", "wall_s", 0.5),
+        ratio("search: successive halving uses at most a third of the full grid's CPU time "
+              "(grid CPU / halving CPU >= 3; ml_tune, 27 configurations, 2 ranks)",
+              "search", "grid", "halving", "cpu_s", 3),
+        value("search: halving's pick within 0.5 percentage points of the grid's best",
+              "search", "halving", "gap_pp", "<=", 0.5, "pp"),
+        value("ml_tune: the best 5-fold cross-validated accuracy on the digits >= 0.97",
+              "search", "grid", "best_cv", ">=", 0.97),
+        value("ml_tune: the halving's pick on the held-out test set agrees with its "
+              "cross-validated accuracy (|difference| / combined standard error <= 2)",
+              "search", "pick", "test_z", "<=", 2, "sd"),
     ]

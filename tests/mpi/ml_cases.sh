@@ -17,6 +17,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ml=$SHOAL_BUILD/apps/ml_tune/ml_tune
+# The digits file the configure found (tests/unit/CMakeLists.txt).
+data=${SHOAL_DIGITS:?SHOAL_DIGITS is not set (ctest sets it)}
 need_h5py
 cd "$work" || fail "cd $work"
 
@@ -28,6 +30,7 @@ folds = 5
 test = 1
 epochs = 27
 hidden = 32
+data = ${SHOAL_DIGITS}
 [scan]
 lr = 0.1, 0.03
 l2 = 1e-4, 1e-3
@@ -63,6 +66,7 @@ seed = 20261202
 [ml_tune]
 hidden = 32
 epochs = 27
+data = ${SHOAL_DIGITS}
 [scan]
 lr = 0.03, 0.1, 0.3
 l2 = 1e-4, 1e-3, 1e-2

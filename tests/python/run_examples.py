@@ -59,6 +59,10 @@ MAKERS = {
         "--set", "sampling.replicates=2", "--set", "ising2d.therm_sweeps=10",
         "--set", "ising2d.meas_sweeps=50"),
     "frames_analysis.h5": make_frames_analysis,
+    "ml_tune_halving.h5": lambda w: launch(
+        w, 2, "apps/ml_tune/ml_tune", os.path.join(SRC, "configs/ml_tune_halving.ini"),
+        "--set", "search.min_budget=1", "--set", "search.max_budget=9",
+        "--set", "ml_tune.test=0", "--set", "ml_tune.data=" + os.environ["SHOAL_DIGITS"]),
     "mc_pi_adaptive.h5": lambda w: launch(
         w, 2, "apps/mc_pi/mc_pi", os.path.join(SRC, "configs/mc_pi_adaptive.ini"),
         "--set", "mc_pi.samples=10000", "--set", "run.stop_when=sem(pi) < 2e-3"),
