@@ -410,9 +410,10 @@ int tool_status(const tool_args *a)
     char *state = tool_attr(r, "state"), *started = tool_attr(r, "started");
     char *resumed_at = tool_attr(r, "resumed_at"), *finished = tool_attr(r, "finished");
     char *over = tool_attr(r, "overrides"), *version = tool_attr(r, "shoal_version");
+    char *stop = tool_attr(r, "stop_reason"); /* a run its results ended */
     double resumed = 0, wall = NAN;
     int lib = !app || !src || !state || !started || !resumed_at || !finished || !over ||
-                      !version
+                      !version || !stop
                   ? SHOAL_ENOMEM
                   : 0;
     if (!lib)
@@ -451,6 +452,11 @@ int tool_status(const tool_args *a)
            n ? 100.0 * (double)fin / (double)n : 100.0);
     if (t.count[SHOAL_STATUS_FAILED])
         printf("           'shoal failures %s' lists the failed tasks\n", a->file);
+    double used = NAN;
+    if (stop[0] && shoal_results_attr_double(r, "tasks_used", &used) == 0)
+        printf("stopped:   %s; the results are tasks 0..%.0f (tasks_used), the rest were "
+               "not needed\n", stop, used - 1);
+    tool_lib_message_clear();
     const char *since = resumed > 0 && resumed_at[0] ? resumed_at : started;
     if (sg.n)
         since = sg.started[sg.n - 1];
@@ -487,6 +493,7 @@ done:
     free(finished);
     free(over);
     free(version);
+    free(stop);
     shoal_results_close(r);
     return rc;
 }

@@ -78,6 +78,15 @@ int shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
     if (rs->input)
         shoal__input_print(rs->input, stdout);
     printf("  tasks:    %llu\n", (unsigned long long)rs->tasks);
+    const shoal__search_plan *sp = &rs->search;
+    if (sp->on) {
+        printf("  search:   %s over %llu configurations, %s by rung:", sp->method_name,
+               (unsigned long long)sp->nconfigs, sp->budget_name);
+        for (int k = 0; k < sp->nrungs; k++)
+            printf("%s %g (%llu task%s)", k ? "," : "", sp->budget[k],
+                   (unsigned long long)sp->size[k], sp->size[k] == 1 ? "" : "s");
+        printf("\n");
+    }
     printf("  output:   %s, about %.1f %s%s\n", rs->output, shown, unit,
            resume                        ? " (to resume)"
            : access(rs->output, F_OK) == 0 ? (c->force ? " (exists: --force would replace it)"
@@ -90,12 +99,18 @@ int shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
             return rc;
     }
     for (size_t i = 0; i < rs->nconsts; i++)
-        printf("  constant: %s = %s\n", rs->const_names[i], rs->const_values[i]);
-    if (!resume)
+        printf("  constant: %s = %s%s\n", rs->const_names[i], rs->const_values[i],
+               sp->on && !strcmp(rs->const_names[i], sp->budget_name)
+                   ? " (not used: the search sets it per rung)"
+                   : "");
+    /* A search's tasks differ in budget and are decided as it goes: no
+     * sample of them stands for the rest. */
+    if (!resume && !sp->on)
         shoal__report_estimate(app, rs, nranks, stdout);
     if (!rs->scan || rs->nscan == 0)
         return 0;
-    uint64_t shown_rows = rs->tasks < 10 ? rs->tasks : 10;
+    uint64_t rows = sp->on ? sp->nconfigs : rs->tasks; /* a search: its rung 0 */
+    uint64_t shown_rows = rows < 10 ? rows : 10;
     printf("  first %llu of %llu tasks:\n    %8s %8s %9s", (unsigned long long)shown_rows,
            (unsigned long long)rs->tasks, "task", "point", "replicate");
     for (size_t d = 0; d < rs->nscan; d++)

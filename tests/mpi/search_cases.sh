@@ -52,6 +52,11 @@ same() {
 
 case $case_name in
 search_identical)
+    # --dry-run shows the rungs and runs nothing.
+    expect_rc 0 mpirun_n "$np" "$app" s.ini -o dry.h5 --dry-run >dry.txt
+    grep -q "search:   halving over 27 configurations, x by rung: 1 (27 tasks), 3 (9 tasks), 9 (3 tasks)" dry.txt ||
+        fail "--dry-run does not show the rungs: $(cat dry.txt)"
+    [[ ! -e dry.h5 ]] || fail "--dry-run wrote a file"
     expect_rc 1 mpirun_n 1 "$app" s.ini -o ref.h5 -q
     check halving ref.h5
     expect_rc 1 mpirun_n "$np" "$app" s.ini -o out.h5 -q
