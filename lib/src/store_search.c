@@ -7,8 +7,10 @@
  *   /search/budget [ntasks]                      its budget (the budget
  *       parameter's type; -1 or NaN until decided)
  *   /search/rung_budget, rung_size, rung_done, rung_best, rung_best_point
- *       [rung]: each rung's budget, planned and finished tasks, best
- *       objective and its configuration (written when the run ends)
+ *       [search_rung]: each rung's budget, planned and finished tasks, best
+ *       objective and its configuration (rewritten as the search goes); the
+ *       dimension scale /search_rung names their axis (not "rung": xarray
+ *       would take /search/rung, a per-task column, for its coordinate)
  *   attributes of /search: method, budget_param, objective, goal, eta; at
  *       the end best_point, best_value, best_task
  * Created with the file (collective); rank 0 writes the rows. */
@@ -62,7 +64,7 @@ int shoal__store_search_bind(shoal_store *s, const shoal_store_spec *spec,
             H5Gclose(g);
         }
         if (rc == 0)
-            rc = shoal__dim_create(s->file, "rung", (uint64_t)spec->search_rungs, 0);
+            rc = shoal__dim_create(s->file, "search_rung", (uint64_t)spec->search_rungs, 0);
         if (rc != 0) {
             snprintf(why, nwhy, "cannot create /search");
             rc = SHOAL_EHDF5;
@@ -84,19 +86,19 @@ int shoal__store_search_bind(shoal_store *s, const shoal_store_spec *spec,
                   "the task's budget (the value of the budget parameter it ran with)", why,
                   nwhy);
     if (rc == 0)
-        rc = bind(s, mode, S_RBUDGET, "rung_budget", nr, "rung", 0, "each rung's budget", why,
-                  nwhy);
-    if (rc == 0)
-        rc = bind(s, mode, S_RSIZE, "rung_size", nr, "rung", 1, "tasks planned per rung", why,
-                  nwhy);
-    if (rc == 0)
-        rc = bind(s, mode, S_RDONE, "rung_done", nr, "rung", 1, "tasks finished per rung",
+        rc = bind(s, mode, S_RBUDGET, "rung_budget", nr, "search_rung", 0, "each rung's budget",
                   why, nwhy);
     if (rc == 0)
-        rc = bind(s, mode, S_RBEST, "rung_best", nr, "rung", 0,
+        rc = bind(s, mode, S_RSIZE, "rung_size", nr, "search_rung", 1, "tasks planned per rung",
+                  why, nwhy);
+    if (rc == 0)
+        rc = bind(s, mode, S_RDONE, "rung_done", nr, "search_rung", 1, "tasks finished per rung",
+                  why, nwhy);
+    if (rc == 0)
+        rc = bind(s, mode, S_RBEST, "rung_best", nr, "search_rung", 0,
                   "the best objective in the rung (NaN: none)", why, nwhy);
     if (rc == 0)
-        rc = bind(s, mode, S_RBESTP, "rung_best_point", nr, "rung", 1,
+        rc = bind(s, mode, S_RBESTP, "rung_best_point", nr, "search_rung", 1,
                   "the configuration that reached it (-1: none)", why, nwhy);
     return rc;
 }
