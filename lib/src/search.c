@@ -155,6 +155,17 @@ int shoal__search_read(shoal_config *cfg, const shoal_app *app, const shoal_scan
     return rc;
 }
 
+void shoal__search_touch(shoal_config *cfg)
+{
+    static const char *const keys[] = {"method", "budget", "objective", "min_budget",
+                                       "max_budget", "eta", "goal"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        const char *v;
+        if (shoal_config_has(cfg, "search", keys[i]))
+            shoal_config_get_string(cfg, "search", keys[i], 0, NULL, &v);
+    }
+}
+
 void shoal__search_describe(const shoal__search_plan *sp, char *buf, size_t n)
 {
     snprintf(buf, n,

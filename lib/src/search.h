@@ -82,6 +82,10 @@ typedef struct {
 int shoal__search_read(shoal_config *cfg, const shoal_app *app, const shoal_scan *scan,
                        shoal__search_plan *sp);
 
+/* Mark [search]'s keys as read without checking them: when the [scan] is
+ * wrong, its error is the one to show, not "unknown key" for each. */
+void shoal__search_touch(shoal_config *cfg);
+
 /* The fingerprint lines of the plan ("search.method = halving\n..."),
  * appended by the caller. */
 void shoal__search_describe(const shoal__search_plan *sp, char *buf, size_t n);

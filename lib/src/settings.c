@@ -327,6 +327,8 @@ int shoal__settings_read(shoal_config *cfg, const shoal_app *app, shoal__setting
     }
     /* [search]: the scan's points are its configurations; the task
      * count is the rungs'. */
+    if (shoal_config_has_section(cfg, "search") && rs->has_scan && !rs->scan)
+        shoal__search_touch(cfg); /* the scan's error says what is wrong */
     if (shoal_config_has_section(cfg, "search") && (rs->scan || !rs->has_scan)) {
         r = shoal__search_read(cfg, app, rs->scan, &rs->search);
         KEEP(r);

@@ -5,6 +5,9 @@
   check_search.py halving FILE   every rung k >= 1 ran the best size[k]
       configurations of rung k-1 by the objective (failed last, ties to the
       lower configuration), recomputed here; plus the common checks
+  check_search.py sampled FILE   halving over sampled configurations (a
+      random or Sobol design): as halving, each configuration's values the
+      same in every task that ran it
   check_search.py async FILE     the common checks: rung sizes and budgets,
       each rung's configurations distinct and drawn from the rung below,
       every task ran its configuration's parameters and its rung's budget,
@@ -16,7 +19,7 @@ import h5py
 import numpy as np
 
 
-def common(f):
+def common(f, echo=True):
     s = f["search"]
     point, rung, budget = s["point"][:], s["rung"][:], s["budget"][:]
     size, rb = s["rung_size"][:], s["rung_budget"][:]
@@ -29,7 +32,14 @@ def common(f):
     # test_app echoes its parameters: x (the budget) as x2, sleep_us is
     # the configuration's value (the scan is sleep_us = range(0, n)).
     assert np.allclose(f["results/x2"][:], 2 * rb[rung]), "a task ran another budget"
-    assert (f["params/sleep_us"][:] == point).all(), "a task ran another configuration"
+    if echo:
+        assert (f["params/sleep_us"][:] == point).all(), "a task ran another configuration"
+    else:
+        # Sampled configurations: a configuration's values are the same in
+        # every task that ran it.
+        sl = f["params/sleep_us"][:]
+        for p in np.unique(point):
+            assert len(set(sl[point == p])) == 1, ("configuration", p, "ran other values")
     for k in range(1, len(size)):
         pk, below = point[rung == k], set(point[rung == k - 1])
         assert len(set(pk)) == len(pk), ("a configuration twice in rung", k)
@@ -42,9 +52,9 @@ def common(f):
     return point, rung, size, u, n
 
 
-def halving(path):
+def halving(path, echo=True):
     with h5py.File(path, "r") as f:
-        point, rung, size, u, n = common(f)
+        point, rung, size, u, n = common(f, echo)
         off = np.concatenate([[0], np.cumsum(size)])
         assert (rung == np.repeat(np.arange(len(size)), size)).all(), "rungs out of order"
         assert (point[: size[0]] == np.arange(size[0])).all()
@@ -65,6 +75,7 @@ def asynchronous(path):
 
 if __name__ == "__main__":
     try:
-        {"halving": halving, "async": asynchronous}[sys.argv[1]](sys.argv[2])
+        {"halving": halving, "async": asynchronous,
+         "sampled": lambda p: halving(p, echo=False)}[sys.argv[1]](sys.argv[2])
     except (AssertionError, KeyError) as e:
         sys.exit(f"check_search.py {' '.join(sys.argv[1:])}: {e!r}")

@@ -10,7 +10,8 @@
 # configurations the scan's sleep_us values, its objective the watched
 # uniform u; every 7th task fails (so the runs exit 1).
 # Cases: search_identical (halving at NRANKS against 1 rank: the same
-# decisions and results; the rungs recomputed from the file), search_resume
+# decisions and results; the rungs recomputed from the file; also from 16
+# Sobol starts), search_resume
 # (stopped by a signal, SIGKILLed, and failing to decide a rung (exit 4),
 # each resumed at another rank count: the same as an uninterrupted run),
 # search_async (every rung consistent,
@@ -62,6 +63,14 @@ search_identical)
     expect_rc 1 mpirun_n "$np" "$app" s.ini -o out.h5 -q
     check halving out.h5
     same ref.h5 out.h5
+    # Quasi-random starts: 16 Sobol configurations of the scan's space.
+    sed 's/^sleep_us = range(0, 27)$/sleep_us = range(0, 1000)\nlabel = ab, cde, f/' s.ini >q.ini
+    printf '[sampling]\ndesign = sobol\nsamples = 16\n' >>q.ini
+    expect_rc 1 mpirun_n 1 "$app" q.ini -o qref.h5 -q
+    expect_rc 1 mpirun_n "$np" "$app" q.ini -o q.h5 -q
+    check sampled q.h5
+    same qref.h5 q.h5
+    h5diff -q qref.h5 q.h5 /params/label >/dev/null || fail "/params/label differs"
     ;;
 search_resume)
     other=$((np == 1 ? 2 : 1))
