@@ -2,8 +2,10 @@
 /* outputs.c: the [outputs] declarations and the value protocol (exec.h).
  *
  * [outputs] holds one line per field:  name = int64 | float64, optionally
- * with a shape [n] or [n,m,...] and a reduction word (sum, min, max, count,
- * mean, var, moments):  hist = int64[10] sum.
+ * with a shape [n] or [n,m,...], a reduction word (sum, min, max, count,
+ * mean, var, moments) and, for a scalar, "watch" (its values reach rank 0
+ * as tasks finish, for [run] stop_when and [search]):
+ * hist = int64[10] sum,  pi = float64 mean watch.
  *
  * A program reports values as name=value tokens (arrays: comma-separated,
  * row-major) on lines that start with the prefix ("shoal:" unless [command]
@@ -95,19 +97,34 @@ static const char *parse_type(const char *v, shoal_field *f)
     }
     if (*v && !isspace((unsigned char)*v))
         return "write the type as int64, float64, int64[n] or float64[n,m]";
-    while (isspace((unsigned char)*v))
-        v++;
-    if (*v) {
+    /* Then, in any order: a reduction, and "watch". */
+    for (;;) {
+        while (isspace((unsigned char)*v))
+            v++;
+        if (!*v)
+            break;
+        size_t len = 0;
+        while (v[len] && !isspace((unsigned char)v[len]))
+            len++;
+        if (len == 5 && !strncmp(v, "watch", 5)) {
+            if (f->ndims != 0)
+                return "only a scalar (int64 or float64, no shape) can be watched";
+            f->watch = 1;
+            v += len;
+            continue;
+        }
         size_t k = 1;
-        while (k < sizeof reductions / sizeof reductions[0] && strcmp(v, reductions[k]))
+        while (k < sizeof reductions / sizeof reductions[0] &&
+               !(strlen(reductions[k]) == len && !strncmp(v, reductions[k], len)))
             k++;
-        if (k == sizeof reductions / sizeof reductions[0])
-            return "after the type comes nothing or a reduction: sum, min, max, count, mean, "
-                   "var or moments";
+        if (k == sizeof reductions / sizeof reductions[0] || f->reduce != SHOAL_REDUCE_NONE)
+            return "after the type come a reduction (sum, min, max, count, mean, var or "
+                   "moments) and \"watch\", each at most once";
         f->reduce = (shoal_reduce)k;
         if (f->reduce == SHOAL_REDUCE_MOMENTS &&
             (f->type != SHOAL_FLOAT64 || f->ndims == 0 || f->dims[f->ndims - 1] != 3))
             return "moments needs float64 with a last dimension of 3 (count, mean, M2)";
+        v += len;
     }
     uint64_t w = shoal_field_width(f);
     if (w > ((uint64_t)1 << 27))

@@ -11,7 +11,8 @@
 # rank count: the same as an uninterrupted run; a finished run resumed runs
 # nothing), adapt_hook (the hook stops at a block end at any rank count; a
 # failing hook exits 4 with a file that resumes), adapt_mc_pi (the example
-# config against the exact value), adapt_bad (config mistakes exit 2 before
+# config against the exact value), adapt_exec (shoal-exec with a watched
+# output: the same decision at 1 and NRANKS ranks), adapt_bad (config mistakes exit 2 before
 # anything is written). No check depends on which rank ran which task or on
 # how many tasks ran beyond the decision.
 
@@ -140,6 +141,32 @@ with h5py.File(sys.argv[1], "r") as f:
 print("mc_pi adaptive: within 5 standard errors of pi")
 PY
     grep -q "stop_when met after" pi.txt || fail "mc_pi's summary: $(cat pi.txt)"
+    ;;
+adapt_exec)
+    # Any program as the task: shoal-exec's [outputs] "watch" word.
+    cat >e.ini <<EOF2
+[run]
+tasks = 400
+seed = 7
+stop_when = sem(pi) < 0.005
+check_every = 10
+[command]
+argv = python3 $SHOAL_SRC/apps/exec_examples/pi.py --samples 2000 --seed {seed}
+[outputs]
+pi = float64 mean watch
+hits = int64 sum
+EOF2
+    exec=$SHOAL_BUILD/apps/shoal_exec/shoal-exec
+    expect_rc 0 mpirun_n "$np" "$exec" e.ini -o e.h5 -q
+    expect_rc 0 mpirun_n 1 "$exec" e.ini -o e1.h5 -q
+    "$SHOAL_PYTHON" "$checker" verify e.h5 pi 0.005 10 || fail "shoal-exec's decision is wrong"
+    "$SHOAL_PYTHON" "$checker" same e.h5 e1.h5 pi hits || fail "shoal-exec: 1 rank and $np differ"
+    # Only a scalar can be watched.
+    sed 's/^pi = float64 mean watch$/pi = float64[2] watch/' e.ini >bad.ini
+    expect_rc 2 mpirun_n 1 "$exec" bad.ini -o bad.h5 2>bad.txt
+    grep -q "bad.ini:9: .*only a scalar (int64 or float64, no shape) can be watched" bad.txt ||
+        fail "no clear message for a watched array: $(cat bad.txt)"
+    [[ ! -e bad.h5 ]] || fail "a bad [outputs] line still wrote the output"
     ;;
 adapt_bad)
     base='[run]\ntasks = 100\n'

@@ -7,11 +7,11 @@
       are all finished, used is a multiple of BLOCK (or the task count), and
       sem(FIELD) over the done tasks of 0..used-1 is below LIMIT there and at
       no earlier block end.
-  check_adapt.py same A B
+  check_adapt.py same A B [FIELD...]
       A and B used the same tasks with the same results: tasks_used,
-      stop_reason, status and every /results field over 0..used-1, and
-      /reduce, are identical (rows beyond used may differ: which of them
-      ran depends on the schedule).
+      stop_reason, status and every /results field (or the FIELDs named)
+      over 0..used-1, and /reduce, are identical (rows beyond used may
+      differ: which of them ran depends on the schedule).
 Exit 0 when it holds, 1 with a message when not."""
 import sys
 
@@ -40,13 +40,13 @@ def verify(path, field, limit, block):
     print(f"{path}: used {used} of {n}, sem({field}) = {sem(x[:used]):.6g} < {limit}")
 
 
-def same(a, b):
+def same(a, b, fields=None):
     with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
         for k in ("tasks_used", "stop_reason", "ntasks", "seed"):
             assert fa.attrs[k] == fb.attrs[k], (k, fa.attrs[k], fb.attrs[k])
         used = int(fa.attrs["tasks_used"])
         assert (fa["tasks/status"][:used] == fb["tasks/status"][:used]).all(), "status"
-        for k in fa["results"]:
+        for k in fields or fa["results"]:
             ra, rb = fa["results"][k][:used], fb["results"][k][:used]
             assert np.array_equal(ra, rb, equal_nan=ra.dtype.kind == "f"), k
         if "reduce" in fa:
@@ -61,7 +61,7 @@ if __name__ == "__main__":
         if sys.argv[1] == "verify":
             verify(sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5]))
         elif sys.argv[1] == "same":
-            same(sys.argv[2], sys.argv[3])
+            same(sys.argv[2], sys.argv[3], sys.argv[4:])
         else:
             sys.exit(f"usage: {sys.argv[0]} verify|same ...")
     except AssertionError as e:
