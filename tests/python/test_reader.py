@@ -58,6 +58,12 @@ def setUpModule():
     cfg = lambda n: os.path.join(SRC, "configs", n)  # noqa: E731
     launch(1, app("mc_pi"), cfg("mc_pi.ini"), "-o", "mc_pi.h5",
            "--set", "run.tasks=6", "--set", "mc_pi.samples=1000")
+    launch(2, app("mc_pi"), cfg("mc_pi_adaptive.ini"), "-o", "adaptive.h5",
+           "--set", "mc_pi.samples=1000", "--set", "run.stop_when=sem(pi) < 4e-3",
+           "--set", "run.check_every=20")
+    launch(2, os.path.join(BUILD, "tests", "mpi", "test_app"), config("search.ini", (
+        "[run]\nseed = 3\n[scan]\nsleep_us = range(0, 9)\n[search]\nbudget = x\n"
+        "min_budget = 1\nmax_budget = 9\nobjective = u\n")), "-o", "search.h5")
     launch(1, app("mc_pi"), config("mc_pi_scan.ini", (
         "[run]\nseed = 3\noutput = mc_pi_scan.h5\n[scan]\nsamples = 100, 200\n"
         "[sampling]\nreplicates = 2\n")))
@@ -350,6 +356,37 @@ class Described(unittest.TestCase):
         self.assertEqual(ds["T"].attrs["units"], "J/k_B")
         self.assertEqual(ds.therm_sweeps.attrs["units"], "sweeps")
         self.assertEqual(ds.mean_abs_m.attrs["units"], "1")
+
+
+class Adaptive(unittest.TestCase):
+    """A run that stop_when ended: frame() holds the tasks it used (all
+    rows with used_only=False); a search's frame carries each task's
+    configuration, rung and budget, as /search holds them."""
+
+    def test_stop_when(self):
+        with h5py.File(os.path.join(WORK, "adaptive.h5"), "r") as f:
+            used = int(f.attrs["tasks_used"])
+            pi = f["results/pi"][:used]
+        with shoal.open(os.path.join(WORK, "adaptive.h5")) as r:
+            self.assertEqual(r.tasks_used, used)
+            df = r.frame()
+            self.assertEqual(len(df), used)
+            self.assertTrue((df["pi"].to_numpy() == pi).all())
+            self.assertEqual(len(r.frame(used_only=False)), r.ntasks)
+        with shoal.open(os.path.join(WORK, "mc_pi.h5")) as r:
+            self.assertIsNone(r.tasks_used)
+            self.assertEqual(len(r.frame()), r.ntasks)
+
+    def test_search(self):
+        with h5py.File(os.path.join(WORK, "search.h5"), "r") as f:
+            want = {c: f["search"][c][:] for c in ("point", "rung", "budget")}
+        with shoal.open(os.path.join(WORK, "search.h5")) as r:
+            df = r.frame()
+            for c, v in want.items():
+                self.assertTrue((df["search_" + c].to_numpy() == v).all(), c)
+            self.assertEqual(sorted(set(df["search_rung"])), [0, 1, 2])
+        with shoal.open(os.path.join(WORK, "mc_pi.h5")) as r:
+            self.assertNotIn("search_point", r.frame().columns)
 
 
 class Clash(unittest.TestCase):

@@ -37,6 +37,8 @@ TASK_COLUMNS = ("status", "seconds", "attempts", "error", "rank", "point", "repl
 
 #: /failures columns, in the order failures() gives them.
 FAILURE_COLUMNS = ("task", "error", "attempts", "rank", "message")
+#: A search's per-task columns (/search), in a frame as search_<name>.
+SEARCH_COLUMNS = ("point", "rung", "budget")
 
 #: /points groups of per-point values; /points/<group>/<name> becomes the
 #: column or variable <group>_<name>.
@@ -111,6 +113,13 @@ class Result:
         for name, key, value in described:
             table = self.units if key == "units" else self.docs
             table[self.name_of("params", name)] = value
+        # A run its results ended ([run] stop_when): tasks 0..tasks_used-1.
+        self.tasks_used = (int(self.provenance["tasks_used"])
+                           if "tasks_used" in self.provenance else None)
+        # A search: each task's configuration, rung and budget.
+        g = f.get("search")
+        self.search_columns = [c for c in SEARCH_COLUMNS
+                               if isinstance(g, _h5.h5py.Group) and c in g]
         self.npoints = self.replicates = None
         if "points" in f and "replicates" in f["points"].attrs:
             self.npoints = int(_h5.attr_value(f["points"].attrs["npoints"]))
@@ -223,7 +232,7 @@ class Result:
         return attrs
 
     # -- tables ----------------------------------------------------------
-    def frame(self, done_only=False):
+    def frame(self, done_only=False, used_only=True):
         """A pandas DataFrame, one row per task (index ``task``): the scanned
         parameters, the scalar fields, then the task's bookkeeping (status
         as text, seconds, attempts, error, rank, and point and replicate
@@ -231,8 +240,11 @@ class Result:
         that is also a field's) is qualified, ``params/samples`` and
         ``results/samples``: see name_of. Array fields are not columns: see
         array(). Strings are str. ``done_only``: only the rows whose status
-        is done. ``.attrs`` holds ``units``, ``doc``, ``constants`` and
-        ``provenance`` dicts."""
+        is done. ``used_only`` (default): for a run that [run] stop_when
+        ended, only the tasks it used, 0..tasks_used-1 (others may have run
+        past the decision; False: every row). A search adds its per-task
+        ``search_point``, ``search_rung`` and ``search_budget``. ``.attrs``
+        holds ``units``, ``doc``, ``constants`` and ``provenance`` dicts."""
         pd = _pandas()
         cols = {}
         for name in self.params:
@@ -243,8 +255,12 @@ class Result:
         for name in self.task_columns:
             cols[self.name_of("tasks", name)] = (self.status() if name == "status"
                                                  else _h5.read(tasks[name]))
+        for name in self.search_columns:
+            cols["search_" + name] = _h5.read(self.file["search"][name])
         index = pd.RangeIndex(self.ntasks, name="task")
         df = pd.DataFrame(cols, index=index)
+        if used_only and self.tasks_used is not None:
+            df = df.iloc[:self.tasks_used]
         if done_only:
             df = df[df[self.name_of("tasks", "status")] == "done"]
         df.attrs.update(self._attrs())
