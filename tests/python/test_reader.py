@@ -373,6 +373,10 @@ class Adaptive(unittest.TestCase):
             self.assertEqual(len(df), used)
             self.assertTrue((df["pi"].to_numpy() == pi).all())
             self.assertEqual(len(r.frame(used_only=False)), r.ntasks)
+            ds = r.dataset()
+            self.assertEqual(ds.sizes["task"], used)
+            self.assertTrue((ds["pi"].values == pi).all())
+            self.assertEqual(r.dataset(used_only=False).sizes["task"], r.ntasks)
         with shoal.open(os.path.join(WORK, "mc_pi.h5")) as r:
             self.assertIsNone(r.tasks_used)
             self.assertEqual(len(r.frame()), r.ntasks)
@@ -385,6 +389,9 @@ class Adaptive(unittest.TestCase):
             for c, v in want.items():
                 self.assertTrue((df["search_" + c].to_numpy() == v).all(), c)
             self.assertEqual(sorted(set(df["search_rung"])), [0, 1, 2])
+            ds = r.dataset()
+            for c, v in want.items():
+                self.assertTrue((ds["search_" + c].values == v).all(), c)
         with shoal.open(os.path.join(WORK, "mc_pi.h5")) as r:
             self.assertNotIn("search_point", r.frame().columns)
 

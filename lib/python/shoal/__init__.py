@@ -56,7 +56,9 @@ def open_dataset(path):
     ``attempts``, ``error`` and ``rank``, and with a scan ``replicates``
     and ``<group>_<name>`` for each /points/<group>/<name> (mean_, stderr_,
     derived_, derived_err_, reduce_) over the point dimensions; the
-    coordinate ``task`` gives each cell's task index. Fields and parameters
+    coordinate ``task`` gives each cell's task index. A run that [run]
+    stop_when ended holds its used tasks, 0..tasks_used-1; a search adds
+    ``search_point``, ``search_rung`` and ``search_budget``. Fields and parameters
     carry ``units`` and ``doc`` attributes where the file has them.
     Constants are 0-d coordinates. A name in two groups (a parameter and
     a field, a field and a task column) and ``task`` are qualified with the

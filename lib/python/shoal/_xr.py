@@ -84,7 +84,7 @@ def _attrs(r, group, name, ds=None):
     return attrs
 
 
-def build(r):
+def build(r, used_only=True):
     """The Dataset of Result ``r`` (see Result.dataset)."""
     xr = _xarray()
     f = r.file
@@ -129,6 +129,10 @@ def build(r):
         doc = _h5.attr_value(f["tasks"][name].attrs.get("doc", "")) or None
         data[r.var_name("tasks", name)] = (lead, values.reshape(lshape),
                                            {"doc": doc} if doc else {})
+    for n in r.search_columns:  # a search: each task's configuration, rung, budget
+        doc = _h5.attr_value(f["search"][n].attrs.get("doc", "")) or None
+        data["search_" + n] = (lead, _h5.read(f["search"][n]).reshape(lshape),
+                               {"doc": doc} if doc else {})
     for n, v in r.constants.items():
         coords[r.var_name("params", n)] = ((), v, _attrs(r, "params", n))
     if scan:
@@ -137,7 +141,10 @@ def build(r):
     if r.scan is not None:
         attrs["scan"] = r.scan
     attrs["failures"] = r.failures()
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    ds = xr.Dataset(data, coords=coords, attrs=attrs)
+    if used_only and r.tasks_used is not None and not scan:
+        ds = ds.isel(task=slice(0, r.tasks_used))  # a run stop_when ended
+    return ds
 
 
 _POINT_DOCS = {

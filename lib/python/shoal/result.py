@@ -331,9 +331,9 @@ class Result:
         n = len(next(iter(cols.values()), []))
         return pd.DataFrame(cols, index=pd.RangeIndex(n, name=index))
 
-    def dataset(self):
+    def dataset(self, used_only=True):
         """An xarray.Dataset of the run with the scan unstacked; see
-        shoal.open_dataset()."""
+        shoal.open_dataset(). ``used_only``: as in frame()."""
         from ._xr import build
 
-        return build(self)
+        return build(self, used_only)
