@@ -23,9 +23,7 @@
 #include <shoal/pool.h>
 #include <shoal/version.h>
 
-#include "adapt.h"
 #include "cli.h"
-#include "search.h"
 #include "crash.h"
 #include "lock.h"
 #include "mpiutil.h"
@@ -36,6 +34,7 @@
 #include "runner.h"
 #include "settings.h"
 #include "signals.h"
+#include "steer.h"
 
 #include <gsl/gsl_errno.h>
 
@@ -74,12 +73,7 @@ typedef struct {
     shoal__plan plan;
     shoal__runner runner;
     shoal__progress progress;   /* rank 0 */
-    shoal__adapt adapt;         /* rank 0, while watching: where the run ends */
-    int stop_set;               /* the results ended the run (every rank): */
-    uint64_t stop_used;         /* after tasks 0..stop_used-1, */
-    char stop_reason[512];      /* for this reason */
-    shoal__search search;       /* rank 0, with a [search] */
-    char search_line[1024];     /* rank 0: the winner, for the summary */
+    shoal__steer steer;         /* results that steer the run (steer.h) */
     shoal_pool_stats ps;
     int prc;                    /* the pool's verdict */
     double wall;
@@ -297,76 +291,12 @@ static int open_output(run_ctx *r)
     return rc;
 }
 
-/* The results may end the run: watched fields, and a stop_when or the
- * app's watch hook to see them (adapt.h). The same on every rank. */
-static int adapting(const run_ctx *r)
-{
-    return shoal__watched(r->app, NULL) > 0 && (r->rs.has_stop || r->app->watch);
-}
-
-/* Watched values travel to rank 0: for adapt.h, or for a search. */
-static int watching(const run_ctx *r)
-{
-    return adapting(r) || r->rs.search.on;
-}
-
-static unsigned values_width(const run_ctx *r)
-{
-    return watching(r) ? (unsigned)(1 + shoal__watched(r->app, NULL)) : 0;
-}
-
-/* pool.h on_values, rank 0: the decision of adapt.h and the search's. */
-static int on_values(void *arg, uint64_t start, uint64_t count, const double *values)
-{
-    run_ctx *r = arg;
-    int rc = 0;
-    if (r->rs.search.on)
-        rc = shoal__search_feed(&r->search, start, count, values);
-    if (rc == 0 && adapting(r))
-        rc = shoal__adapt_feed(&r->adapt, start, count, values);
-    return rc;
-}
-
-/* Rank 0, watching: set up the decision; a resumed file's finished tasks
- * are folded first, and when they already decide, nothing is left to run. */
-static int adapt_start(run_ctx *r)
-{
-    int rc = shoal__adapt_init(&r->adapt, r->app, r->rs.has_stop ? &r->rs.stop : NULL,
-                               r->rs.tasks, r->rs.check_every);
-    r->adapt.can_stop = !r->rs.has_scan && !r->rs.input;
-    if (rc == 0 && r->cli.resume) {
-        rc = shoal__adapt_catch_up(&r->adapt, r->store);
-        /* Tasks the file finished beyond the prefix: read when reached. */
-        r->adapt.store = r->store;
-        r->adapt.todo = (const uint64_t(*)[2])r->plan.todo;
-        r->adapt.ntodo = r->plan.ntodo;
-    }
-    if (rc == 0 && r->adapt.decided && r->cli.resume) {
-        shoal_log_info("%s: the file's results already end the run: %s", r->app->name,
-                       r->adapt.reason);
-        r->plan.ntodo = 0;
-        r->plan.todo_tasks = 0;
-    }
-    return rc;
-}
-
-/* Rank 0, with a [search]: its state, and on --resume what the file had
- * decided and finished. */
-static int search_start(run_ctx *r)
-{
-    int rc = shoal__search_init(&r->search, &r->rs.search, r->app, values_width(r), r->store);
-    if (rc == 0 && r->cli.resume)
-        rc = shoal__search_resume(&r->search, r->store);
-    return rc;
-}
-
 /* --resume: rank 0 works out what is left; every rank learns how much. */
 static int plan(run_ctx *r)
 {
+    shoal__steer_init(&r->steer, r->app, &r->rs, r->rank);
     if (!r->cli.resume) {
-        int rc = r->rank == 0 && adapting(r) ? adapt_start(r) : 0;
-        if (rc == 0 && r->rank == 0 && r->rs.search.on)
-            rc = search_start(r);
+        int rc = r->rank == 0 ? shoal__steer_start(&r->steer, r->store, 0, &r->plan) : 0;
         return shoal__agree(r->comm, rc);
     }
     int rc = 0;
@@ -384,10 +314,8 @@ static int plan(run_ctx *r)
                            (unsigned long long)p->before[SHOAL_STATUS_RUNNING],
                            (unsigned long long)p->before[SHOAL_STATUS_PENDING],
                            (unsigned long long)p->todo_tasks, p->todo_tasks == 1 ? "" : "s");
-        if (rc == 0 && adapting(r))
-            rc = adapt_start(r);
-        if (rc == 0 && r->rs.search.on)
-            rc = search_start(r);
+        if (rc == 0)
+            rc = shoal__steer_start(&r->steer, r->store, 1, &r->plan);
     }
     rc = shoal__agree(r->comm, rc);
     MPI_Bcast(&r->plan.todo_tasks, 1, MPI_UINT64_T, 0, r->comm);
@@ -436,24 +364,10 @@ static int run(run_ctx *r)
         .on_range = shoal__progress_range,
         .on_tick = shoal__progress_tick,
         .progress_ctx = &r->progress,
-        /* Not when the results may end the run: probes run tasks far
-         * beyond the prefix the decision waits for. */
-        .probes = watching(r) ? 0 : SHOAL__ETA_STRATA,
-        /* Watched values ride on the requests; rank 0 decides the end. */
-        .values_width = values_width(r),
-        .on_values = r->rank == 0 && watching(r) ? on_values : NULL,
-        .values_ctx = r,
-        /* A search decides tasks from results: how far they may go out,
-         * and each task's configuration and rung as its tag. */
-        .available = r->rs.search.on ? shoal__search_available : NULL,
-        .tag = r->rs.search.on ? shoal__search_tag : NULL,
-        .plan_ctx = &r->search,
+        .probes = SHOAL__ETA_STRATA,
     };
-    if (r->rs.search.on) {
-        r->runner.search_nrungs = r->rs.search.nrungs;
-        r->runner.budget_param = r->rs.search.budget_param;
-        r->runner.budgets = r->rs.search.budget;
-    }
+    /* Watched values, a decided end, a search's tasks (steer.h). */
+    shoal__steer_pool(&r->steer, &pc, &r->runner);
     if (r->cli.resume && r->rank == 0 && r->plan.ntodo == 0)
         pc.ntasks = 0; /* nothing left */
     if (r->rank == 0) {
@@ -475,9 +389,7 @@ static int run(run_ctx *r)
     double t0 = MPI_Wtime();
     r->prc = shoal_pool_run(r->comm, &pc, shoal__runner_range, &r->runner, &r->ps);
     r->wall = MPI_Wtime() - t0;
-    r->adapt.store = NULL; /* the list goes; the end reads the file */
-    r->adapt.todo = NULL;
-    r->adapt.ntodo = 0;
+    shoal__steer_pool_done(&r->steer); /* the list goes; the end reads the file */
     shoal__plan_free(&r->plan);
     uint64_t counts[2] = {r->runner.done, r->runner.failed};
     MPI_Allreduce(counts, r->ran, 2, MPI_UINT64_T, MPI_SUM, r->comm);
@@ -486,108 +398,6 @@ static int run(run_ctx *r)
     if (r->rank == 0)
         shoal__progress_end(&r->progress, shoal_now(), r->ran[0], r->ran[1]);
     return 0;
-}
-
-/* After a run that was not stopped, while watching: rank 0 folds the
- * tasks whose values did not travel (each worker's last range) from the
- * file, and every rank learns the decision. Returns 1 when the results
- * ended the run (the store knows where), 0 when they did not, or the
- * agreed error. */
-static int decide_end(run_ctx *r)
-{
-    int rc = 0;
-    struct {
-        uint64_t used, set;
-        char reason[512];
-    } d;
-    memset(&d, 0, sizeof d);
-    if (r->rank == 0) {
-        rc = shoal__adapt_catch_up(&r->adapt, r->store);
-        if (rc == 0 && !r->adapt.decided)
-            rc = SHOAL_ERROR(SHOAL_EINTERNAL, "%s: the run ended, but only the first %llu of "
-                             "%llu tasks are finished; run again with --resume",
-                             r->app->name, (unsigned long long)r->adapt.prefix,
-                             (unsigned long long)r->rs.tasks);
-        if (rc == 0 && (r->rs.has_stop || r->adapt.met)) {
-            d.set = 1;
-            d.used = r->adapt.used;
-            snprintf(d.reason, sizeof d.reason, "%s", r->adapt.reason);
-        }
-    }
-    rc = shoal__agree(r->comm, rc);
-    if (rc < 0)
-        return rc;
-    MPI_Bcast(&d, (int)sizeof d, MPI_BYTE, 0, r->comm);
-    if (!d.set)
-        return 0;
-    shoal_store_set_stop(r->store, d.used, d.reason);
-    r->stop_set = 1;
-    r->stop_used = d.used;
-    memcpy(r->stop_reason, d.reason, sizeof r->stop_reason);
-    return 1;
-}
-
-/* Rank 0: the search's winner, for the summary: "best cv_acc = 0.98 at
- * configuration 10 (lr = 0.1, ...), epochs = 81, task 39". */
-static void describe_best(run_ctx *r, int64_t point, uint64_t task, double value)
-{
-    const shoal__search_plan *p = &r->rs.search;
-    shoal_scan *scan = r->rs.scan;
-    size_t nd = shoal_scan_ndims(scan), len = 0, n = sizeof r->search_line;
-    shoal_scan_value *v = calloc(nd + 1, sizeof *v);
-    uint64_t pt, rep;
-    len += (size_t)snprintf(r->search_line, n, "search: best %s = %.6g at configuration %lld (",
-                            p->objective_name, value, (long long)point);
-    if (v && shoal_scan_task(scan, (uint64_t)point, &pt, &rep, v) == 0)
-        for (size_t d = 0; d < nd && len < n; d++) {
-            shoal_type t = shoal_scan_type(scan, d);
-            const char *name = shoal_scan_name(scan, d), *sep = d ? ", " : "";
-            if (t == SHOAL_INT64)
-                len += (size_t)snprintf(r->search_line + len, n - len, "%s%s = %lld", sep, name,
-                                        (long long)v[d].l);
-            else if (t == SHOAL_FLOAT64)
-                len += (size_t)snprintf(r->search_line + len, n - len, "%s%s = %.6g", sep, name,
-                                        v[d].d);
-            else
-                len += (size_t)snprintf(r->search_line + len, n - len, "%s%s = %s", sep, name,
-                                        v[d].s);
-        }
-    if (len < n)
-        snprintf(r->search_line + len, n - len, "), %s = %g, task %llu", p->budget_name,
-                 p->budget[r->search.rung[task] >= 0 ? r->search.rung[task] : 0],
-                 (unsigned long long)task);
-    free(v);
-}
-
-/* A complete search: rank 0 folds the results that did not travel, writes
- * the per-rung table and says which configuration won; every rank learns
- * it for the attributes at close. */
-static int search_end(run_ctx *r)
-{
-    struct {
-        int64_t point, task;
-        double value;
-    } best = {-1, -1, NAN};
-    int rc = 0;
-    if (r->rank == 0) {
-        shoal__search *s = &r->search;
-        rc = shoal__search_catch_up(s, r->store);
-        uint64_t task = 0;
-        double value = NAN;
-        int64_t point = rc == 0 ? shoal__search_best(s, &task, &value) : -1;
-        best.point = point;
-        best.task = point >= 0 ? (int64_t)task : -1;
-        best.value = value;
-        if (rc == 0)
-            rc = shoal__search_finish(s);
-        if (rc == 0 && point >= 0)
-            describe_best(r, point, task, value);
-    }
-    rc = shoal__agree(r->comm, rc);
-    MPI_Bcast(&best, (int)sizeof best, MPI_BYTE, 0, r->comm);
-    if (rc == 0 && best.point >= 0)
-        shoal_store_set_search_best(r->store, best.point, best.value, best.task);
-    return rc;
 }
 
 /* The file's totals, close, the exit status and the summary. */
@@ -615,8 +425,8 @@ static int finish(run_ctx *r)
     uint64_t left = r->file[SHOAL_STATUS_PENDING] + r->file[SHOAL_STATUS_RUNNING];
     /* Watching: where the results ended the run. Tasks beyond it may be
      * left pending: they are not part of the run. */
-    if (frc == 0 && r->prc == 0 && adapting(r)) {
-        int used_set = decide_end(r);
+    if (frc == 0 && r->prc == 0 && shoal__steer_adapting(&r->steer)) {
+        int used_set = shoal__steer_decide(&r->steer, r->comm, r->store);
         if (used_set < 0)
             r->prc = used_set;
         else if (used_set > 0)
@@ -625,7 +435,7 @@ static int finish(run_ctx *r)
     /* A complete run (every task done or failed) gets its reductions and
      * per-point aggregates; until then they read NaN. */
     if (frc == 0 && r->prc == 0 && left == 0 && r->rs.search.on) {
-        int src = search_end(r);
+        int src = shoal__steer_search_end(&r->steer, r->comm, r->store);
         if (src < 0)
             r->prc = src;
     }
@@ -677,10 +487,11 @@ static int finish(run_ctx *r)
     if (r->rank == 0) {
         if (shoal_log_get_level() >= SHOAL_LOG_INFO)
             shoal__report_summary(name, r->ran[0], r->ran[1], r->nranks, r->wall, r->file,
-                                  r->rs.tasks, r->cli.resume, r->rs.output, r->stop_used,
-                                  r->stop_set ? r->stop_reason : NULL);
-        if (r->search_line[0] && shoal_log_get_level() >= SHOAL_LOG_INFO)
-            printf("%s: %s\n", name, r->search_line);
+                                  r->rs.tasks, r->cli.resume, r->rs.output,
+                                  r->steer.stop_used,
+                                  r->steer.stop_set ? r->steer.stop_reason : NULL);
+        if (r->steer.search_line[0] && shoal_log_get_level() >= SHOAL_LOG_INFO)
+            printf("%s: %s\n", name, r->steer.search_line);
         if (r->app->summary && shoal_log_get_level() >= SHOAL_LOG_INFO) {
             shoal_results *res = NULL;
             int src = shoal_results_open(r->rs.output, &res);
@@ -713,8 +524,7 @@ static void clean_up(run_ctx *r)
         shoal_set_error_handler(r->prev);
     shoal__runner_free(&r->runner);
     shoal__progress_free(&r->progress);
-    shoal__adapt_free(&r->adapt);
-    shoal__search_free(&r->search);
+    shoal__steer_free(&r->steer);
     shoal__plan_free(&r->plan);
     shoal__settings_free(&r->rs);
     free(r->fingerprint);
