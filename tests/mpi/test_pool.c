@@ -10,7 +10,9 @@
  * another may run everything) and only for what holds under any schedule.
  * A stop on one rank (its stop_check) must reach every other rank through
  * stop_notify, with the same signal and deadline, and every rank must return
- * SHOAL_EINTR without running any index twice. */
+ * SHOAL_EINTR without running any index twice. Values travel to rank 0
+ * with the requests, tags with the ranges, and tasks go out only as far as
+ * available() allows, with idle ranks parked until it moves (rounds). */
 #include <shoal/shoal.h>
 
 #include <math.h>
@@ -207,6 +209,111 @@ static void stop_on_one_rank(int who, int master_idle)
     free(sum);
 }
 
+/* ---- values, the hand-out limit and tags -------------------------------------- */
+
+/* Rank 0's side of a run whose tasks go out in rounds of ROUND: round k+1
+ * may go out only once every value of round k has arrived (a search's
+ * rungs). Each task's tag is 3 * index + 1; the range function checks it
+ * and sends the value 2 * index. Values of a worker's last range do not
+ * travel; the test asks for none of those: the last round's values are
+ * not needed to release anything. */
+#define ROUND 37
+typedef struct {
+    uint64_t ntasks, limit, stop_after; /* stop_after: end the hand-out there (0: no) */
+    unsigned char *got;                 /* rank 0: values received per task */
+    uint64_t got_round;                 /* values of the current round received */
+    int bad;                            /* a wrong value or a repeat */
+    unsigned char *seen;                /* every rank: executions per task */
+    int bad_tag;
+} vctx;
+
+static uint64_t v_available(void *arg)
+{
+    vctx *c = arg;
+    return c->limit;
+}
+
+static void v_tag(void *arg, uint64_t start, uint64_t count, int64_t *tags)
+{
+    vctx *c = arg;
+    for (uint64_t k = 0; k < count; k++) {
+        c->bad_tag |= start + k >= c->limit; /* handed out beyond the limit */
+        tags[k] = (int64_t)(3 * (start + k) + 1);
+    }
+}
+
+static int v_values(void *arg, uint64_t start, uint64_t count, const double *v)
+{
+    vctx *c = arg;
+    for (uint64_t k = 0; k < count; k++) {
+        uint64_t i = start + k;
+        c->bad |= v[k] != 2.0 * (double)i || c->got[i]++ != 0;
+        c->got_round += i < c->limit && i + ROUND >= c->limit;
+    }
+    if (c->got_round == (c->limit < ROUND ? c->limit : ROUND) && c->limit < c->ntasks) {
+        c->limit = c->limit + ROUND < c->ntasks ? c->limit + ROUND : c->ntasks;
+        c->got_round = 0;
+    }
+    return c->stop_after && c->limit >= c->stop_after ? 1 : 0;
+}
+
+static int v_range(void *arg, shoal_pool *pool, uint64_t start, uint64_t n)
+{
+    vctx *c = arg;
+    const int64_t *tags = shoal_pool_tags(pool);
+    double *v = shoal_pool_values(pool);
+    for (uint64_t k = 0; k < n; k++) {
+        c->seen[start + k]++;
+        c->bad_tag |= !tags || tags[k] != (int64_t)(3 * (start + k) + 1);
+        if (v)
+            v[k] = 2.0 * (double)(start + k);
+        shoal_pool_yield(pool, shoal_now());
+    }
+    return 0;
+}
+
+/* Rounds released by values: every task runs once with its tag, never
+ * beyond the limit, values arrive once and right; with stop_after, the
+ * hand-out ends there and the run returns 0. */
+static void rounds(uint64_t ntasks, int master_idle, uint64_t stop_after)
+{
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    vctx c = {ntasks, ntasks < ROUND ? ntasks : ROUND, stop_after, calloc(ntasks + 1, 1), 0, 0,
+              calloc(ntasks + 1, 1), 0};
+    unsigned char *sum = calloc(ntasks + 1, 1);
+    shoal_pool_config cfg = {.ntasks = ntasks, .master_idle = master_idle,
+                             .max_range_tasks = 5, .values_width = 1,
+                             .on_values = rank == 0 ? v_values : NULL, .values_ctx = &c,
+                             .available = rank == 0 ? v_available : NULL, .tag = v_tag,
+                             .plan_ctx = &c};
+    int rc = shoal_pool_run(MPI_COMM_WORLD, &cfg, v_range, &c, NULL);
+    EXPECT(rc == 0, "rounds: pool_run returned %d", rc);
+    EXPECT(!c.bad_tag, "rounds: a task had a wrong tag or went out beyond the limit");
+    MPI_Reduce(c.seen, sum, (int)ntasks, MPI_UNSIGNED_CHAR, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (rank == 0) {
+        EXPECT(!c.bad, "rounds: a wrong or repeated value");
+        uint64_t ran = 0;
+        for (uint64_t i = 0; i < ntasks; i++) {
+            EXPECT(sum[i] <= 1, "rounds: index %llu ran %d times", (unsigned long long)i,
+                   sum[i]);
+            ran += sum[i];
+        }
+        if (!stop_after)
+            EXPECT(ran == ntasks, "rounds: %llu of %llu tasks ran", (unsigned long long)ran,
+                   (unsigned long long)ntasks);
+        else
+            EXPECT(ran >= stop_after - ROUND && ran < ntasks,
+                   "rounds: stop after %llu: %llu of %llu ran",
+                   (unsigned long long)stop_after, (unsigned long long)ran,
+                   (unsigned long long)ntasks);
+    }
+    free(c.got);
+    free(c.seen);
+    free(sum);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -224,6 +331,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof fail_at / sizeof fail_at[0]; i++)
         for (size_t j = 0; j < sizeof late / sizeof late[0]; j++)
             failing_task(fail_at[i], late[j]);
+    rounds(10 * ROUND + 5, 0, 0);
+    rounds(10 * ROUND + 5, 1, 0);
+    rounds(3, 0, 0);
+    rounds(10 * ROUND, 0, 4 * ROUND);
     stop_on_one_rank(0, 0);
     stop_on_one_rank(1, 0);
     stop_on_one_rank(1, 1);
