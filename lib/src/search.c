@@ -290,6 +290,8 @@ int shoal__search_init(shoal__search *s, const shoal__search_plan *plan, const s
 
 void shoal__search_free(shoal__search *s)
 {
+    for (int k = 0; k < SHOAL__SEARCH_MAX_RUNGS; k++)
+        free(s->ranking[k]);
     free(s->obj);
     free(s->fin);
     free(s->point);
@@ -376,6 +378,7 @@ int shoal__search_feed(shoal__search *s, uint64_t start, uint64_t count, const d
         s->fin[t] = 1;
         s->obj[t] = (int)v[0] == SHOAL_STATUS_DONE ? v[1 + p->objective] : NAN;
         s->done[s->rung[t]]++;
+        s->stale[s->rung[t]] = 1;
     }
     int before = s->decided;
     if (p->method == SHOAL__SEARCH_HALVING)
@@ -399,13 +402,19 @@ static int64_t promotable(shoal__search *s, int k)
     const shoal__search_plan *p = s->plan;
     if (s->decided_n[k] >= p->size[k])
         return -1;
-    uint64_t n;
-    cand *c = ranked(s, k - 1, &n);
+    /* The ranking of rung k-1, kept until a result of it arrives: handing
+     * out asks here once per rung and task, results come less often. */
+    if (!s->ranking[k - 1] || s->stale[k - 1]) {
+        free(s->ranking[k - 1]);
+        s->ranking[k - 1] = ranked(s, k - 1, &s->nranked[k - 1]);
+        s->stale[k - 1] = 0;
+    }
+    const cand *c = s->ranking[k - 1];
+    uint64_t n = c ? s->nranked[k - 1] : 0;
     int64_t pick = -1;
-    for (uint64_t j = 0; c && j < n / (uint64_t)p->eta && pick < 0; j++)
+    for (uint64_t j = 0; j < n / (uint64_t)p->eta && pick < 0; j++)
         if (!s->promoted[(uint64_t)c[j].p * (uint64_t)p->nrungs + (uint64_t)k])
             pick = c[j].p;
-    free(c);
     return pick;
 }
 

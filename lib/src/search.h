@@ -104,6 +104,11 @@ typedef struct {
     uint64_t done[SHOAL__SEARCH_MAX_RUNGS];    /* finished tasks per rung */
     uint64_t decided_n[SHOAL__SEARCH_MAX_RUNGS]; /* tasks decided per rung */
     uint8_t *promoted;            /* async: per (configuration, rung) */
+    void *ranking[SHOAL__SEARCH_MAX_RUNGS]; /* async: each rung's finished
+                                               tasks, best first, kept until
+                                               a result of the rung arrives */
+    uint64_t nranked[SHOAL__SEARCH_MAX_RUNGS];
+    uint8_t stale[SHOAL__SEARCH_MAX_RUNGS];
     int decided;                  /* halving: rungs 0..decided-1 decided */
     uint64_t handed;              /* async: tasks decided so far, in order */
     uint64_t next_new;            /* async: next configuration for rung 0 */
