@@ -90,10 +90,13 @@ struct shoal_pool {
     int rlen;                  /* words of a RANGE message: 2 + tcap */
     int64_t *rbuf;             /* worker: two RANGE buffers; master: its own tags */
     const int64_t *curtags;    /* the tags of the range being run (NULL: none) */
+    int pwords;                /* words of a range's payload: length, then bytes */
+    int poff;                  /* where it starts in a RANGE message: 2 + tcap */
+    const void *curpay;        /* the payload of the range being run (NULL: none) */
+    size_t curpay_len;
+    int works;                 /* master: it runs ranges too */
     shoal_pool_stats st;
 };
-
-static void release(shoal_pool *p);
 
 /* ---- the deadline on the wire ------------------------------------------------ */
 
@@ -129,10 +132,18 @@ static void seen_range(shoal_pool *p, uint64_t start, uint64_t count, uint64_t f
         p->cfg->on_range(p->cfg->progress_ctx, start, count, failed, seconds);
 }
 
+static void release(shoal_pool *p);
+static void refresh_limit(shoal_pool *p);
+
 static void tick(shoal_pool *p, double now)
 {
     if (p->cfg->on_tick)
         p->cfg->on_tick(p->cfg->progress_ctx, now);
+    if (p->cfg->poll_available && !p->finished && !p->failed && !p->stopped) {
+        refresh_limit(p);
+        if (p->ndeferred)
+            release(p); /* tasks that arrived go to the waiting workers */
+    }
 }
 
 void shoal_pool_count_failed(shoal_pool *p, uint64_t n) { p->range_failed += n; }
@@ -141,11 +152,38 @@ double *shoal_pool_values(shoal_pool *p) { return p->vals; }
 
 const int64_t *shoal_pool_tags(const shoal_pool *p) { return p->curtags; }
 
-/* Rank 0: how far tasks may go out now (cfg->available). */
+const void *shoal_pool_payload(const shoal_pool *p, size_t *len)
+{
+    if (len)
+        *len = p->curpay ? p->curpay_len : 0;
+    return p->curpay;
+}
+
+/* Rank 0: how far tasks may go out now (cfg->available), and where the
+ * work ends (cfg->end). */
 static void refresh_limit(shoal_pool *p)
 {
+    if (p->cfg->end)
+        shoal__sched_set_end(&p->sched, p->cfg->end(p->cfg->plan_ctx));
     if (p->cfg->available)
         shoal__sched_set_limit(&p->sched, p->cfg->available(p->cfg->plan_ctx));
+}
+
+/* Rank 0: pack the payload of range [start, start + *n) into words (a
+ * length word, then the bytes); the tasks it does not cover go back to
+ * the schedule. Returns the words used. */
+static int pack_range(shoal_pool *p, uint64_t start, uint64_t *n, int64_t *words)
+{
+    size_t len = 0, cap = (size_t)(p->pwords - 1) * sizeof(int64_t);
+    uint64_t got = p->cfg->pack ? p->cfg->pack(p->cfg->plan_ctx, start, *n, words + 1, cap, &len)
+                                : *n;
+    if (got < 1)
+        got = 1;
+    if (got < *n)
+        shoal__sched_unget(&p->sched, *n - got);
+    *n = got;
+    words[0] = (int64_t)(len < cap ? len : cap);
+    return 1 + (int)((words[0] + 7) / 8);
 }
 
 /* Rank 0: a finished range's values. on_values may end the hand-out (> 0)
@@ -285,6 +323,43 @@ static double wait_backoff(shoal_pool *p, MPI_Request *r, MPI_Status *st)
     return shoal_now() - t0;
 }
 
+/* Master with nothing of its own to run: wait like wait_backoff for a
+ * worker's request, but with work that arrives while the run goes
+ * (poll_available), also return (*asked = 0) once tasks may go out and
+ * this rank runs tasks, or once the work has ended and no worker is left
+ * to ask. */
+static double wait_idle(shoal_pool *p, MPI_Status *st, int *asked)
+{
+    int nworkers = p->size - 1;
+    *asked = 1;
+    if (!p->cfg->poll_available && nworkers > 0)
+        return wait_backoff(p, &p->recv_req, st);
+    double t0 = shoal_now();
+    long ns = WAIT_SLEEP_MIN_NS;
+    for (int i = 0;; i++) {
+        int flag = 0;
+        if (p->stops_sent < nworkers) {
+            MPI_Test(&p->recv_req, &flag, st);
+            if (flag)
+                break;
+        }
+        master_check(p);
+        tick(p, shoal_now());
+        if ((p->works && shoal__sched_ready(&p->sched)) ||
+            (nworkers == 0 && shoal__sched_exhausted(&p->sched))) {
+            *asked = 0;
+            break;
+        }
+        if (i < WAIT_SPINS)
+            continue;
+        struct timespec ts = {0, ns};
+        nanosleep(&ts, NULL);
+        if (ns < WAIT_SLEEP_MAX_NS)
+            ns = ns * 2 > WAIT_SLEEP_MAX_NS ? WAIT_SLEEP_MAX_NS : ns * 2;
+    }
+    return shoal_now() - t0;
+}
+
 /* ---- master ---------------------------------------------------------------- */
 
 static void post_recv(shoal_pool *p)
@@ -318,9 +393,13 @@ static void hand(shoal_pool *p, int w)
     b[0] = wait ? -1 : (int64_t)start;
     b[1] = (int64_t)n;
     int len = 2;
+    if (n > 0 && p->pwords)
+        len = p->poff + pack_range(p, start, &n, b + p->poff);
+    b[1] = (int64_t)n;
     if (n > 0 && p->tcap) {
         p->cfg->tag(p->cfg->plan_ctx, start, n, b + 2);
-        len += (int)n;
+        if (!p->pwords)
+            len += (int)n;
     }
     MPI_Isend(b, len, MPI_INT64_T, w, SHOAL__TAG_RANGE, p->comm, &p->send_reqs[w]);
     p->st.messages++;
@@ -454,6 +533,7 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
 {
     int nworkers = p->size - 1;
     int works = !cfg->master_idle || nworkers == 0;
+    p->works = works;
     int rc = 0;
     shoal__sched_init(&p->sched, cfg->ntasks, nworkers + works,
                       cfg->target_range_seconds, p->vcap, cfg->first_range_tasks);
@@ -496,6 +576,11 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
         if (works && rc == 0)
             n = shoal__sched_next(&p->sched, &start);
         if (n > 0) {
+            if (p->pwords) {
+                pack_range(p, start, &n, p->rbuf + p->poff);
+                p->curpay = p->rbuf + p->poff + 1;
+                p->curpay_len = (size_t)p->rbuf[p->poff];
+            }
             if (p->tcap) {
                 cfg->tag(cfg->plan_ctx, start, n, p->rbuf);
                 p->curtags = p->rbuf;
@@ -525,18 +610,24 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
                 serve(p);
             continue;
         }
-        if (nworkers == 0 && rc == 0 && !shoal__sched_exhausted(&p->sched)) {
+        if (nworkers == 0 && rc == 0 && !shoal__sched_exhausted(&p->sched) &&
+            !cfg->poll_available) {
             /* Alone, with tasks that may not go out yet: nothing can come
              * that would let them. */
             rc = SHOAL_ERROR(SHOAL_EINTERNAL, "pool: tasks remain, none may go out, and no "
                              "rank is running any (available() did not advance)");
             shoal__sched_stop(&p->sched);
         }
-        if (p->stops_sent >= nworkers)
+        if (p->stops_sent >= nworkers && (nworkers > 0 || rc != 0 || !cfg->poll_available ||
+                                          shoal__sched_exhausted(&p->sched)))
             break;
-        /* Nothing of our own to run: sleep until a worker asks. */
+        /* Nothing of our own to run: sleep until a worker asks (or,
+         * with work arriving, until some may go out to this rank). */
         MPI_Status status;
-        p->st.idle_seconds += wait_backoff(p, &p->recv_req, &status);
+        int asked = 1;
+        p->st.idle_seconds += wait_idle(p, &status, &asked);
+        if (!asked)
+            continue;
         answer(p, status.MPI_SOURCE);
         if (p->stops_sent < nworkers)
             post_recv(p);
@@ -598,6 +689,8 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
             rc = SHOAL_EINTR; /* leave this range pending */
         if (rc == 0) {
             p->curtags = p->tcap ? cur + 2 : NULL;
+            p->curpay = p->pwords ? cur + p->poff + 1 : NULL;
+            p->curpay_len = p->pwords ? (size_t)cur[p->poff] : 0;
             double t0 = shoal_now();
             int frc = fn(arg, p, (uint64_t)cur[0], (uint64_t)cur[1]);
             double t1 = shoal_now();
@@ -667,7 +760,10 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
         p.tcap = p.vcap < TAGS_MAX_TASKS ? p.vcap : TAGS_MAX_TASKS;
         p.vcap = p.tcap;
     }
-    p.rlen = 2 + (int)p.tcap;
+    if (cfg->payload_max > 0) /* every rank sizes the messages alike */
+        p.pwords = 1 + (int)((cfg->payload_max + 7) / 8);
+    p.poff = 2 + (int)p.tcap;
+    p.rlen = p.poff + p.pwords;
     p.recv_len = REQ_LEN + (int)(p.vw ? p.vcap * p.vw : 0);
     p.recv_buf = calloc((size_t)p.recv_len, sizeof *p.recv_buf);
     p.rbuf = calloc(2 * (size_t)p.rlen, sizeof *p.rbuf);

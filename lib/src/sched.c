@@ -22,6 +22,7 @@ void shoal__sched_init(shoal__sched *s, uint64_t ntasks, int nranks,
     s->timed_seconds = 0;
     s->stopped = 0;
     s->limit = UINT64_MAX;
+    s->end = UINT64_MAX;
     s->probes_wanted = 0;
     s->probes_decided = 0;
     s->probe_min_seconds = 0;
@@ -79,6 +80,31 @@ void shoal__sched_set_list(shoal__sched *s, const uint64_t (*list)[2],
     s->next = n ? list[0][0] : 0;
 }
 
+/* Move next to the first task that may be handed out in order: past the
+ * end of exhausted listed ranges and past tasks that went out as probes
+ * (every probe goes out before anything else). */
+static void advance(shoal__sched *s)
+{
+    for (;;) {
+        if (s->list) {
+            /* Skip to the first listed range with tasks left. */
+            while (s->cur < s->nlist &&
+                   s->next >= s->list[s->cur][0] + s->list[s->cur][1]) {
+                if (++s->cur < s->nlist)
+                    s->next = s->list[s->cur][0];
+            }
+        }
+        while (s->probe_skip < s->nprobes && s->probe[s->probe_skip] < s->next)
+            s->probe_skip++;
+        if (s->probe_skip < s->nprobes && s->probe[s->probe_skip] == s->next) {
+            s->next++;
+            s->probe_skip++;
+            continue;
+        }
+        break;
+    }
+}
+
 uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
 {
     if (s->probes_wanted && !s->probes_decided && s->timed_tasks > 0 && !s->stopped) {
@@ -91,30 +117,15 @@ uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
         s->handed++;
         return 1;
     }
-    for (;;) {
-        if (s->list) {
-            /* Skip to the first listed range with tasks left. */
-            while (s->cur < s->nlist &&
-                   s->next >= s->list[s->cur][0] + s->list[s->cur][1]) {
-                if (++s->cur < s->nlist)
-                    s->next = s->list[s->cur][0];
-            }
-        }
-        /* Skip the probed tasks: every one went out before this point
-         * (the branch above hands them all first). */
-        while (s->probe_skip < s->nprobes && s->probe[s->probe_skip] < s->next)
-            s->probe_skip++;
-        if (s->probe_skip < s->nprobes && s->probe[s->probe_skip] == s->next) {
-            s->next++;
-            s->probe_skip++;
-            continue;
-        }
-        break;
-    }
+    advance(s);
     *start = s->next;
     if (s->stopped || s->handed >= s->ntasks || s->next >= s->limit)
         return 0;
     uint64_t remaining = s->ntasks - s->handed;
+    /* Guided over what may go out now: a burst of work that just became
+     * available is shared among the ranks, not taken by the first. */
+    if (s->limit != UINT64_MAX && remaining > s->limit - s->next)
+        remaining = s->limit - s->next;
     uint64_t div = 2 * (uint64_t)s->nranks;
     uint64_t n = remaining / div + (remaining % div != 0);
     uint64_t by_time;
@@ -163,7 +174,51 @@ void shoal__sched_report(shoal__sched *s, uint64_t tasks, double seconds)
 
 void shoal__sched_stop(shoal__sched *s) { s->stopped = 1; }
 
-void shoal__sched_set_limit(shoal__sched *s, uint64_t limit) { s->limit = limit; }
+void shoal__sched_set_limit(shoal__sched *s, uint64_t limit)
+{
+    s->limit = limit < s->end ? limit : s->end;
+}
+
+void shoal__sched_set_end(shoal__sched *s, uint64_t end)
+{
+    if (end >= s->end)
+        return;
+    /* The tasks at or past end that were still to go out never will. */
+    uint64_t gone = 0;
+    if (s->list) {
+        for (size_t i = s->cur; i < s->nlist; i++) {
+            uint64_t a = s->list[i][0], b = a + s->list[i][1];
+            if (a < s->next)
+                a = s->next;
+            if (a < end)
+                a = end;
+            if (b > a)
+                gone += b - a;
+        }
+    } else if (s->ntasks > end) {
+        gone = s->ntasks - (end > s->next ? end : s->next);
+    }
+    s->ntasks -= gone < s->ntasks - s->handed ? gone : s->ntasks - s->handed;
+    s->end = end;
+    if (s->limit > end)
+        s->limit = end;
+}
+
+void shoal__sched_unget(shoal__sched *s, uint64_t k)
+{
+    s->next -= k;
+    s->handed -= k;
+}
+
+int shoal__sched_ready(shoal__sched *s)
+{
+    if (s->stopped)
+        return 0;
+    if (s->probes_handed < s->nprobes)
+        return 1;
+    advance(s);
+    return s->handed < s->ntasks && s->next < s->limit;
+}
 
 int shoal__sched_exhausted(const shoal__sched *s)
 {

@@ -51,6 +51,7 @@ typedef struct {
     double timed_seconds;   /* their total run time */
     int stopped;            /* no more ranges will be handed out */
     uint64_t limit;         /* no index from here on goes out yet (UINT64_MAX: none) */
+    uint64_t end;           /* no index from here on ever goes out (UINT64_MAX: none) */
     unsigned probes_wanted; /* 0: no probes */
     int probes_decided;     /* the first timing came and was looked at */
     double probe_min_seconds;
@@ -78,6 +79,15 @@ void shoal__sched_stop(shoal__sched *s);
 /* Hand out no index >= limit for now (tasks decided later, e.g. a search's
  * next round); next() then returns 0 without the schedule being over. */
 void shoal__sched_set_limit(shoal__sched *s, uint64_t limit);
+/* No task of index >= end will ever be handed out (the work ends there);
+ * it also becomes the limit when that is beyond it. Tasks below the limit
+ * must not have gone out beyond end. */
+void shoal__sched_set_end(shoal__sched *s, uint64_t end);
+/* Give back the last k tasks of the range next() just returned (k smaller
+ * than its length): they go out again next. */
+void shoal__sched_unget(shoal__sched *s, uint64_t k);
+/* 1 when next() would return a range now. */
+int shoal__sched_ready(shoal__sched *s);
 /* 1 when nothing is left to hand out, ever (all handed out, or stopped). */
 int shoal__sched_exhausted(const shoal__sched *s);
 

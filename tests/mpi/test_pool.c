@@ -12,7 +12,12 @@
  * stop_notify, with the same signal and deadline, and every rank must return
  * SHOAL_EINTR without running any index twice. Values travel to rank 0
  * with the requests, tags with the ranges, and tasks go out only as far as
- * available() allows, with idle ranks parked until it moves (rounds). */
+ * available() allows, with idle ranks parked until it moves (rounds).
+ * Work that arrives while the run goes (arrivals): rank 0's tick lets
+ * tasks out one by one or in bursts, each range carries its tasks' payload
+ * (checked by the rank that runs it), packing may cut a range short, and
+ * the run ends once the announced end is reached, with nothing run twice
+ * or left out, also with an idle master and on one rank. */
 #include <shoal/shoal.h>
 
 #include <math.h>
@@ -314,6 +319,127 @@ static void rounds(uint64_t ntasks, int master_idle, uint64_t stop_after)
     free(sum);
 }
 
+/* ---- work that arrives while the run goes ------------------------------------- */
+
+/* Rank 0 lets tasks "arrive": every tick after `every` seconds, `burst`
+ * more, up to ntasks; then it announces the end. Each task's payload is
+ * the text "item <index>;" and pack covers at most 3 tasks per range, so
+ * ranges are cut short and go out again. */
+typedef struct {
+    uint64_t ntasks, arrived;
+    uint64_t burst;
+    double every, last;
+    unsigned char *seen;
+    int bad;          /* a payload that does not match its range */
+    int beyond;       /* a task handed out before it arrived */
+} actx;
+
+static void a_tick(void *arg, double now)
+{
+    actx *c = arg;
+    if (c->arrived < c->ntasks && now - c->last >= c->every) {
+        c->last = now;
+        c->arrived = c->arrived + c->burst < c->ntasks ? c->arrived + c->burst : c->ntasks;
+    }
+}
+
+static uint64_t a_available(void *arg) { return ((actx *)arg)->arrived; }
+
+static uint64_t a_end(void *arg)
+{
+    actx *c = arg;
+    return c->arrived == c->ntasks ? c->ntasks : UINT64_MAX;
+}
+
+static uint64_t a_pack(void *arg, uint64_t start, uint64_t count, void *buf, size_t cap,
+                       size_t *len)
+{
+    actx *c = arg;
+    size_t used = 0;
+    uint64_t k = 0;
+    for (; k < count && k < 3; k++) {
+        c->beyond |= start + k >= c->arrived;
+        int w = snprintf((char *)buf + used, cap - used, "item %llu;",
+                         (unsigned long long)(start + k));
+        if (w < 0 || (size_t)w >= cap - used)
+            break;
+        used += (size_t)w;
+    }
+    *len = used;
+    return k;
+}
+
+static int a_range(void *arg, shoal_pool *pool, uint64_t start, uint64_t n)
+{
+    actx *c = arg;
+    size_t len = 0;
+    const char *pay = shoal_pool_payload(pool, &len);
+    char want[256];
+    size_t used = 0;
+    for (uint64_t k = 0; k < n; k++)
+        used += (size_t)snprintf(want + used, sizeof want - used, "item %llu;",
+                                 (unsigned long long)(start + k));
+    c->bad |= n > 3 || !pay || len != used || memcmp(pay, want, used) != 0;
+    for (uint64_t k = 0; k < n; k++) {
+        c->seen[start + k]++;
+        shoal_pool_yield(pool, shoal_now());
+    }
+    return 0;
+}
+
+static void arrivals(uint64_t ntasks, uint64_t burst, double every, int master_idle)
+{
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    actx c = {ntasks, 0, burst, every, 0, calloc(ntasks + 1, 1), 0, 0};
+    unsigned char *sum = calloc(ntasks + 1, 1);
+    /* Room for the tasks of the pool's view (ntasks), most of which have
+     * not arrived when it starts. */
+    shoal_pool_config cfg = {.ntasks = ntasks, .master_idle = master_idle,
+                             .on_tick = rank == 0 ? a_tick : NULL, .progress_ctx = &c,
+                             .available = rank == 0 ? a_available : NULL,
+                             .end = rank == 0 ? a_end : NULL, .poll_available = 1,
+                             .payload_max = 64, .pack = rank == 0 ? a_pack : NULL,
+                             .plan_ctx = &c};
+    int rc = shoal_pool_run(MPI_COMM_WORLD, &cfg, a_range, &c, NULL);
+    EXPECT(rc == 0, "arrivals: pool_run returned %d", rc);
+    EXPECT(!c.bad, "arrivals: a range's payload did not match its tasks");
+    EXPECT(!c.beyond, "arrivals: a task went out before it arrived");
+    MPI_Reduce(c.seen, sum, (int)ntasks, MPI_UNSIGNED_CHAR, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (rank == 0)
+        for (uint64_t i = 0; i < ntasks; i++)
+            EXPECT(sum[i] == 1, "arrivals: index %llu ran %d times", (unsigned long long)i,
+                   sum[i]);
+    free(c.seen);
+    free(sum);
+}
+
+/* The same with an end announced below the pool's task count (a stream
+ * that ended early, a run whose room is larger than its work). */
+static void arrivals_short(uint64_t room, uint64_t ntasks, int master_idle)
+{
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    actx c = {ntasks, 0, 7, 0.001, 0, calloc(room + 1, 1), 0, 0};
+    unsigned char *sum = calloc(room + 1, 1);
+    shoal_pool_config cfg = {.ntasks = room, .master_idle = master_idle,
+                             .on_tick = rank == 0 ? a_tick : NULL, .progress_ctx = &c,
+                             .available = rank == 0 ? a_available : NULL,
+                             .end = rank == 0 ? a_end : NULL, .poll_available = 1,
+                             .payload_max = 64, .pack = rank == 0 ? a_pack : NULL,
+                             .plan_ctx = &c};
+    int rc = shoal_pool_run(MPI_COMM_WORLD, &cfg, a_range, &c, NULL);
+    EXPECT(rc == 0, "arrivals_short: pool_run returned %d", rc);
+    EXPECT(!c.bad && !c.beyond, "arrivals_short: payload or hand-out wrong");
+    MPI_Reduce(c.seen, sum, (int)room, MPI_UNSIGNED_CHAR, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (rank == 0)
+        for (uint64_t i = 0; i < room; i++)
+            EXPECT(sum[i] == (i < ntasks), "arrivals_short: index %llu ran %d times",
+                   (unsigned long long)i, sum[i]);
+    free(c.seen);
+    free(sum);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -335,6 +461,11 @@ int main(int argc, char **argv)
     rounds(10 * ROUND + 5, 1, 0);
     rounds(3, 0, 0);
     rounds(10 * ROUND, 0, 4 * ROUND);
+    arrivals(200, 1, 0.0005, 0);
+    arrivals(200, 1, 0.0005, 1);
+    arrivals(500, 60, 0.002, 0);
+    arrivals_short(1000, 123, 0);
+    arrivals_short(1000, 0, 1);
     stop_on_one_rank(0, 0);
     stop_on_one_rank(1, 0);
     stop_on_one_rank(1, 1);

@@ -111,6 +111,27 @@ typedef struct {
     uint64_t (*available)(void *ctx);
     void (*tag)(void *ctx, uint64_t start, uint64_t count, int64_t *tags);
     void *plan_ctx;
+    /* Optional, rank 0 only, for work that arrives while the run goes (a
+     * stream). end(plan_ctx), asked with available(), says where the work
+     * ends: no task of index >= its value will ever go out (UINT64_MAX:
+     * not known yet); once every task below it has run, the run ends.
+     * poll_available = 1 also asks both at every tick (see on_tick), so
+     * that tasks arriving while ranks wait go out at once: a waiting
+     * worker gets them within a few ms, and a waiting rank 0 that runs
+     * tasks takes them itself. */
+    uint64_t (*end)(void *ctx);
+    int poll_available;
+    /* Optional: data that travels with each range to the rank that runs
+     * it (at most payload_max bytes, rounded up to 8; the same on every
+     * rank, pack on rank 0). pack(plan_ctx,
+     * start, count, buf, cap, &len), on rank 0, writes the payload of the
+     * first tasks of the range into buf (len bytes, at most cap) and
+     * returns how many tasks it covers, 1 to count: the rest of the range
+     * goes out later. The range function reads it with
+     * shoal_pool_payload(). */
+    size_t payload_max;
+    uint64_t (*pack)(void *ctx, uint64_t start, uint64_t count, void *buf, size_t cap,
+                     size_t *len);
 } shoal_pool_config;
 
 typedef struct {
@@ -147,6 +168,10 @@ SHOAL_API double *shoal_pool_values(shoal_pool *pool);
 /* The tags of the range being run (one per task), when the config has a
  * tag function; NULL otherwise. */
 SHOAL_API const int64_t *shoal_pool_tags(const shoal_pool *pool);
+
+/* The payload of the range being run and its length in bytes, when the
+ * config has a pack function; NULL (and *len 0) otherwise. */
+SHOAL_API const void *shoal_pool_payload(const shoal_pool *pool, size_t *len);
 
 /* Count n tasks of the range being run as failed (for on_range). */
 SHOAL_API void shoal_pool_count_failed(shoal_pool *pool, uint64_t n);
