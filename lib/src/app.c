@@ -35,6 +35,8 @@
 #include "settings.h"
 #include "signals.h"
 #include "steer.h"
+#include "store.h"
+#include "stream.h"
 
 #include <gsl/gsl_errno.h>
 
@@ -209,6 +211,13 @@ static int set_up(run_ctx *r)
 /* Signals, the lock, the store and the crash log. */
 static int open_output(run_ctx *r)
 {
+    /* A stream's source first: one that cannot be used stops the run
+     * before anything is written. */
+    if (r->rs.stream) {
+        int src = shoal__stream_open(r->rs.stream, r->comm);
+        if (src < 0)
+            return src;
+    }
     /* From here a signal stops the run gracefully (signals.h). */
     shoal__signals_install(r->rs.grace_seconds);
     r->signals_on = 1;
@@ -271,6 +280,7 @@ static int open_output(run_ctx *r)
         .search_goal = r->rs.search.maximize ? "max" : "min",
         .search_eta = r->rs.search.eta,
         .search_budget_int = r->rs.search.budget_type == SHOAL_INT64,
+        .grow_rows = r->rs.stream ? shoal__stream_grow_rows(r->rs.stream) : 0,
     };
     rc = r->cli.resume ? shoal_store_open(r->comm, &spec, &r->store)
                        : shoal_store_create(r->comm, &spec, &r->store);
@@ -327,6 +337,110 @@ static int plan(run_ctx *r)
 static void known_task(void *ctx, uint64_t task, double seconds)
 {
     shoal__progress_known(ctx, task, 1, seconds);
+}
+
+static void add_stats(shoal_pool_stats *sum, const shoal_pool_stats *s)
+{
+    sum->tasks += s->tasks;
+    sum->ranges += s->ranges;
+    sum->busy_seconds += s->busy_seconds;
+    sum->idle_seconds += s->idle_seconds;
+    sum->wall_seconds += s->wall_seconds;
+    sum->messages += s->messages;
+}
+
+/* A stream (stream.h): pool runs over the rows the file has, growing it
+ * between them, until the stream ends or the run stops; then the file is
+ * cut to the items that arrived. Sets r->prc. */
+static int run_stream(run_ctx *r, const shoal_pool_config *base)
+{
+    shoal__stream *st = r->rs.stream;
+    uint64_t rows = shoal_store_ntasks(r->store), recorded = 0;
+    uint64_t (*list)[2] = NULL;
+    size_t nlist = 0;
+    int rc = 0;
+    if (r->rank == 0) {
+        rc = shoal__stream_start(st, r->store, (const uint64_t(*)[2])r->plan.todo,
+                                 r->plan.ntodo, &recorded);
+        /* Items recorded and not done run first, then the rows to come. */
+        list = rc == 0 ? malloc((r->plan.ntodo + 1) * sizeof *list) : NULL;
+        if (rc == 0 && !list)
+            rc = SHOAL_ERROR(SHOAL_ENOMEM, "out of memory planning the stream");
+        for (size_t i = 0; rc == 0 && i < r->plan.ntodo; i++) {
+            uint64_t a = r->plan.todo[i][0], b = a + r->plan.todo[i][1];
+            if (b > recorded)
+                b = recorded;
+            if (a < b) {
+                list[nlist][0] = a;
+                list[nlist++][1] = b - a;
+            }
+        }
+        if (rc == 0 && recorded < rows) {
+            list[nlist][0] = recorded;
+            list[nlist++][1] = rows - recorded;
+        }
+    }
+    rc = shoal__agree(r->comm, rc);
+    if (rc < 0) {
+        free(list);
+        r->prc = rc;
+        return 0;
+    }
+    uint64_t arrived = recorded;
+    for (;;) {
+        shoal_pool_config pc = *base;
+        pc.ntasks = rows;
+        pc.ranges = (const uint64_t(*)[2])list;
+        pc.nranges = nlist;
+        shoal__stream_pool(st, &pc, rows, r->rank);
+        shoal_pool_stats ps;
+        r->prc = shoal_pool_run(r->comm, &pc, shoal__runner_range, &r->runner, &ps);
+        add_stats(&r->ps, &ps);
+        /* Rank 0 says what comes next. */
+        int64_t v[3] = {0, 0, 0}; /* ended, arrived, failed */
+        if (r->rank == 0) {
+            v[0] = shoal__stream_ended(st, &arrived);
+            v[1] = (int64_t)arrived;
+            v[2] = shoal__stream_failed(st);
+        }
+        MPI_Bcast(v, 3, MPI_INT64_T, 0, r->comm);
+        arrived = (uint64_t)v[1];
+        if (r->prc != 0 || v[2] < 0 || v[0]) {
+            if (r->prc == 0 && v[2] < 0)
+                r->prc = (int)v[2];
+            break;
+        }
+        /* The items filled the file: it grows, by half again at least. */
+        uint64_t grow = shoal__stream_grow_rows(st);
+        uint64_t more = rows / 2 > grow ? rows / 2 : grow;
+        int grc = shoal_store_grow(r->store, rows + more);
+        if (grc < 0) {
+            r->prc = grc;
+            break;
+        }
+        free(list);
+        list = NULL;
+        nlist = 0;
+        if (r->rank == 0) {
+            list = malloc(sizeof *list);
+            if (!list)
+                shoal__abort(r->comm, "out of memory planning the stream");
+            list[0][0] = rows;
+            list[0][1] = more;
+            nlist = 1;
+        }
+        rows += more;
+    }
+    free(list);
+    /* The file keeps the items that arrived, no empty rows: a resumed run
+     * goes on from them. */
+    if ((r->prc == 0 || r->prc == SHOAL_EINTR) && arrived != rows) {
+        int grc = shoal_store_grow(r->store, arrived);
+        if (grc < 0)
+            r->prc = grc;
+    }
+    r->rs.tasks = arrived;
+    return 0;
 }
 
 /* Every rank runs ranges under the pool. Returns the agreed set-up code;
@@ -387,8 +501,13 @@ static int run(run_ctx *r)
                               "time left is estimated from this run's tasks only");
     }
     double t0 = MPI_Wtime();
-    r->prc = shoal_pool_run(r->comm, &pc, shoal__runner_range, &r->runner, &r->ps);
+    if (r->rs.stream)
+        rc = run_stream(r, &pc);
+    else
+        r->prc = shoal_pool_run(r->comm, &pc, shoal__runner_range, &r->runner, &r->ps);
     r->wall = MPI_Wtime() - t0;
+    if (rc < 0)
+        return rc;
     shoal__steer_pool_done(&r->steer); /* the list goes; the end reads the file */
     shoal__plan_free(&r->plan);
     uint64_t counts[2] = {r->runner.done, r->runner.failed};
@@ -492,6 +611,8 @@ static int finish(run_ctx *r)
                                   r->steer.stop_set ? r->steer.stop_reason : NULL);
         if (r->steer.search_line[0] && shoal_log_get_level() >= SHOAL_LOG_INFO)
             printf("%s: %s\n", name, r->steer.search_line);
+        if (r->rs.stream && shoal_log_get_level() >= SHOAL_LOG_INFO)
+            printf("%s: %s\n", name, shoal__stream_summary(r->rs.stream));
         if (r->app->summary && shoal_log_get_level() >= SHOAL_LOG_INFO) {
             shoal_results *res = NULL;
             int src = shoal_results_open(r->rs.output, &res);

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "input.h"
+#include "stream.h"
 #include "settings.h"
 
 #include <stdlib.h>
@@ -104,6 +105,7 @@ void shoal__cli_help(const shoal_app *app, const char *argv0, FILE *out)
             app->name);
     fprintf(out, "\n");
     shoal__input_help(out);
+    shoal__stream_help(out);
     fprintf(out, "\nOutput fields (/results/<name> in the HDF5 file: per task, a value of "
                  "this type and shape [unit]):\n");
     for (size_t i = 0; i < app->noutputs; i++) {

@@ -115,7 +115,8 @@ static int parse_datasets(shoal__input *in, const char *text, const char *where)
 int shoal__input_config(shoal_config *cfg, shoal__input **out)
 {
     *out = NULL;
-    if (!shoal_config_has_section(cfg, "input"))
+    int stream = shoal_config_has_section(cfg, "stream");
+    if (!shoal_config_has_section(cfg, "input") && !stream)
         return 0;
     shoal__input *in = calloc(1, sizeof *in);
     if (!in)
@@ -139,6 +140,21 @@ int shoal__input_config(shoal_config *cfg, shoal__input **out)
         return rc;
     const char *src = shoal_config_source(cfg);
     int nsrc = (v[K_FILE] != NULL) + (v[K_FILES] != NULL) + (v[K_LIST] != NULL);
+    if (stream) {
+        /* The stream's items are the files; [input] only names their
+         * datasets. */
+        in->kind = INPUT_STREAM;
+        for (int k = 0; k < NKEYS; k++)
+            if (v[k] && k != K_DATASETS)
+                KEEP(SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s: [input] %s cannot be given with a [stream] section, "
+                                 "whose items are the tasks' files; keep only datasets in "
+                                 "[input]",
+                                 w[k], keys[k].key));
+        if (v[K_DATASETS] && rc == 0)
+            KEEP(parse_datasets(in, v[K_DATASETS], w[K_DATASETS]));
+        return rc;
+    }
     if (nsrc == 0)
         return SHOAL_ERROR(SHOAL_ECONFIG,
                            "%s: [input] names no input; give file = DATA.h5 (an HDF5 file), "
@@ -330,7 +346,7 @@ static int describe_datasets(shoal__input *in)
     for (size_t k = 0; k < in->ndsets; k++) {
         const input_dset *d = &in->dsets[k];
         add(&in->names_text, &a, "%s%s", k ? ", " : "", d->name);
-        if (in->kind == INPUT_FILES)
+        if (SHOAL__INPUT_PER_FILE(in))
             continue;
         add(&in->shapes_text, &b, "%s%s %s [%llu", k ? ", " : "", d->name, d->type,
             (unsigned long long)d->rows);
@@ -349,6 +365,8 @@ int shoal__input_setup(shoal__input *in, MPI_Comm comm, shoal_config *cfg,
     int rank;
     MPI_Comm_rank(comm, &rank);
     int rc = 0;
+    if (in->kind == INPUT_STREAM)
+        return shoal__agree(comm, describe_datasets(in)); /* the stream sets the tasks */
     if (rank == 0) {
         rc = shoal__input_inspect(in, output);
         if (rc == 0 && *tasks != 0 && *tasks != in->ntasks)
@@ -373,7 +391,7 @@ int shoal__input_setup(shoal__input *in, MPI_Comm comm, shoal_config *cfg,
 
 static const char *kind_name(input_kind k)
 {
-    return k == INPUT_HDF5 ? "hdf5" : k == INPUT_FILES ? "files" : "points";
+    return k == INPUT_HDF5 ? "hdf5" : k == INPUT_FILES ? "files" : k == INPUT_STREAM ? "stream" : "points";
 }
 
 char *shoal__input_fingerprint(const shoal__input *in)
@@ -381,6 +399,10 @@ char *shoal__input_fingerprint(const shoal__input *in)
     char *s = calloc(1, 1);
     size_t len = 0;
     add(&s, &len, "input.kind = %s\n", kind_name(in->kind));
+    if (in->kind == INPUT_STREAM) {
+        add(&s, &len, "input.datasets = %s\n", in->names_text ? in->names_text : "");
+        return s;
+    }
     if (in->kind == INPUT_FILES) {
         add(&s, &len, "input.%s = %s\n", in->glob ? "files" : "list",
             in->glob ? in->glob : in->list);
@@ -418,6 +440,11 @@ void shoal__input_print(const shoal__input *in, FILE *out)
                 (unsigned long long)in->replicates, (unsigned long long)in->rows);
         fprintf(out, "  datasets: %s\n", in->shapes_text);
         break;
+    case INPUT_STREAM:
+        fprintf(out, "  input:    one file per item of the stream\n");
+        fprintf(out, "  datasets: %s\n",
+                in->ndsets ? in->names_text : "(none: tasks open their files themselves)");
+        break;
     case INPUT_FILES:
         fprintf(out, "  input:    %llu file%s from %s%s (first %s, last %s), one per task\n",
                 (unsigned long long)in->nfiles, in->nfiles == 1 ? "" : "s",
@@ -433,7 +460,7 @@ void shoal__input_describe(const shoal__input *in, shoal_store_input *d)
 {
     memset(d, 0, sizeof *d);
     d->kind = kind_name(in->kind);
-    d->source = in->file ? in->file : in->glob ? in->glob : in->list;
+    d->source = in->file ? in->file : in->glob ? in->glob : in->list ? in->list : "[stream]";
     d->datasets = in->names_text;
     d->shapes = in->shapes_text;
     d->rows = in->rows;

@@ -65,6 +65,13 @@ uint64_t shoal__input_offset(const shoal__input *in, uint64_t task);
 /* A file list: the task's file; NULL for other inputs. */
 const char *shoal__input_path(const shoal__input *in, uint64_t task);
 
+/* A stream: the files of tasks [start, start + count), valid until the
+ * next call (the runner's, per range). */
+void shoal__input_set_range(shoal__input *in, uint64_t start, uint64_t count,
+                            const char *const *paths);
+/* 1 for a stream's input. */
+int shoal__input_is_stream(const shoal__input *in);
+
 /* Close this rank's open input file and free everything; NULL does nothing. */
 void shoal__input_free(shoal__input *in);
 

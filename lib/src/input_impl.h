@@ -25,8 +25,12 @@
 typedef enum {
     INPUT_HDF5 = 1, /* rows of datasets of one HDF5 file */
     INPUT_FILES,    /* one task per file (glob or list) */
-    INPUT_POINTS    /* one task per scan point of a Shoal result file */
+    INPUT_POINTS,   /* one task per scan point of a Shoal result file */
+    INPUT_STREAM    /* one task per file of a stream ([stream], stream.h) */
 } input_kind;
+
+/* A kind whose every task has a file of its own. */
+#define SHOAL__INPUT_PER_FILE(in) ((in)->kind == INPUT_FILES || (in)->kind == INPUT_STREAM)
 
 /* One [input] dataset. */
 typedef struct {
@@ -73,6 +77,9 @@ struct shoal__input {
     uint64_t hash;                /* FNV-1a of every (path, size, mtime) */
     char *names_text;             /* "/x, /y" */
     char *shapes_text;            /* "/x float64 [1000], /y int32 [1000 x 3]" */
+    /* a stream: the files of the range being run (set per range) */
+    uint64_t range_start, range_count;
+    const char *const *range_paths;
     /* reading (this rank) */
     hid_t fid;                    /* open input file, 0 if none */
     uint64_t fid_task;            /* file lists: task + 1 whose file is open */

@@ -521,6 +521,8 @@ int shoal__input_inspect(shoal__input *in, const char *output)
         return inspect_points(in, &o);
     case INPUT_FILES:
         return inspect_files(in, &o);
+    case INPUT_STREAM:
+        return 0; /* the stream checks its source (stream.c) */
     }
     return SHOAL_ERROR(SHOAL_EINTERNAL, "input of unknown kind %d", (int)in->kind);
 }

@@ -30,7 +30,9 @@
 /* The name of the file a task reads, for messages. */
 static const char *task_file(const shoal__input *in, uint64_t task)
 {
-    return in->kind == INPUT_FILES ? in->paths[task] : in->file;
+    return shoal__input_path(in, task) ? shoal__input_path(in, task)
+           : in->kind == INPUT_STREAM     ? "(no file)"
+                                          : in->file;
 }
 
 /* Fail the task with "input 'FILE': what" (the file first: failure
@@ -83,7 +85,7 @@ static void close_file(shoal__input *in)
 static int open_dataset(shoal__input *in, shoal_task *t, uint64_t task, input_dset *d)
 {
     char msg[160];
-    if (in->kind == INPUT_FILES && in->fid_task != task + 1)
+    if (SHOAL__INPUT_PER_FILE(in) && in->fid_task != task + 1)
         close_file(in);
     if (in->fid <= 0) {
         in->fid = shoal__input_open_file(task_file(in, task));
@@ -195,7 +197,7 @@ static int load_status(shoal__input *in, shoal_task *t, uint64_t task)
 /* Read dataset d's rows for task into d->buf. */
 static int load(shoal__input *in, shoal_task *t, uint64_t task, input_dset *d)
 {
-    if (in->kind == INPUT_FILES)
+    if (SHOAL__INPUT_PER_FILE(in))
         return load_file(in, t, task, d);
     if (open_dataset(in, t, task, d) < 0)
         return -1;
@@ -280,10 +282,34 @@ const void *shoal__input_get(shoal__input *in, shoal_task *t, uint64_t task, int
 
 uint64_t shoal__input_offset(const shoal__input *in, uint64_t task)
 {
-    return !in || in->kind == INPUT_FILES ? 0 : task * in->rpt;
+    return !in || SHOAL__INPUT_PER_FILE(in) ? 0 : task * in->rpt;
 }
 
 const char *shoal__input_path(const shoal__input *in, uint64_t task)
 {
+    if (in && in->kind == INPUT_STREAM)
+        return task >= in->range_start && task - in->range_start < in->range_count &&
+                       in->range_paths
+                   ? in->range_paths[task - in->range_start]
+                   : NULL;
     return in && in->kind == INPUT_FILES && task < in->nfiles ? in->paths[task] : NULL;
+}
+
+void shoal__input_set_range(shoal__input *in, uint64_t start, uint64_t count,
+                            const char *const *paths)
+{
+    if (!in)
+        return;
+    /* Task indices restart nowhere, but a file open for an earlier range's
+     * task of the same index (after a resume) would be another file. */
+    if (in->fid > 0 && in->kind == INPUT_STREAM)
+        close_file(in);
+    in->range_start = start;
+    in->range_count = count;
+    in->range_paths = paths;
+}
+
+int shoal__input_is_stream(const shoal__input *in)
+{
+    return in && in->kind == INPUT_STREAM;
 }

@@ -346,7 +346,8 @@ static double wait_idle(shoal_pool *p, MPI_Status *st, int *asked)
         master_check(p);
         tick(p, shoal_now());
         if ((p->works && shoal__sched_ready(&p->sched)) ||
-            (nworkers == 0 && shoal__sched_exhausted(&p->sched))) {
+            (nworkers == 0 && shoal__sched_exhausted(&p->sched)) ||
+            (nworkers > 0 && p->stops_sent >= nworkers)) { /* released, and the last told */
             *asked = 0;
             break;
         }

@@ -5,6 +5,7 @@
 #include <shoal/results.h>
 
 #include "report.h"
+#include "stream.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -77,7 +78,10 @@ int shoal__report_dry_run(const shoal_app *app, const shoal__cli *c,
         printf("  scan:     %s\n", shoal_scan_describe(rs->scan));
     if (rs->input)
         shoal__input_print(rs->input, stdout);
-    printf("  tasks:    %llu\n", (unsigned long long)rs->tasks);
+    if (rs->stream)
+        shoal__stream_print(rs->stream, stdout);
+    else
+        printf("  tasks:    %llu\n", (unsigned long long)rs->tasks);
     const shoal__search_plan *sp = &rs->search;
     if (sp->on) {
         printf("  search:   %s over %llu configurations, %s by rung:", sp->method_name,

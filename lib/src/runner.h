@@ -74,6 +74,12 @@ typedef struct {
     size_t budget_param;             /* index in params */
     const double *budgets;           /* per rung (the plan's) */
     const int64_t *tags;             /* the range's, from the pool */
+    /* A stream (stream.h): per task of the range, its file (in the pool's
+     * payload), whether it could be taken in (0) or not, and its start
+     * and finish times (s since 1970). NULL without a stream. */
+    const char **spaths;
+    uint8_t *sflags;
+    double *sstart, *sfinish;
 } shoal__runner;
 
 /* Allocate buffers for ranges of up to max_rows tasks and call the app's

@@ -10,6 +10,7 @@
 #include "keep.h"
 #include "sched.h"
 #include "settings.h"
+#include "stream.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -132,8 +133,18 @@ static int read_run(shoal_config *cfg, const shoal_app *app, shoal__settings *rs
                                  "the scan sets the task count (points x replicates); "
                                  "remove it, or set replicates = N in [sampling]",
                                  shoal_config_where(cfg, "run", "tasks")));
-            } else if (!rs->has_scan && (!shoal_config_has_section(cfg, "input") ||
-                                         shoal_config_has(cfg, "run", "tasks"))) {
+            } else if (shoal_config_has_section(cfg, "stream") &&
+                       shoal_config_has(cfg, "run", "tasks")) {
+                const char *ignored;
+                shoal_config_get_string(cfg, "run", "tasks", 0, NULL, &ignored);
+                KEEP(SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s: [run] tasks cannot be given with a [stream] section: "
+                                 "each item that arrives is a task; to stop after N items, "
+                                 "set end = after N in [stream]",
+                                 shoal_config_where(cfg, "run", "tasks")));
+            } else if (!rs->has_scan && !shoal_config_has_section(cfg, "stream") &&
+                       (!shoal_config_has_section(cfg, "input") ||
+                        shoal_config_has(cfg, "run", "tasks"))) {
                 /* With an [input] the data sets the count; a given value
                  * must agree with it (shoal__input_setup). */
                 KEEP(read_run_key(cfg, k, rs));
@@ -315,6 +326,26 @@ int shoal__settings_read(shoal_config *cfg, const shoal_app *app, shoal__setting
     if (r == SHOAL_ENOMEM)
         return r;
     KEEP(r);
+    r = shoal__stream_config(cfg, &rs->stream);
+    if (r == SHOAL_ENOMEM)
+        return r;
+    KEEP(r);
+    if (rs->stream) {
+        rs->tasks = shoal__stream_grow_rows(rs->stream);
+        static const char *const alone[] = {"scan", "search"};
+        for (size_t i = 0; i < 2; i++)
+            if (shoal_config_has_section(cfg, alone[i]))
+                KEEP(SHOAL_ERROR(SHOAL_ECONFIG,
+                                 "%s: [stream] cannot be combined with [%s] (not supported "
+                                 "yet): each item that arrives is one task; remove one of the "
+                                 "two",
+                                 shoal_config_source(cfg), alone[i]));
+        if (rs->has_stop)
+            KEEP(SHOAL_ERROR(SHOAL_ECONFIG,
+                             "%s: [run] stop_when cannot be combined with [stream] (not "
+                             "supported yet); end the stream with end = ... in [stream]",
+                             shoal_config_where(cfg, "run", "stop_when")));
+    }
     if (rs->input && rs->has_scan) {
         const char *where = shoal_config_where(cfg, "input", "file");
         where = where ? where : shoal_config_where(cfg, "input", "files");
@@ -338,13 +369,13 @@ int shoal__settings_read(shoal_config *cfg, const shoal_app *app, shoal__setting
     size_t nextra = 0;
     while (app->sections && app->sections[nextra])
         nextra++;
-    const char **sections = calloc(nextra + 7, sizeof *sections);
+    const char **sections = calloc(nextra + 8, sizeof *sections);
     if (!sections)
         return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory checking the config");
-    const char *ours[] = {"run", app->name, "scan", "sampling", "input", "search"};
+    const char *ours[] = {"run", app->name, "scan", "sampling", "input", "search", "stream"};
     memcpy(sections, ours, sizeof ours);
     for (size_t i = 0; i < nextra; i++)
-        sections[6 + i] = app->sections[i];
+        sections[7 + i] = app->sections[i];
     KEEP(shoal_config_check_unused(cfg, sections));
     free(sections);
     if (rc == 0)
@@ -356,6 +387,7 @@ int shoal__settings_read(shoal_config *cfg, const shoal_app *app, shoal__setting
 void shoal__settings_free(shoal__settings *rs)
 {
     shoal__input_free(rs->input);
+    shoal__stream_free(rs->stream);
     shoal_scan_free(rs->scan);
     free(rs->cols);
     free(rs->const_names);
@@ -508,7 +540,14 @@ char *shoal__settings_fingerprint(const shoal_app *app, shoal_config *cfg,
     char *b = NULL;
     size_t len = 0, cap = 0;
     appendf(&b, &len, &cap, "app = %s\n", app->name);
-    appendf(&b, &len, &cap, "ntasks = %llu\n", (unsigned long long)rs->tasks);
+    /* A stream's file grows: its size is not the run's. */
+    if (rs->stream) {
+        char *st = shoal__stream_fingerprint(rs->stream);
+        appendf(&b, &len, &cap, "%s", st ? st : "stream = (out of memory)\n");
+        free(st);
+    } else {
+        appendf(&b, &len, &cap, "ntasks = %llu\n", (unsigned long long)rs->tasks);
+    }
     appendf(&b, &len, &cap, "seed = %llu\n", (unsigned long long)rs->seed);
     /* The generator by its own name, whatever the spelling that found it. */
     appendf(&b, &len, &cap, "rng = %s\n", rs->rng_type ? rs->rng_type->name : rs->rng);

@@ -41,6 +41,9 @@ typedef struct {
     /* [input]: NULL without one; then tasks is 0 until shoal__input_setup
      * unless [run] tasks gives it */
     shoal__input *input;
+    /* [stream] (stream.h): NULL without one; then tasks is the file's
+     * first size */
+    struct shoal__stream *stream;
     /* [scan] */
     int has_scan;
     shoal_scan *scan;

@@ -76,6 +76,7 @@ shoal_store *shoal__store_alloc(MPI_Comm comm, const shoal_store_spec *spec)
     MPI_Comm_rank(comm, &s->rank);
     MPI_Comm_size(comm, &s->nranks);
     s->ntasks = spec->ntasks;
+    s->grow_rows = spec->grow_rows;
     s->nfields = spec->nfields;
     s->nparams = spec->nparams;
     s->with_points = spec->with_points;
@@ -112,6 +113,7 @@ void shoal__store_free(shoal_store *s)
     shoal__segments_close(s);
     shoal__store_agg_close(s);
     shoal__store_search_close(s);
+    shoal__store_stream_close(s);
     shoal__store_agg_free(s);
     if (s->dxpl > 0)
         H5Pclose(s->dxpl);
@@ -132,9 +134,34 @@ const void *const shoal__store_zero_fill = zero_fill;
 hid_t shoal__store_make_dataset(hid_t loc, const char *name, hid_t ftype, int ndims,
                           const hsize_t *dims, const void *fill)
 {
-    hid_t sp = ndims > 0 ? H5Screate_simple(ndims, dims, NULL) : H5Screate(H5S_SCALAR);
+    return shoal__store_make_dataset_grow(loc, name, ftype, ndims, dims, fill, 0);
+}
+
+/* Bytes of one chunk of an extendible dataset, at most. */
+#define GROW_CHUNK_BYTES ((uint64_t)1 << 20)
+
+hid_t shoal__store_make_dataset_grow(hid_t loc, const char *name, hid_t ftype, int ndims,
+                                     const hsize_t *dims, const void *fill, uint64_t grow_rows)
+{
+    hsize_t max[SHOAL_MAX_DIMS + 1], chunk[SHOAL_MAX_DIMS + 1];
+    int grows = grow_rows > 0 && ndims > 0;
+    uint64_t row = H5Tget_size(ftype);
+    for (int k = 0; k < ndims; k++) {
+        max[k] = k == 0 && grows ? H5S_UNLIMITED : dims[k];
+        chunk[k] = dims[k] > 0 ? dims[k] : 1;
+        if (k > 0)
+            row *= dims[k] > 0 ? dims[k] : 1;
+    }
+    if (grows) {
+        uint64_t rows = GROW_CHUNK_BYTES / (row > 0 ? row : 1);
+        chunk[0] = rows < 1 ? 1 : rows > grow_rows ? grow_rows : rows;
+    }
+    hid_t sp = ndims > 0 ? H5Screate_simple(ndims, dims, max) : H5Screate(H5S_SCALAR);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_layout(dcpl, H5D_CONTIGUOUS);
+    if (grows)
+        H5Pset_chunk(dcpl, ndims, chunk);
+    else
+        H5Pset_layout(dcpl, H5D_CONTIGUOUS);
     H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
     if (fill && (fill != zero_fill || H5Tget_size(ftype) <= sizeof zero_fill)) {
         /* Entries no one wrote read as the fill value (pending: 0). The
@@ -236,7 +263,11 @@ int shoal__store_bind_one(shoal_store *s, shoal__bind_mode mode, const char *gro
     char path[600];
     snprintf(path, sizeof path, "%s/%s", group, name);
     if (mode == SHOAL__BIND_CREATE) {
-        d->dset = shoal__store_make_dataset(s->file, path, ftype, d->ndims, d->dims, fill);
+        /* A stream's per-task datasets grow as its items arrive. */
+        int grows = s->grow_rows > 0 && meta && meta->outer &&
+                    !strcmp(meta->outer, SHOAL__DIM_TASK);
+        d->dset = shoal__store_make_dataset_grow(s->file, path, ftype, d->ndims, d->dims, fill,
+                                                 grows ? s->grow_rows : 0);
         int bad = 0;
         if (d->dset >= 0 && meta) {
             bad = shoal__attr_meta(d->dset, meta->unit, meta->doc) < 0 ||
@@ -306,7 +337,7 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
             rc = shoal__store_step(s, bind_step, rc);
         }
         /* The named dimensions, before the datasets that use them. */
-        int r = shoal__dim_create(s->file, SHOAL__DIM_TASK, spec->ntasks, 0);
+        int r = shoal__dim_create(s->file, SHOAL__DIM_TASK, s->ntasks, s->grow_rows > 0);
         if (r == 0 && s->with_points)
             r = shoal__dim_create(s->file, SHOAL__DIM_POINT, spec->npoints, 0);
         if (r == 0)
@@ -320,7 +351,7 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
         const shoal_field *f = &spec->fields[i];
         shoal__dset *d = &s->field[i];
         d->ndims = 1 + f->ndims;
-        d->dims[0] = spec->ntasks;
+        d->dims[0] = s->ntasks;
         for (int k = 0; k < f->ndims; k++)
             d->dims[k + 1] = f->dims[k];
         hid_t ft = f->type == SHOAL_INT64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
@@ -341,7 +372,7 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
     for (int c = 0; c < NCOLS && rc == 0; c++) {
         shoal__dset *d = &s->col[c];
         d->ndims = 1;
-        d->dims[0] = spec->ntasks;
+        d->dims[0] = s->ntasks;
         d->mtype = column_mem_type(c);
         shoal__dset_meta meta = {SHOAL__DIM_TASK, NULL, columns[c].unit, columns[c].doc, 0};
         rc = shoal__store_step(s, bind_step,
@@ -353,7 +384,7 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
         const shoal_store_column *c = &spec->params[i];
         shoal__dset *d = &s->param[i];
         d->ndims = 1;
-        d->dims[0] = spec->ntasks;
+        d->dims[0] = s->ntasks;
         hid_t ft;
         d->mtype = shoal__store_param_type(c, &ft);
         shoal__dset_meta meta = {SHOAL__DIM_TASK, NULL, c->unit, c->doc,
@@ -369,7 +400,7 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
                                             "the task's replicate of its point"};
         for (int k = 0; k < 2 && rc == 0; k++) {
             pr[k]->ndims = 1;
-            pr[k]->dims[0] = spec->ntasks;
+            pr[k]->dims[0] = s->ntasks;
             pr[k]->mtype = H5T_NATIVE_INT64;
             shoal__dset_meta meta = {SHOAL__DIM_TASK, NULL, NULL, docs[k], 0};
             rc = shoal__store_step(s, bind_step,
@@ -384,6 +415,8 @@ int shoal__store_bind(shoal_store *s, const shoal_store_spec *spec,
         rc = shoal__segments_bind(s, mode, why, sizeof why);
     if (rc == 0)
         rc = shoal__store_search_bind(s, spec, mode, why, sizeof why);
+    if (rc == 0)
+        rc = shoal__store_stream_bind(s, mode, why, sizeof why);
     if (rc < 0 && s->rank == 0) {
         char msg[256];
         shoal__h5_message(msg, sizeof msg);
@@ -449,6 +482,7 @@ static int close_file(shoal_store *s)
     shoal__segments_close(s);
     shoal__store_agg_close(s);
     shoal__store_search_close(s);
+    shoal__store_stream_close(s);
     if (s->dxpl > 0)
         H5Pclose(s->dxpl);
     s->dxpl = 0;

@@ -118,6 +118,10 @@ typedef struct {
     const char *search_method, *search_budget, *search_objective, *search_goal;
     int search_eta;
     int search_budget_int;      /* the budget parameter is int64 */
+    /* A stream (stream.h): > 0 makes every per-task dataset chunked and
+     * extendible (shoal_store_grow), with chunks of at most this many rows,
+     * and adds /stream; on open, ntasks is the file's. 0: fixed size. */
+    uint64_t grow_rows;
 } shoal_store_spec;
 
 /* One range's rows, as buffers of `count` rows each (field i: count *
@@ -224,6 +228,33 @@ int shoal__store_search_rungs(shoal_store *s, const double *budget, const int64_
                               const int64_t *done, const double *best, const int64_t *best_point);
 /* Every rank, the same values, before close: the search's best. */
 void shoal_store_set_search_best(shoal_store *s, int64_t point, double value, int64_t task);
+
+/* Collective, between ranges (no rank inside a range): every per-task
+ * dataset gets ntasks rows (more, or fewer: rows past it are dropped), and
+ * the file is flushed, so readers see the new size. Only for a store made
+ * with grow_rows. */
+int shoal_store_grow(shoal_store *s, uint64_t ntasks);
+/* The per-task row count now. */
+uint64_t shoal_store_ntasks(const shoal_store *s);
+
+/* /stream, one row per item of a stream (store_stream.c). Rank 0,
+ * independent: the items [start, start + n) arrived: their text (NUL-
+ * terminated strings, one after the other), size, mtime (ns) and arrival
+ * time (seconds since 1970, UTC). */
+int shoal_store_stream_arrive(shoal_store *s, uint64_t start, uint64_t n, const char *texts,
+                              const uint64_t *size, const int64_t *mtime,
+                              const double *arrived);
+/* Any rank, independent: when the tasks [start, start + n) started and
+ * finished (seconds since 1970), and when their rows were stored. */
+int shoal_store_stream_times(shoal_store *s, uint64_t start, uint64_t n,
+                             const double *started, const double *finished, double stored);
+/* Rank 0, independent: how many items the file has recorded (rows from 0
+ * on with an arrival time), and fn(ctx, index, text) for each. */
+int shoal_store_stream_recorded(shoal_store *s, uint64_t *count,
+                                void (*fn)(void *ctx, uint64_t index, const char *text),
+                                void *ctx);
+/* Bytes of an item's text in /stream/source, its NUL included. */
+#define SHOAL_STREAM_TEXT 1024
 
 /* Every rank, the same values, before the reductions: the run ended
  * after tasks 0..used-1 for `reason` (adapt.h). /reduce folds only those;

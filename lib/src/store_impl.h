@@ -47,6 +47,7 @@ typedef struct {
 } shoal__agg;
 
 #define SHOAL__SEARCH_DSETS 8
+#define SHOAL__STREAM_DSETS 7
 
 /* One row of /segments (store_segments.c names the columns). */
 #define SHOAL__SEG_NCOLS 13
@@ -73,6 +74,8 @@ struct shoal_store {
     shoal__dset point, replicate;   /* /tasks/point, /tasks/replicate */
     shoal__agg agg;                 /* /reduce and /points */
     double reduce_seconds;          /* computing them (rank 0's, on every rank) */
+    uint64_t grow_rows;             /* > 0: per-task datasets extendible (a stream) */
+    shoal__dset stream[SHOAL__STREAM_DSETS]; /* /stream (store_stream.c) */
     int search_on;                  /* /search (store_search.c) */
     int search_rungs;
     shoal__dset search[SHOAL__SEARCH_DSETS];
@@ -146,6 +149,11 @@ void shoal__store_search_close(shoal_store *s);
 /* Collective, at close: the best configuration's attributes, if set. */
 int shoal__store_search_end(shoal_store *s);
 
+/* Collective: bind /stream when s->grow_rows > 0 (store_stream.c); close
+ * its handles. */
+int shoal__store_stream_bind(shoal_store *s, shoal__bind_mode mode, char *why, size_t nwhy);
+void shoal__store_stream_close(shoal_store *s);
+
 /* Collective: bind /reduce and /points (store_agg.c); called by
  * shoal__store_bind. Close the handles / free the arrays. */
 int shoal__store_bind_agg(shoal_store *s, const shoal_store_spec *spec,
@@ -196,6 +204,10 @@ int shoal__store_step(shoal_store *s, const char *name, int rc);
  * (NULL: undefined). */
 hid_t shoal__store_make_dataset(hid_t loc, const char *name, hid_t ftype, int ndims,
                                 const hsize_t *dims, const void *fill);
+/* The same, but chunked (at most grow_rows rows and 1 MiB per chunk) and
+ * extendible along its first dimension when grow_rows > 0. */
+hid_t shoal__store_make_dataset_grow(hid_t loc, const char *name, hid_t ftype, int ndims,
+                                     const hsize_t *dims, const void *fill, uint64_t grow_rows);
 
 /* The per-rank statistics under /ranks, in the order of
  * shoal_store_rank_stats. */

@@ -223,6 +223,24 @@ int shoal_store_open(MPI_Comm comm, const shoal_store_spec *spec, shoal_store **
     }
     free(fp);
     rc = shoal__agree(comm, mine);
+    /* A stream's file has as many rows as items had arrived. */
+    if (rc == 0 && spec->grow_rows > 0) {
+        hid_t d = H5Dopen2(s->file, SHOAL__DIM_TASK, H5P_DEFAULT);
+        hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+        hsize_t n = 0, max = 0;
+        mine = sp >= 0 && H5Sget_simple_extent_dims(sp, &n, &max) == 1 && max == H5S_UNLIMITED
+                   ? 0
+                   : SHOAL_ECONFIG;
+        if (sp >= 0)
+            H5Sclose(sp);
+        if (d >= 0)
+            H5Dclose(d);
+        if (mine < 0 && s->rank == 0)
+            SHOAL_ERROR(SHOAL_ECONFIG, "cannot resume '%s': it has no extendible task "
+                        "dimension (not a stream's file); leaving it as it is", spec->path);
+        s->ntasks = n;
+        rc = shoal__agree(comm, mine);
+    }
     if (rc == 0)
         rc = shoal__store_bind(s, spec, SHOAL__BIND_OPEN);
     if (rc < 0)

@@ -14,6 +14,7 @@
 #include "input.h"
 #include "runner.h"
 #include "signals.h"
+#include "stream.h"
 #include "ticks.h"
 
 #include <math.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct shoal_task {
     shoal__runner *run;
@@ -66,6 +68,10 @@ void shoal__runner_free(shoal__runner *r)
     free(r->vals);
     free(r->point);
     free(r->replicate);
+    free(r->spaths);
+    free(r->sflags);
+    free(r->sstart);
+    free(r->sfinish);
     free(r->params);
     memset(r, 0, sizeof *r);
 }
@@ -254,6 +260,14 @@ int shoal__runner_derive(shoal__runner *r, uint64_t task, const shoal_derived *d
  * error and attempts rows start as "done, 0, 1": only a task that fails or
  * retries writes them. t->fail_code and t->fail_msg are clear on entry and
  * are left clear. */
+/* Wall-clock seconds since 1970, for a stream's per-task times. */
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static inline void run_task(shoal__runner *r, shoal_task *t, uint64_t k)
 {
     const shoal_app *app = r->app;
@@ -272,6 +286,17 @@ static inline void run_task(shoal__runner *r, shoal_task *t, uint64_t k)
         set_scan_values(r, t->index, k);
     }
     int rc, attempt = 0;
+    if (r->sstart)
+        r->sstart[k] = wall_now();
+    if (r->sflags && r->sflags[k]) {
+        /* A stream's item that could not be taken in: it fails as it is. */
+        attempt = 1;
+        rc = shoal_task_fail(t, SHOAL_EINVAL, "stream item %s: '%.200s%s'",
+                             r->sflags[k] == 1 ? "longer than the 1023 bytes a path may have"
+                                               : "lost on the way (internal error)",
+                             r->spaths[k], strlen(r->spaths[k]) > 200 ? "..." : "");
+        goto failed;
+    }
     /* A failing task runs again, up to `retries` times, from the same
      * stream and a cleared row: a deterministic failure fails again, a
      * transient one recovers with the result it would have had. */
@@ -287,6 +312,9 @@ static inline void run_task(shoal__runner *r, shoal_task *t, uint64_t k)
         t->fail_msg[0] = '\0';
         prefill(r, k, 1);
     }
+failed:
+    if (r->sfinish)
+        r->sfinish[k] = wall_now();
     if (attempt != 1)
         r->attempts[k] = (uint8_t)(attempt < 255 ? attempt : 255);
     if (rc != 0 || t->fail_code != 0) {
@@ -345,6 +373,25 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     t.run = r;
     int stopped = 0;
     r->tags = shoal_pool_tags(pool);
+    size_t plen = 0;
+    const void *payload = shoal_pool_payload(pool, &plen);
+    if (payload) {
+        /* A stream: each task's file travelled with the range. */
+        if (!r->spaths) {
+            r->spaths = calloc((size_t)r->max_rows, sizeof *r->spaths);
+            r->sflags = calloc((size_t)r->max_rows, 1);
+            r->sstart = calloc((size_t)r->max_rows, sizeof *r->sstart);
+            r->sfinish = calloc((size_t)r->max_rows, sizeof *r->sfinish);
+            if (!r->spaths || !r->sflags || !r->sstart || !r->sfinish)
+                return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory for a stream's range");
+        }
+        if (count > r->max_rows ||
+            shoal__stream_unpack(payload, plen, count, r->spaths, r->sflags) < 0)
+            return SHOAL_ERROR(SHOAL_EINTERNAL, "a stream's range %llu..%llu came without "
+                               "its items", (unsigned long long)start,
+                               (unsigned long long)(start + count - 1));
+        shoal__input_set_range(r->input, start, count, r->spaths);
+    }
     /* The file shows which tasks are in flight: if this process dies, a
      * resumed run knows they were running (and reruns them). */
     int mrc = shoal_store_mark(r->store, start, count, SHOAL_STATUS_RUNNING);
@@ -439,6 +486,9 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
                                    (const void *const *)r->pbufs, r->point,
                                    r->replicate};
     int rc = shoal_store_write_rows(r->store, start, count, &rows);
+    if (rc == 0 && payload)
+        rc = shoal_store_stream_times(r->store, start, count, r->sstart, r->sfinish,
+                                      wall_now());
     if (rc == 0)
         rc = shoal_store_write_failures(r->store, r->log, r->nlog);
     return rc < 0 ? rc : stopped ? SHOAL_EINTR : 0;
