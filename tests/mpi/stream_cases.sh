@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# MPI tests of [stream] (lib/src/stream*.c): files that appear in a watched
+# directory while the run goes, lines of a pipe, a kill and a resume in the
+# middle of a stream, and bad input. Frames are small HDF5 files written by
+# h5py (each /x = arange(10) + i, so its task's sum is 45 + 10 i), renamed
+# into place; the checks hold for any schedule: every frame is in exactly
+# one row, done, with the right sum.
+#
+#   stream_cases.sh CASE NRANKS
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+app=$SHOAL_BUILD/tests/mpi/input_app
+py=${SHOAL_PYTHON:?SHOAL_PYTHON is not set}
+need_h5py
+cd "$work" || fail "no work directory"
+mkdir frames
+
+# produce FIRST COUNT DELAY [sentinel]: frames FIRST..FIRST+COUNT-1 into
+# frames/, DELAY s apart; then the sentinel file frames/END if asked.
+produce() {
+    "$py" - "$@" <<'PY' || fail "the producer failed"
+import os, sys, time
+import h5py, numpy as np
+first, count, delay = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+for i in range(first, first + count):
+    tmp = f"frames/.f{i:05d}.h5.part"
+    with h5py.File(tmp, "w") as f:
+        f["x"] = np.arange(10.0) + i
+    os.rename(tmp, f"frames/f{i:05d}.h5")
+    time.sleep(delay)
+if len(sys.argv) > 4:
+    open("frames/END", "w").close()
+PY
+}
+
+# check_file OUT N [failed-name...]: OUT holds frames 0..N-1 once each, all
+# done with sum 45 + 10 i, except the named files, which failed.
+check_file() {
+    "$py" - "$@" <<'PY' || fail "$1 does not hold every frame exactly once (see above)"
+import sys, os, collections
+import h5py, numpy as np
+out, n, bad = sys.argv[1], int(sys.argv[2]), set(sys.argv[3:])
+with h5py.File(out, "r") as f:
+    src = [s.decode() for s in f["stream/source"][:]]
+    st = f["tasks/status"][:]
+    s = f["results/sum0"][:]
+    arr = f["stream/arrived"][:]
+    stored = f["stream/stored"][:]
+    assert f.attrs["ntasks"] == len(src), (f.attrs["ntasks"], len(src))
+    assert f.attrs["state"] == "complete", f.attrs["state"]
+names = [os.path.basename(p) for p in src]
+dup = [k for k, c in collections.Counter(names).items() if c > 1]
+assert not dup, f"frames twice: {dup[:5]}"
+want = {f"f{i:05d}.h5" for i in range(n)} | bad
+assert set(names) == want, f"missing {sorted(want - set(names))[:5]}, extra {sorted(set(names) - want)[:5]}"
+for k, name in enumerate(names):
+    if name in bad:
+        assert st[k] == 2, f"{name}: status {st[k]}, expected failed"
+        continue
+    i = int(name[1:6])
+    assert st[k] == 1, f"{name}: status {st[k]}"
+    assert s[k] == 45 + 10 * i, f"{name}: sum {s[k]}"
+    assert arr[k] > 0 and stored[k] >= arr[k], f"{name}: times {arr[k]} {stored[k]}"
+print(f"{out}: {len(names)} items, each once")
+PY
+}
+
+cat >s.ini <<'INI'
+[run]
+output = out.h5
+[input_app]
+datasets = 1
+[input]
+datasets = /x
+[stream]
+watch = frames/*.h5
+end = sentinel END
+grow = 16
+INI
+
+case $case_name in
+stream_watch)
+    # Frames already there, frames arriving at a rate, a burst; the file
+    # grows several times (16 rows at first).
+    produce 0 10 0
+    (sleep 0.5; produce 10 40 0.01; produce 50 30 0 sentinel) &
+    expect_rc 0 mpirun_n "$np" "$app" s.ini
+    wait
+    check_file out.h5 80
+    # The same with polling instead of inotify.
+    rm -rf frames out.h5 && mkdir frames
+    (sleep 0.3; produce 0 25 0.005 sentinel) &
+    expect_rc 0 mpirun_n "$np" "$app" s.ini --set stream.poll=0.05 -o poll.h5
+    wait
+    check_file poll.h5 25
+    ;;
+stream_lines)
+    # Paths on rank 0's standard input; the stream ends with the input.
+    produce 0 30 0
+    ls frames/f*.h5 >paths.txt
+    mpirun_n "$np" "$app" s.ini --set stream.watch= --set stream.end= --set stream.lines=- \
+        -o lines.h5 <paths.txt >lines.out 2>lines.err
+    rc=$?
+    [[ $rc -eq 0 ]] || fail "lines: exit status $rc: $(cat lines.err)"
+    check_file lines.h5 30
+    ;;
+stream_resume)
+    # A kill (SIGKILL of the whole job) in the middle of the stream; frames
+    # keep coming while nothing runs; --resume runs what was not done, takes
+    # the new frames in, and no frame runs twice.
+    (sleep 0.3; produce 0 40 0.05) &
+    prod=$!
+    mpirun_n "$np" "$app" s.ini >run1.out 2>run1.err &
+    job=$!
+    for _ in $(seq 1 100); do
+        sleep 0.1
+        n=$("$py" -c "import h5py; f=h5py.File('out.h5','r'); print(int((f['tasks/status'][:]==1).sum()))" 2>/dev/null || echo 0)
+        [[ ${n:-0} -ge 12 ]] && break
+    done
+    kill -9 "$job" 2>/dev/null
+    pkill -9 -f "input_app s.ini" 2>/dev/null
+    wait "$job" 2>/dev/null
+    wait "$prod"
+    produce 40 20 0 sentinel
+    expect_rc 0 mpirun_n "$np" "$app" s.ini --resume
+    check_file out.h5 60
+    ;;
+stream_bad)
+    # A directory that does not exist: exit 2, nothing written.
+    mpirun_n "$np" "$app" s.ini --set stream.watch=nothere/*.h5 -o bad1.h5 >bad1.out 2>bad1.err
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "missing directory: exit status $rc: $(cat bad1.err)"
+    grep -q "nothere" bad1.err || fail "missing directory: the message does not name it: $(cat bad1.err)"
+    [[ ! -e bad1.h5 ]] || fail "missing directory: an output was written"
+    # A file given as the directory.
+    touch notadir
+    mpirun_n "$np" "$app" s.ini --set stream.watch=notadir/*.h5 -o bad2.h5 >bad2.out 2>bad2.err
+    rc=$?
+    [[ $rc -eq 2 && ! -e bad2.h5 ]] || fail "a file as directory: exit status $rc: $(cat bad2.err)"
+    # Config mistakes, with their line.
+    printf '[run]\ntasks = 5\n[input_app]\ndatasets = 1\n[stream]\nwatch = frames/*.h5\n' >c1.ini
+    mpirun_n "$np" "$app" c1.ini -o bad3.h5 >bad3.out 2>bad3.err
+    rc=$?
+    [[ $rc -eq 2 ]] && grep -q "c1.ini:2" bad3.err || fail "tasks with a stream: $rc $(cat bad3.err)"
+    printf '[input_app]\ndatasets = 1\n[stream]\nwatch = frames/*.h5\nend = eof\n' >c2.ini
+    mpirun_n "$np" "$app" c2.ini -o bad4.h5 >bad4.out 2>bad4.err
+    rc=$?
+    [[ $rc -eq 2 ]] && grep -q "c2.ini:5" bad4.err || fail "eof with a directory: $rc $(cat bad4.err)"
+    printf '[input_app]\ndatasets = 1\n[stream]\nwatch = frames/*.h5\nend = soon\n' >c3.ini
+    mpirun_n "$np" "$app" c3.ini -o bad5.h5 >bad5.out 2>bad5.err
+    rc=$?
+    [[ $rc -eq 2 ]] && grep -q "c3.ini:5" bad5.err || fail "an unknown end: $rc $(cat bad5.err)"
+    # Bad frames among good ones: a truncated HDF5 file, a text file, a
+    # file that vanished before its task (a path on the lines): those tasks
+    # fail with the file named, the stream goes on, exit 1.
+    produce 0 12 0
+    head -c 700 frames/f00003.h5 >frames/.cut && mv frames/.cut frames/cut.h5
+    echo "not hdf5" >frames/.txt && mv frames/.txt frames/text.h5
+    touch frames/END
+    expect_rc 1 mpirun_n "$np" "$app" s.ini -o badframes.h5
+    check_file badframes.h5 12 cut.h5 text.h5
+    "$py" - <<'PY' || fail "the failures do not name the bad files"
+import h5py
+with h5py.File("badframes.h5", "r") as f:
+    msgs = [m.decode() for m in f["failures/message"][:] if m]
+assert any("cut.h5" in m for m in msgs) and any("text.h5" in m for m in msgs), msgs
+PY
+    ls frames/f0000[0-4].h5 >paths.txt
+    echo "frames/vanished.h5" >>paths.txt
+    mpirun_n "$np" "$app" s.ini --set stream.watch= --set stream.end= --set stream.lines=- \
+        -o vanished.h5 <paths.txt >v.out 2>v.err
+    rc=$?
+    [[ $rc -eq 1 ]] || fail "a vanished file: exit status $rc, expected 1: $(cat v.err)"
+    ;;
+*)
+    fail "unknown case $case_name"
+    ;;
+esac
+case_passed
