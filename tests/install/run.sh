@@ -96,14 +96,14 @@ run_np 1 cxx-pc-run "$work/cxx-pc" cxx.ini -o cxx-pc.h5
 check_done cxx-pc-run 6 cxx-pc.h5 "$shoal"
 
 if [[ $full == 1 ]]; then
-    for p in mc_pi ising2d ode_scan option_mc ising_tc shoal-exec shoal-stats shoal; do
+    for p in mc_pi ising2d ode_scan option_mc ising_tc peaks shoal-exec shoal-stats shoal; do
         [[ -x $prefix/bin/$p ]] || fail "bin/$p not installed"
         env -u LD_LIBRARY_PATH "$prefix/bin/$p" --help >"$work/help.txt" 2>&1 \
             || { cat "$work/help.txt" >&2; fail "$prefix/bin/$p --help failed"; }
     done
     [[ -z $(find "$prefix" -name 'bench_*' -o -name 'test_*') ]] || fail "a bench_* or test_* program was installed"
     for c in mc_pi ising_scan ising_test ode_scan ode_test option_mc_scan option_mc_test \
-        ising_tc_test ising_tc_analysis shoal_stats exec_heat exec_pi; do
+        ising_tc_test ising_tc_analysis shoal_stats peaks_files exec_heat exec_pi; do
         [[ -s $prefix/share/shoal/configs/$c.ini ]] || fail "share/shoal/configs/$c.ini not installed"
     done
     for f in shoal-job.sbatch shoal-chain.sbatch shoal-array.sbatch mc_pi_array.ini; do
@@ -128,5 +128,12 @@ assert shoal.__file__.startswith(sys.argv[1]), shoal.__file__
 df = shoal.read_frame(sys.argv[2])
 assert len(df) == 9 and (df.status == "done").all(), df
 ' "$prefix" "$work/exec_heat.h5" || fail "the installed Python module cannot read exec_heat.h5"
+    # The installed peaks example from the prefix alone: its producer, the
+    # installed config (frames/*.h5 from the current directory), its checker.
+    "$prefix/libexec/shoal/produce_frames.py" --dir frames --count 6 --rate 0 --quiet \
+        || fail "the installed produce_frames.py failed"
+    run_np 1 peaks "$prefix/bin/peaks" "$prefix/share/shoal/configs/peaks_files.ini" -o peaks.h5
+    check_done peaks 6 peaks.h5 "$shoal"
+    "$prefix/libexec/shoal/check_peaks.py" peaks.h5 --quiet || fail "the installed check_peaks.py failed"
 fi
 echo "install_$kind: ok"
