@@ -494,6 +494,10 @@ static int run(run_ctx *r)
                               r->cli.progress_every, r->rs.tasks,
                               r->cli.resume ? (const uint64_t(*)[2])r->plan.todo : NULL,
                               r->plan.ntodo, r->cli.resume ? before : NULL, shoal_now());
+        if (r->rs.stream) {
+            r->progress.open_ended = 1;
+            r->progress.eta_ok = 0;
+        }
         /* Only a better first estimate: a read error here stops nothing. */
         if (r->cli.resume && r->progress.mode != SHOAL__PROGRESS_NONE &&
             shoal_store_each_finished(r->store, known_task, &r->progress) < 0)

@@ -88,6 +88,11 @@ void shoal__progress_format(const shoal__progress *p, double now, char *buf, siz
         snprintf(rate, sizeof rate, "%.3g", r);
     if (failed)
         snprintf(fails, sizeof fails, ", %llu failed", (unsigned long long)failed);
+    if (p->open_ended) { /* a stream: no total, no time left */
+        snprintf(buf, n, "%s: %llu tasks%s | %s tasks/s | %s", p->name, (unsigned long long)fin,
+                 fails, rate, el);
+        return;
+    }
     snprintf(buf, n, "%s: %llu/%llu tasks (%.1f%%)%s | %s tasks/s | %s | ETA %s", p->name,
              (unsigned long long)fin, (unsigned long long)p->ntasks, pct, fails, rate, el,
              eta);

@@ -30,6 +30,7 @@ typedef struct {
     double every;              /* log: seconds between lines */
     double t0, next_draw;
     uint64_t ntasks;           /* tasks in the file */
+    int open_ended;            /* a stream: the total is not known */
     uint64_t before_done, before_failed; /* the file's, when this run began */
     uint64_t done, failed;     /* finished by this run */
     shoal__eta eta;

@@ -47,6 +47,20 @@ int shoal_results_open(const char *path, shoal_results **out)
                            "'%s' is not a Shoal result file (no ntasks)", path);
     }
     H5Aclose(a);
+    /* A stream's file grows while it runs: its rows are the task
+     * dimension's length, whatever the attribute said when last written. */
+    if (H5Lexists(r->file, "stream", H5P_DEFAULT) > 0 &&
+        H5Lexists(r->file, "task", H5P_DEFAULT) > 0) {
+        hid_t d = H5Dopen2(r->file, "task", H5P_DEFAULT);
+        hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+        hsize_t n = 0;
+        if (sp >= 0 && H5Sget_simple_extent_dims(sp, &n, NULL) == 1)
+            r->ntasks = n;
+        if (sp >= 0)
+            H5Sclose(sp);
+        if (d >= 0)
+            H5Dclose(d);
+    }
     *out = r;
     return 0;
 }

@@ -77,6 +77,7 @@ shoal_store *shoal__store_alloc(MPI_Comm comm, const shoal_store_spec *spec)
     MPI_Comm_size(comm, &s->nranks);
     s->ntasks = spec->ntasks;
     s->grow_rows = spec->grow_rows;
+    s->spec = *spec; /* what it points to outlives the store */
     s->nfields = spec->nfields;
     s->nparams = spec->nparams;
     s->with_points = spec->with_points;
@@ -489,6 +490,38 @@ static int close_file(shoal_store *s)
     return file > 0 && H5Fclose(file) < 0 ? SHOAL_EHDF5 : 0;
 }
 
+/* String memory types are copies that bind made. */
+static void close_text_types(shoal_store *s)
+{
+    for (size_t i = 0; s->field && i < s->nfields; i++)
+        if (s->field[i].mtype > 0 && H5Tget_class(s->field[i].mtype) == H5T_STRING) {
+            H5Tclose(s->field[i].mtype);
+            s->field[i].mtype = 0;
+        }
+    for (size_t i = 0; s->param && i < s->nparams; i++)
+        if (s->param[i].mtype > 0) {
+            H5Tclose(s->param[i].mtype);
+            s->param[i].mtype = 0;
+        }
+}
+
+int shoal__store_reopen(shoal_store *s)
+{
+    if (s->grow_rows == 0)
+        return SHOAL_ERROR(SHOAL_EINTERNAL, "store: only a stream's file is opened again");
+    uint64_t seg_rows = s->seg_rows;
+    int seg_missing = s->seg_missing;
+    close_text_types(s);
+    int rc = shoal__agree(s->comm, close_file(s));
+    if (rc == 0)
+        rc = shoal__store_open_file(s, s->path, 0);
+    if (rc == 0)
+        rc = shoal__store_bind(s, &s->spec, SHOAL__BIND_OPEN);
+    s->seg_rows = seg_rows;
+    s->seg_missing = seg_missing;
+    return rc;
+}
+
 /* ---- close ------------------------------------------------------------------------- */
 
 static int write_rank_stat(shoal_store *s, const char *name, hid_t mtype, const void *v)
@@ -522,7 +555,10 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine, uint64
 {
     if (!s)
         return 0;
-    int bad = shoal_store_write_failures(s, log, nlog) < 0;
+    /* A stream's ranks come with different metadata caches: start the
+     * collective writes below from the same, empty one. */
+    int bad = s->grow_rows > 0 && s->file > 0 && shoal__store_reopen(s) < 0;
+    bad |= shoal_store_write_failures(s, log, nlog) < 0;
     bad |= write_rank_stat(s, shoal__rank_stats[0], H5T_NATIVE_UINT64, &mine->tasks) < 0;
     bad |= write_rank_stat(s, shoal__rank_stats[1], H5T_NATIVE_DOUBLE, &mine->busy_seconds) < 0;
     bad |= write_rank_stat(s, shoal__rank_stats[2], H5T_NATIVE_DOUBLE, &mine->idle_seconds) < 0;
@@ -539,6 +575,10 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine, uint64
     bad |= shoal__attr_double(s->file, "wall_seconds", wall_seconds) < 0;
     bad |= shoal__attr_u64(s->file, "tasks_done", done) < 0;
     bad |= shoal__attr_u64(s->file, "tasks_failed", failed) < 0;
+    /* A stream's file grew: its rows now (while it runs, the task
+     * dimension's length says it). */
+    if (s->grow_rows > 0)
+        bad |= shoal__attr_u64(s->file, "ntasks", s->ntasks) < 0;
     if (s->reduce_seconds > 0)
         bad |= shoal__attr_double(s->file, "reduce_seconds", s->reduce_seconds) < 0;
     bad |= shoal__store_search_end(s) < 0;

@@ -97,6 +97,7 @@ struct shoal_store {
     shoal__segment seg_me;          /* rank 0: this segment's row */
     shoal__segment seg_old;         /* rank 0, seg_missing: the earlier runs' row */
     char path[4096];
+    shoal_store_spec spec;          /* a stream's (grow_rows), to open it again */
 };
 
 typedef enum { SHOAL__BIND_CREATE, SHOAL__BIND_OPEN } shoal__bind_mode;
@@ -148,6 +149,14 @@ int shoal__store_search_bind(shoal_store *s, const shoal_store_spec *spec,
 void shoal__store_search_close(shoal_store *s);
 /* Collective, at close: the best configuration's attributes, if set. */
 int shoal__store_search_end(shoal_store *s);
+
+/* Collective: close the file and open it again, every dataset bound as
+ * before, so that every rank's metadata cache starts from the same, empty
+ * state. A stream's ranks write rows of chunked datasets, each loading the
+ * chunk index nodes of its own rows: their caches differ, and a collective
+ * metadata operation (growing, attributes) could then read an entry on one
+ * rank and not on another, which hangs. Only for a store with grow_rows. */
+int shoal__store_reopen(shoal_store *s);
 
 /* Collective: bind /stream when s->grow_rows > 0 (store_stream.c); close
  * its handles. */

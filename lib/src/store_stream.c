@@ -110,26 +110,30 @@ int shoal_store_grow(shoal_store *s, uint64_t ntasks)
 {
     if (s->grow_rows == 0)
         return SHOAL_ERROR(SHOAL_EINTERNAL, "store: only a stream's file grows");
-    int rc = 0;
+    /* Every step is collective: each is agreed before the next, so that no
+     * rank goes on to the next one alone; and every rank starts from the
+     * same metadata cache (shoal__store_reopen). */
+    int rc = shoal__store_reopen(s);
     for (size_t i = 0; i < s->nfields && rc == 0; i++)
-        rc = extend(&s->field[i], ntasks);
+        rc = shoal__store_step(s, "grow", extend(&s->field[i], ntasks));
     for (int c = 0; c < NCOLS && rc == 0; c++)
-        rc = extend(&s->col[c], ntasks);
+        rc = shoal__store_step(s, "grow", extend(&s->col[c], ntasks));
     for (size_t i = 0; i < s->nparams && rc == 0; i++)
-        rc = extend(&s->param[i], ntasks);
+        rc = shoal__store_step(s, "grow", extend(&s->param[i], ntasks));
     if (s->with_points && rc == 0)
-        rc = extend(&s->point, ntasks);
+        rc = shoal__store_step(s, "grow", extend(&s->point, ntasks));
     if (s->with_points && rc == 0)
-        rc = extend(&s->replicate, ntasks);
+        rc = shoal__store_step(s, "grow", extend(&s->replicate, ntasks));
     for (int c = 0; c < SHOAL__STREAM_DSETS && rc == 0; c++)
-        rc = extend(&s->stream[c], ntasks);
+        rc = shoal__store_step(s, "grow", extend(&s->stream[c], ntasks));
     if (rc == 0)
-        rc = shoal__dim_extend(s->file, SHOAL__DIM_TASK, ntasks);
+        rc = shoal__store_step(s, "grow", shoal__dim_extend(s->file, SHOAL__DIM_TASK, ntasks));
     if (rc == 0)
-        rc = shoal__attr_u64(s->file, "ntasks", ntasks) < 0 ? SHOAL_EHDF5 : 0;
+        rc = shoal__store_step(s, "grow",
+                               shoal__attr_u64(s->file, "ntasks", ntasks) < 0 ? SHOAL_EHDF5 : 0);
     if (rc == 0)
-        rc = H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0 ? SHOAL_EHDF5 : 0;
-    rc = shoal__store_step(s, "grow", rc);
+        rc = shoal__store_step(s, "grow_flush",
+                               H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0 ? SHOAL_EHDF5 : 0);
     if (rc == 0)
         s->ntasks = ntasks;
     else if (s->rank == 0) {

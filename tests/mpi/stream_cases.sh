@@ -80,6 +80,9 @@ end = sentinel END
 grow = 16
 INI
 
+# The same frames named on standard input, one path per line.
+sed -e 's|^watch = .*|lines = -|' -e '/^end = /d' s.ini >lines.ini
+
 case $case_name in
 stream_watch)
     # Frames already there, frames arriving at a rate, a burst; the file
@@ -100,8 +103,7 @@ stream_lines)
     # Paths on rank 0's standard input; the stream ends with the input.
     produce 0 30 0
     ls frames/f*.h5 >paths.txt
-    mpirun_n "$np" "$app" s.ini --set stream.watch= --set stream.end= --set stream.lines=- \
-        -o lines.h5 <paths.txt >lines.out 2>lines.err
+    mpirun_n "$np" "$app" lines.ini -o lines.h5 <paths.txt >lines.out 2>lines.err
     rc=$?
     [[ $rc -eq 0 ]] || fail "lines: exit status $rc: $(cat lines.err)"
     check_file lines.h5 30
@@ -169,8 +171,7 @@ assert any("cut.h5" in m for m in msgs) and any("text.h5" in m for m in msgs), m
 PY
     ls frames/f0000[0-4].h5 >paths.txt
     echo "frames/vanished.h5" >>paths.txt
-    mpirun_n "$np" "$app" s.ini --set stream.watch= --set stream.end= --set stream.lines=- \
-        -o vanished.h5 <paths.txt >v.out 2>v.err
+    mpirun_n "$np" "$app" lines.ini -o vanished.h5 <paths.txt >v.out 2>v.err
     rc=$?
     [[ $rc -eq 1 ]] || fail "a vanished file: exit status $rc, expected 1: $(cat v.err)"
     ;;

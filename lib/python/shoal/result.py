@@ -98,6 +98,10 @@ class Result:
                              f"{' and no '.join(missing)})")
         self.provenance = {k: _h5.attr_value(v) for k, v in f.attrs.items()}
         self.ntasks = int(self.provenance["ntasks"])
+        if "stream" in f:
+            # A stream's file grows while it runs: its rows, not the
+            # attribute last written, count.
+            self.ntasks = int(f["tasks/status"].shape[0])
         self.fields = self._names("results")
         self.params = self._names("params")
         self.task_columns = [c for c in TASK_COLUMNS if c in f["tasks"]]
