@@ -587,6 +587,82 @@ START_TEST(test_huge_timed)
 }
 END_TEST
 
+/* ---- work that arrives: limit, end, unget ---------------------------------------- */
+
+/* Tasks arrive a few at a time (the limit moves), the end comes below the
+ * task count, and every task below it goes out exactly once, in order; a
+ * burst that just arrived is shared (guided over what may go out). */
+START_TEST(test_arrivals_end)
+{
+    shoal__sched s;
+    uint64_t start, n, next = 0;
+    shoal__sched_init(&s, 1000, 2, 0.05, 1000, 1);
+    shoal__sched_report(&s, 10, 1e-5); /* fast tasks: time allows 1000 */
+    shoal__sched_set_limit(&s, 0);
+    ck_assert_int_eq(shoal__sched_ready(&s), 0);
+    ck_assert_uint_eq(shoal__sched_next(&s, &start), 0);
+    ck_assert_int_eq(shoal__sched_exhausted(&s), 0);
+    shoal__sched_set_limit(&s, 3);
+    ck_assert_int_eq(shoal__sched_ready(&s), 1);
+    n = shoal__sched_next(&s, &start);
+    ck_assert_uint_eq(start, 0);
+    ck_assert_uint_le(n, 3);
+    next = n;
+    while ((n = shoal__sched_next(&s, &start)) > 0) {
+        ck_assert_uint_eq(start, next);
+        next += n;
+    }
+    ck_assert_uint_eq(next, 3);
+    /* A burst of 400: the first range takes a share, not all of it. */
+    shoal__sched_set_limit(&s, 403);
+    n = shoal__sched_next(&s, &start);
+    ck_assert_uint_eq(start, 3);
+    ck_assert_uint_le(n, 100); /* 400 / (2 * 2) */
+    next = 3 + n;
+    /* Give two back: they go out next. */
+    shoal__sched_unget(&s, 2);
+    next -= 2;
+    n = shoal__sched_next(&s, &start);
+    ck_assert_uint_eq(start, next);
+    next += n;
+    /* The end: 450, below the 1000; the limit follows it down. */
+    shoal__sched_set_end(&s, 450);
+    shoal__sched_set_limit(&s, 10000);
+    while ((n = shoal__sched_next(&s, &start)) > 0) {
+        ck_assert_uint_eq(start, next);
+        next += n;
+    }
+    ck_assert_uint_eq(next, 450);
+    ck_assert_int_eq(shoal__sched_exhausted(&s), 1);
+    ck_assert_int_eq(shoal__sched_ready(&s), 0);
+}
+END_TEST
+
+/* The end with a list (a resumed stream): listed tasks at or past it never
+ * go out, and the schedule is over once those below it did. */
+START_TEST(test_end_with_list)
+{
+    static const uint64_t list[3][2] = {{2, 3}, {10, 5}, {20, 100}};
+    shoal__sched s;
+    uint64_t start, n, ran = 0;
+    shoal__sched_init(&s, 0, 1, 0.05, 4, 4);
+    shoal__sched_set_list(&s, list, 3);
+    shoal__sched_set_limit(&s, 22);
+    while ((n = shoal__sched_next(&s, &start)) > 0) {
+        ck_assert_uint_lt(start + n - 1, 22);
+        ran += n;
+    }
+    ck_assert_uint_eq(ran, 3 + 5 + 2);
+    ck_assert_int_eq(shoal__sched_exhausted(&s), 0);
+    shoal__sched_set_end(&s, 25);
+    shoal__sched_set_limit(&s, 1000); /* capped by the end */
+    while ((n = shoal__sched_next(&s, &start)) > 0)
+        ran += n;
+    ck_assert_uint_eq(ran, 3 + 5 + 5);
+    ck_assert_int_eq(shoal__sched_exhausted(&s), 1);
+}
+END_TEST
+
 static Suite *sched_suite(void)
 {
     Suite *s = suite_create("sched");
@@ -621,6 +697,8 @@ static Suite *sched_suite(void)
     tc = tcase_create("control");
     tcase_add_test(tc, test_stop);
     tcase_add_test(tc, test_report_zero_ignored);
+    tcase_add_test(tc, test_arrivals_end);
+    tcase_add_test(tc, test_end_with_list);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("probes");
