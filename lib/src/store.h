@@ -253,6 +253,8 @@ int shoal_store_stream_times(shoal_store *s, uint64_t start, uint64_t n,
 int shoal_store_stream_recorded(shoal_store *s, uint64_t *count,
                                 void (*fn)(void *ctx, uint64_t index, const char *text),
                                 void *ctx);
+/* Rank 0, independent: rows 0 .. complete-1 are all finished. */
+int shoal_store_stream_complete(shoal_store *s, uint64_t complete);
 /* Bytes of an item's text in /stream/source, its NUL included. */
 #define SHOAL_STREAM_TEXT 1024
 

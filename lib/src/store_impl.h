@@ -76,6 +76,7 @@ struct shoal_store {
     double reduce_seconds;          /* computing them (rank 0's, on every rank) */
     uint64_t grow_rows;             /* > 0: per-task datasets extendible (a stream) */
     shoal__dset stream[SHOAL__STREAM_DSETS]; /* /stream (store_stream.c) */
+    hid_t stream_complete;          /* /stream/complete, a scalar */
     int search_on;                  /* /search (store_search.c) */
     int search_rungs;
     shoal__dset search[SHOAL__SEARCH_DSETS];

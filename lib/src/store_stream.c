@@ -10,6 +10,9 @@
  *   /stream/started   when its task started, and finished, on the rank
  *   /stream/finished  that ran it
  *   /stream/stored    when its row was in the file (after results and status)
+ *   /stream/complete  a scalar: rows 0 .. complete-1 are all finished (done
+ *                     or failed), so a reader that needs the items in their
+ *                     order of arrival (the rows' order) reads up to it
  *
  * Rank 0 writes the first four as items arrive, before the task can go
  * out, so that a resumed run knows every item taken in; the rank that runs
@@ -53,6 +56,26 @@ int shoal__store_stream_bind(shoal_store *s, shoal__bind_mode mode, char *why, s
             H5Gclose(g);
         }
         rc = shoal__store_step(s, "stream", rc);
+        static const uint64_t none = 0;
+        hid_t d = rc == 0 ? shoal__store_make_dataset(s->file, "stream/complete", H5T_STD_U64LE,
+                                                      0, NULL, &none)
+                          : -1;
+        int bad = rc == 0 && (d < 0 || shoal__attr_meta(d, NULL, "rows 0 .. complete-1 are "
+                                                        "all finished: done or failed") < 0);
+        if (d >= 0)
+            H5Dclose(d);
+        if (rc == 0 && bad)
+            snprintf(why, nwhy, "cannot create /stream/complete");
+        if (rc == 0)
+            rc = shoal__store_step(s, "stream", bad ? SHOAL_EHDF5 : 0);
+    }
+    if (rc == 0) {
+        s->stream_complete = H5Lexists(s->file, "stream/complete", H5P_DEFAULT) > 0
+                                 ? H5Dopen2(s->file, "stream/complete", H5P_DEFAULT)
+                                 : -1;
+        /* A file from before it exists: nothing to update. */
+        if (s->stream_complete < 0)
+            s->stream_complete = 0;
     }
     static const double zero = 0;
     for (int c = 0; c < SHOAL__STREAM_DSETS && rc == 0; c++) {
@@ -81,6 +104,9 @@ int shoal__store_stream_bind(shoal_store *s, shoal__bind_mode mode, char *why, s
 
 void shoal__store_stream_close(shoal_store *s)
 {
+    if (s->stream_complete > 0)
+        H5Dclose(s->stream_complete);
+    s->stream_complete = 0;
     for (int c = 0; c < SHOAL__STREAM_DSETS; c++) {
         shoal__dset_close(&s->stream[c]);
         if (c == S_SOURCE && s->stream[c].mtype > 0) {
@@ -204,6 +230,16 @@ int shoal_store_stream_times(shoal_store *s, uint64_t start, uint64_t n,
         SHOAL_ERROR(rc, "cannot write the times of tasks %llu..%llu in '%s'",
                     (unsigned long long)start, (unsigned long long)(start + n - 1), s->path);
     return rc;
+}
+
+int shoal_store_stream_complete(shoal_store *s, uint64_t complete)
+{
+    if (s->stream_complete <= 0)
+        return 0;
+    if (H5Dwrite(s->stream_complete, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, s->dxpl, &complete) <
+        0)
+        return SHOAL_ERROR(SHOAL_EHDF5, "cannot write /stream/complete in '%s'", s->path);
+    return 0;
 }
 
 enum { BLOCK = 4096 };

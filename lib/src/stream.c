@@ -124,6 +124,11 @@ struct shoal__stream {
     strset seen;                 /* paths a resumed file had recorded */
     shoal__src_item *batch;
     double t_start, last_intake, last_sentinel, sentinel_at;
+    /* rows 0..complete-1 finished; finished ranges past it, unsorted */
+    uint64_t complete, written_complete;
+    uint64_t (*fin)[2];
+    size_t nfin, capfin;
+    double last_complete;
     int ended, failed;
     char reason[128];
     char summary[256];
@@ -460,6 +465,8 @@ int shoal__stream_start(shoal__stream *st, shoal_store *store, const uint64_t (*
     if (rc == 0)
         rc = c.rc;
     st->arrived = st->recorded = *recorded;
+    st->complete = ntodo > 0 && todo[0][0] < *recorded ? todo[0][0] : *recorded;
+    st->written_complete = UINT64_MAX;
     st->t_start = shoal_now();
     st->last_intake = -HUGE_VAL;
     st->last_sentinel = -HUGE_VAL;
@@ -603,10 +610,57 @@ static void intake(shoal__stream *st, double now)
 
 /* ---- rank 0: the pool hooks --------------------------------------------------- */
 
+/* How far the rows are finished from 0 on, written when it moved (at most
+ * every COMPLETE_EVERY s, and at the end). */
+#define COMPLETE_EVERY 0.02
+static void write_complete(shoal__stream *st, double now, int force)
+{
+    if (st->complete == st->written_complete || !st->store ||
+        (!force && now - st->last_complete < COMPLETE_EVERY))
+        return;
+    st->last_complete = now;
+    if (shoal_store_stream_complete(st->store, st->complete) == 0)
+        st->written_complete = st->complete;
+}
+
+static void finished_range(shoal__stream *st, uint64_t start, uint64_t count)
+{
+    if (start + count <= st->complete || count == 0)
+        return;
+    if (st->nfin == st->capfin) {
+        size_t cap = st->capfin ? 2 * st->capfin : 64;
+        uint64_t(*f)[2] = realloc(st->fin, cap * sizeof *f);
+        if (!f)
+            return; /* the mark only lags */
+        st->fin = f;
+        st->capfin = cap;
+    }
+    st->fin[st->nfin][0] = start;
+    st->fin[st->nfin++][1] = count;
+    /* Advance over every range that now starts at or before the mark. */
+    for (int moved = 1; moved;) {
+        moved = 0;
+        for (size_t i = 0; i < st->nfin; i++) {
+            if (st->fin[i][0] <= st->complete) {
+                uint64_t end = st->fin[i][0] + st->fin[i][1];
+                if (end > st->complete)
+                    st->complete = end;
+                st->fin[i][0] = st->fin[--st->nfin][0];
+                st->fin[i][1] = st->fin[st->nfin][1];
+                moved = 1;
+                break;
+            }
+        }
+    }
+}
+
+void shoal__stream_sync(shoal__stream *st) { write_complete(st, shoal_now(), 1); }
+
 static void hook_tick(void *ctx, double now)
 {
     shoal__stream *st = ctx;
     intake(st, now);
+    write_complete(st, now, 0);
     if (st->prev_tick)
         st->prev_tick(st->prev_ctx, now);
 }
@@ -615,6 +669,7 @@ static void hook_range(void *ctx, uint64_t start, uint64_t count, uint64_t faile
                        double seconds)
 {
     shoal__stream *st = ctx;
+    finished_range(st, start, count);
     if (st->prev_range)
         st->prev_range(st->prev_ctx, start, count, failed, seconds);
 }
@@ -721,6 +776,7 @@ void shoal__stream_free(shoal__stream *st)
     while (st->qlen)
         pop(st);
     free(st->q);
+    free(st->fin);
     set_free(&st->seen);
     free(st->batch);
     free(st->dir);

@@ -50,6 +50,8 @@ with h5py.File(out, "r") as f:
     stored = f["stream/stored"][:]
     assert f.attrs["ntasks"] == len(src), (f.attrs["ntasks"], len(src))
     assert f.attrs["state"] == "complete", f.attrs["state"]
+    # Every row is finished, and the mark that says so for ordered readers.
+    assert f["stream/complete"][()] == len(src), (f["stream/complete"][()], len(src))
 names = [os.path.basename(p) for p in src]
 dup = [k for k, c in collections.Counter(names).items() if c > 1]
 assert not dup, f"frames twice: {dup[:5]}"
