@@ -399,7 +399,7 @@ static int run_stream(run_ctx *r, const shoal_pool_config *base)
         /* Rank 0 says what comes next. */
         int64_t v[3] = {0, 0, 0}; /* ended, arrived, failed */
         if (r->rank == 0) {
-            shoal__stream_sync(st);
+            shoal__stream_sync(st, r->prc == 0);
             v[0] = shoal__stream_ended(st, &arrived);
             v[1] = (int64_t)arrived;
             v[2] = shoal__stream_failed(st);

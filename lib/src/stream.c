@@ -654,7 +654,33 @@ static void finished_range(shoal__stream *st, uint64_t start, uint64_t count)
     }
 }
 
-void shoal__stream_sync(shoal__stream *st) { write_complete(st, shoal_now(), 1); }
+void shoal__stream_sync(shoal__stream *st, int all_ran)
+{
+    /* A worker's last range of a pool run is not reported (no request
+     * follows it): after a run that ended normally every item taken in
+     * has run; after a stop, the file says how far. */
+    if (all_ran) {
+        uint64_t n = st->arrived < st->rows ? st->arrived : st->rows;
+        if (n > st->complete)
+            st->complete = n;
+    } else if (st->store) {
+        uint8_t buf[4096];
+        uint64_t n = st->arrived < st->rows ? st->arrived : st->rows;
+        int more = 1;
+        while (more && st->complete < n) {
+            uint64_t k = n - st->complete < sizeof buf ? n - st->complete : sizeof buf;
+            if (shoal_store_read_status(st->store, st->complete, k, buf) < 0)
+                break;
+            uint64_t j = 0;
+            while (j < k && (buf[j] == SHOAL_STATUS_DONE || buf[j] == SHOAL_STATUS_FAILED))
+                j++;
+            st->complete += j;
+            more = j == k;
+        }
+    }
+    st->nfin = 0;
+    write_complete(st, shoal_now(), 1);
+}
 
 static void hook_tick(void *ctx, double now)
 {

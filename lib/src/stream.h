@@ -68,7 +68,7 @@ int shoal__stream_ended(const shoal__stream *st, uint64_t *arrived);
  * not be recorded), 0 if none. */
 int shoal__stream_failed(const shoal__stream *st);
 /* Rank 0: write how far the rows are finished (/stream/complete) now. */
-void shoal__stream_sync(shoal__stream *st);
+void shoal__stream_sync(shoal__stream *st, int all_ran);
 /* Rank 0: a line for the summary ("stream: 120 items, ended: sentinel"). */
 const char *shoal__stream_summary(shoal__stream *st);
 
