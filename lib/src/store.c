@@ -513,6 +513,7 @@ int shoal__store_reopen(shoal_store *s)
     int seg_missing = s->seg_missing;
     close_text_types(s);
     int rc = shoal__agree(s->comm, close_file(s));
+    shoal__store_agg_free(s); /* bind makes them again */
     if (rc == 0)
         rc = shoal__store_open_file(s, s->path, 0);
     if (rc == 0)
