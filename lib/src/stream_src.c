@@ -177,6 +177,7 @@ struct shoal__src {
     int scanned;      /* the first scan was made */
     int rescan;       /* the event queue overflowed */
     double next_scan; /* polling: not before */
+    double next_check; /* inotify: when to stat the directory itself */
     unsigned epoch;
     nameset known;
     char **queue;     /* ring of queued names (the set's strings) */
@@ -569,6 +570,17 @@ static int poll_dir(shoal__src *s, double now, shoal__src_item *items, size_t ma
         rc = read_events(s, !s->scanned);
         if (rc == 0 && (!s->scanned || s->rescan))
             rc = scan(s);
+        /* inotify reports the directory's removal only once nothing holds
+         * a file in it open (another program may): look at it once a
+         * second too. */
+        if (rc == 0 && now >= s->next_check) {
+            struct stat sb;
+            s->next_check = now + 1.0;
+            if (stat(s->dir, &sb) != 0)
+                rc = gone(s, errno == ENOENT);
+            else if (sb.st_dev != s->dev || sb.st_ino != s->ino)
+                rc = gone(s, 0);
+        }
     } else if (!s->scanned || now >= s->next_scan) {
         rc = scan(s);
         s->next_scan = now + s->interval;

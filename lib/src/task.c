@@ -485,6 +485,10 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
                                    r->attempts,
                                    (const void *const *)r->pbufs, r->point,
                                    r->replicate};
+    /* A stream's files are not kept open between ranges: each task has its
+     * own, and an open one would keep its directory alive. */
+    if (payload)
+        shoal__input_set_range(r->input, 0, 0, NULL);
     int rc = shoal_store_write_rows(r->store, start, count, &rows);
     if (rc == 0 && payload)
         rc = shoal_store_stream_times(r->store, start, count, r->sstart, r->sfinish,

@@ -171,6 +171,18 @@ with h5py.File("badframes.h5", "r") as f:
     msgs = [m.decode() for m in f["failures/message"][:] if m]
 assert any("cut.h5" in m for m in msgs) and any("text.h5" in m for m in msgs), msgs
 PY
+    # The watched directory removed while the run goes: the stream ends
+    # with an error (exit 4), no hang.
+    mkdir gone
+    cp frames/f0000[0-2].h5 gone/
+    mpirun_n "$np" "$app" s.ini --set stream.watch=gone/*.h5 -o gone.h5 >gone.out 2>gone.err &
+    job=$!
+    sleep 2
+    rm -rf gone
+    wait "$job"
+    rc=$?
+    [[ $rc -eq 4 ]] || fail "a removed directory: exit status $rc, expected 4: $(cat gone.err)"
+    grep -q "gone" gone.err || fail "a removed directory: the message does not name it: $(cat gone.err)"
     ls frames/f0000[0-4].h5 >paths.txt
     echo "frames/vanished.h5" >>paths.txt
     mpirun_n "$np" "$app" lines.ini -o vanished.h5 <paths.txt >v.out 2>v.err
