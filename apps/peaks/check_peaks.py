@@ -3,8 +3,9 @@
 """check_peaks.py: compare a peaks result file with the truth that
 apps/peaks/produce_frames.py wrote (truth.csv beside the frames).
 
-Task i's frame is /input/path[i] (a file-list input); it counts when
-/tasks/status[i] is 1 (done). Frames are matched to the truth by file name
+Task i's frame is /stream/source[i] in a stream's file ([stream], e.g.
+configs/peaks_stream.ini), else /input/path[i] (a file-list input, e.g.
+configs/peaks_files.ini); it counts when /tasks/status[i] is 1 (done). Frames are matched to the truth by file name
 (frame_NNNNNN.h5 is frame NNNNNN). In each frame the found peaks are matched
 to the true ones one-to-one, nearest first, within --radius pixels.
 
@@ -16,6 +17,7 @@ its bound, the RMS above its bound, a frame of the truth has no done task
 has no truth; 2 on a usage error or an unreadable file; 0 otherwise.
 
     apps/peaks/check_peaks.py peaks_files.h5 --truth frames/truth.csv
+    apps/peaks/check_peaks.py peaks_stream.h5 --truth frames/truth.csv
 """
 import argparse
 import csv
@@ -47,9 +49,13 @@ def read_truth(path):
 
 def read_results(path):
     with h5py.File(path, "r") as f:
-        if "input/path" not in f:
-            raise ValueError(f"{path}: no /input/path (not a run over a file list)")
-        paths = [p.decode() for p in f["input/path"][:]]
+        # A stream's file names each task's frame in /stream/source; a file
+        # list's in /input/path.
+        where = "stream/source" if "stream" in f else "input/path"
+        if where not in f:
+            raise ValueError(f"{path}: no /input/path or /stream/source (not a run over "
+                             "a file list or a stream)")
+        paths = [p.decode() for p in f[where][:]]
         status = f["tasks/status"][:]
         r = {k: f["results"][k][:] for k in ("npeaks", "x", "y", "amplitude", "sigma")}
     return paths, status, r

@@ -32,6 +32,34 @@
 #           same frames and truth as one run; no hidden .part file is left;
 #           --sentinel is made after the last frame; --rate paces the frames;
 #           bad options, and frames the truth already has, exit 2.
+# stream    configs/peaks_stream.ini as shipped on NRANKS ranks, frames
+#           arriving while it runs: 5 frames before the start, 55 more at 40
+#           a second once its file exists, then frames/END. Exit 0, 60 done;
+#           check_peaks.py passes (no --allow-missing); /stream holds each
+#           frame once with its size and mtime, its times in order; frames
+#           were done while others were still to come (a stream, not a
+#           batch at the end); a copy with two rows on one frame in
+#           /stream/source fails check_peaks.py.
+# stream_resume
+#           the same config killed mid-stream: 80 frames, small ones at 20 a
+#           second and a burst of 24 large ones (a backlog), then END;
+#           SIGKILL of the whole job once 15 tasks are done and one recorded
+#           in the file is not; frames still arriving while nothing runs;
+#           then the same command with --resume until END: exit 0;
+#           check_peaks.py passes (every frame of the truth done once across
+#           the two runs); /stream holds each frame once; against a copy
+#           taken before the resume, the rows done before the kill are
+#           unchanged (same frame, results and times: not run again), those
+#           recorded and not done keep their frame and are done; frames had
+#           arrived that the killed run never saw.
+# stream_bad
+#           bad files arriving among good frames (renamed into frames/ under
+#           *.h5 names): a truncated frame of the truth and a text file.
+#           Exit 1; those two tasks failed with a message naming their file,
+#           all others done, the stream went on to END; check_peaks.py
+#           --allow-missing passes, and without it fails naming the truncated
+#           frame. Then a watched directory that does not exist: exit 2, the
+#           message names it, no output file.
 #
 # No check depends on which rank ran which task. The environment, the work
 # directory and the helpers: tests/mpi/common.sh.
@@ -56,6 +84,106 @@ expect_check() {
     [[ $rc -eq $want ]] || fail "check_peaks.py $*: exit $rc, expected $want: $(cat check.out)"
     grep -qF -- "$msg" check.out || fail "check_peaks.py $*: no '$msg' in: $(cat check.out)"
 }
+
+# The stream cases: configs/peaks_stream.ini as shipped, from $work.
+stream_config=$SHOAL_SRC/configs/peaks_stream.ini
+
+# start_stream OUT ERR [options...]: the stream config in the background on
+# np ranks in a session of its own (so that a kill reaches every rank);
+# returns once its result file exists (the directory is watched by then).
+# The job's pid (and session id) is in $job.
+start_stream() {
+    local out=$1 err=$2
+    shift 2
+    echo "+ setsid $SHOAL_MPIEXEC $SHOAL_NPFLAG $np ... $peaks $stream_config $*" >&2
+    setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$peaks" "${postflags[@]}" \
+        "$stream_config" "$@" >"$out" 2>"$err" &
+    job=$!
+    for _ in $(seq 1 600); do
+        [[ -f peaks_stream.h5 ]] && return 0
+        kill -0 "$job" 2>/dev/null || fail "peaks ended before its file existed: $(cat "$err")"
+        sleep 0.05
+    done
+    fail "no peaks_stream.h5 after 30 s: $(cat "$err")"
+}
+
+# check_stream FILE N [FAILED...]: /stream of FILE holds frames/frame_000000.h5
+# .. frame_{N-1} and the FAILED paths, each once, one row per task, with the
+# size and mtime the files have, the times in order; the tasks done, but
+# the FAILED ones failed; the run complete.
+check_stream() {
+    "$py" - "$@" <<'PY' || fail "/stream of $1 is not as expected (see above)"
+import collections, os, sys
+import h5py, numpy as np
+out, n, bad = sys.argv[1], int(sys.argv[2]), set(sys.argv[3:])
+with h5py.File(out, "r") as f:
+    ntasks = int(f.attrs["ntasks"])
+    state = f.attrs["state"]
+    state = state.decode() if isinstance(state, bytes) else state
+    s = {k: f["stream"][k][:] for k in f["stream"]}
+    status = f["tasks/status"][:]
+src = [p.decode() for p in s["source"]]
+assert state == "complete", f"state {state}"
+assert ntasks == len(src) == len(status), (ntasks, len(src), len(status))
+for k, v in s.items():
+    assert len(v) == ntasks, f"/stream/{k} has {len(v)} rows for {ntasks} tasks"
+dup = [p for p, c in collections.Counter(src).items() if c > 1]
+assert not dup, f"frames in more than one row: {dup[:5]}"
+want = {f"frames/frame_{i:06d}.h5" for i in range(n)} | bad
+assert set(src) == want, (f"missing {sorted(want - set(src))[:5]}, "
+                          f"extra {sorted(set(src) - want)[:5]}")
+for i, p in enumerate(src):
+    st = os.stat(p)
+    assert s["size"][i] == st.st_size, (p, s["size"][i], st.st_size)
+    assert s["mtime"][i] == st.st_mtime_ns, (p, s["mtime"][i], st.st_mtime_ns)
+    assert s["arrived"][i] > 1.6e9, (p, s["arrived"][i])
+    assert s["arrived"][i] >= st.st_mtime_ns * 1e-9 - 1e-3, (p, s["arrived"][i], st.st_mtime_ns)
+    want_status = 2 if p in bad else 1
+    assert status[i] == want_status, f"{p}: status {status[i]}, expected {want_status}"
+    t = [s[k][i] for k in ("arrived", "started", "finished", "stored")]
+    assert all(a <= b for a, b in zip(t, t[1:])), f"{p}: times out of order {t}"
+lat = s["finished"] - s["arrived"]
+print(f"{out}: /stream has {ntasks} items, each once; arrival to finish: median "
+      f"{np.median(lat) * 1e3:.1f} ms, max {lat.max() * 1e3:.1f} ms")
+PY
+}
+
+# kill_job: SIGKILL to mpirun and every rank (its session), and wait until
+# none is left but zombies (dead, their parent gone; reaped by init
+# later).
+kill_job() {
+    pkill -KILL -s "$job" 2>/dev/null
+    wait "$job" 2>/dev/null
+    while pgrep -s "$job" -r R,S,D,T,t >/dev/null; do sleep 0.05; done
+    job=
+}
+
+# wait_job SECONDS: wait for the job to end by itself; its exit status in
+# $rc. One still running then is killed, and the case fails: a stream that
+# does not end at its sentinel hangs.
+wait_job() {
+    for _ in $(seq 1 $(($1 * 20))); do
+        kill -0 "$job" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$job" 2>/dev/null; then
+        kill_job
+        fail "peaks still ran $1 s after the sentinel (killed): $(tail -n 5 run*.out run*.err)"
+    fi
+    wait "$job"
+    rc=$?
+    job=
+}
+
+# A case that fails leaves no job or producer running.
+stream_cleanup() {
+    local rc=$?
+    [[ -n ${job:-} ]] && pkill -KILL -s "$job" 2>/dev/null
+    [[ -n ${prod:-} ]] && kill "$prod" 2>/dev/null
+    (exit "$rc")
+    on_exit
+}
+trap stream_cleanup EXIT
 
 case $case_name in
 files)
@@ -291,6 +419,172 @@ PY
     grep -qF "one/truth.csv already has frame 19; continue with --start 20" again.out ||
         fail "writing frame 19 again: $(cat again.out)"
     [[ ! -e one/frame_000020.h5 ]] || fail "a refused producer run wrote a frame"
+    ;;
+stream)
+    "$py" "$produce" --dir frames --count 5 --rate 0 --seed 11 --quiet ||
+        fail "produce_frames.py exited with status $?"
+    start_stream run.out run.err
+    "$py" "$produce" --dir frames --start 5 --count 55 --rate 40 --seed 11 --sentinel END ||
+        fail "produce_frames.py exited with status $?"
+    wait_job 30
+    cat run.out
+    [[ $rc -eq 0 ]] || fail "peaks exited with status $rc: $(cat run.err)"
+    grep -qF "peaks: 60 tasks (60 done, 0 failed)" run.out || fail "not 60 done tasks: $(cat run.out)"
+    grep -qF "ended: sentinel END" run.out || fail "the stream did not end at the sentinel: $(cat run.out)"
+    "$py" "$checker" peaks_stream.h5 || fail "check_peaks.py failed"
+    check_stream peaks_stream.h5 60
+    # The checker reads a stream's frames from /stream/source: two tasks on
+    # one frame there fail it.
+    cp peaks_stream.h5 twice.h5
+    "$py" -c "import h5py
+f = h5py.File('twice.h5', 'r+'); p = f['stream/source'][:]; p[1] = p[0]; f['stream/source'][...] = p" ||
+        fail "cannot make twice.h5"
+    expect_check 1 "FAIL: 1 frame(s) done more than once" twice.h5 --allow-missing
+    # A stream: frames were done before the last one arrived.
+    "$py" - <<'PY' || fail "no frame was done before the last one arrived: not a stream"
+import h5py
+with h5py.File("peaks_stream.h5", "r") as f:
+    arrived, finished = f["stream/arrived"][:], f["stream/finished"][:]
+early = int((finished < arrived.max()).sum())
+print(f"{early} of {len(arrived)} frames done before the last one arrived")
+assert early >= 10, early
+PY
+    ;;
+stream_resume)
+    # Frames 10..33 are large (1024 x 1024, some 35 ms each to analyse),
+    # made beforehand and moved in at once: a backlog, so that the kill
+    # finds frames recorded in the file but not done. The others are small
+    # and arrive at 20 a second.
+    mkdir frames
+    "$py" "$produce" --dir stage --start 10 --count 24 --size 1024 --rate 0 --seed 23 --quiet ||
+        fail "produce_frames.py exited with status $?"
+    start_stream run1.out run1.err
+    "$py" "$produce" --dir frames --count 10 --rate 20 --seed 23 --quiet ||
+        fail "produce_frames.py exited with status $?"
+    tail -n +2 stage/truth.csv >>frames/truth.csv
+    mv stage/frame_*.h5 frames/
+    "$py" "$produce" --dir frames --start 34 --count 46 --rate 20 --seed 23 --sentinel END --quiet &
+    prod=$!
+    # Kill once 15 tasks are done and some recorded task is not (the file is
+    # read while the run writes it).
+    HDF5_USE_FILE_LOCKING=FALSE "$py" - <<'PY' ||
+import time
+import h5py
+t0 = time.monotonic()
+while time.monotonic() - t0 < 60:
+    try:
+        with h5py.File("peaks_stream.h5", "r") as f:
+            status = f["tasks/status"][:]
+            arrived = f["stream/arrived"][:]
+        done = int((status == 1).sum())
+        waiting = int(((arrived > 0) & (status == 0)).sum())
+        if done >= 15 and waiting >= 1:
+            print(f"{done} tasks done, {waiting} recorded and not done after "
+                  f"{time.monotonic() - t0:.2f} s; killing the job")
+            raise SystemExit(0)
+    except (OSError, KeyError, ValueError):
+        pass
+    time.sleep(0.02)
+raise SystemExit(1)
+PY
+        fail "never 15 tasks done and one recorded but not done in 60 s: $(cat run1.out run1.err)"
+    kill_job
+    kill -0 "$prod" 2>/dev/null || fail "the producer ended before the kill: the test needs a longer stream"
+    seen=$(find frames -name 'frame_*.h5' | wc -l)
+    # Frames go on arriving while nothing runs.
+    sleep 1
+    now=$(find frames -name 'frame_*.h5' | wc -l)
+    [[ $now -gt $seen ]] || fail "no frame arrived while nothing ran ($seen, then $now)"
+    echo "killed with $seen frames in frames/, $now a second later"
+    cp peaks_stream.h5 killed.h5
+    start_stream run2.out run2.err --resume
+    wait_job 60
+    cat run2.out
+    [[ $rc -eq 0 ]] || fail "peaks --resume exited with status $rc: $(cat run2.err)"
+    wait "$prod" || fail "the producer exited with status $?"
+    prod=
+    grep -qF "peaks: the file now has 80 of 80 tasks done, 0 failed, 0 left" run2.out ||
+        fail "not 80 done tasks: $(cat run2.out)"
+    grep -qF "ended: sentinel END" run2.out || fail "the stream did not end at the sentinel: $(cat run2.out)"
+    "$py" "$checker" peaks_stream.h5 || fail "check_peaks.py failed after the resume"
+    check_stream peaks_stream.h5 80
+    "$py" - <<'PY' || fail "rows done before the kill changed in the resume (see above)"
+import h5py, numpy as np
+def load(path):
+    with h5py.File(path, "r") as f:
+        d = {"status": f["tasks/status"][:]}
+        d.update({f"stream/{k}": f["stream"][k][:] for k in f["stream"]})
+        d.update({f"results/{k}": f["results"][k][:] for k in f["results"]})
+    return d
+a, b = load("killed.h5"), load("peaks_stream.h5")
+done = np.flatnonzero(a["status"] == 1)
+rec = np.flatnonzero(a["stream/arrived"] > 0)
+waiting = np.flatnonzero((a["stream/arrived"] > 0) & (a["status"] == 0))
+n = len(b["status"])
+assert len(done) >= 15 and len(waiting) >= 1, (len(done), len(waiting))
+assert len(rec) < n, f"the killed run had recorded all {n} frames: no frame came after it"
+# Done rows: their frame, results and times as they were (not run again).
+for k, v in a.items():
+    if k == "status":
+        continue
+    same = np.array_equal(v[done], b[k][done], equal_nan=v.dtype.kind == "f")
+    assert same, f"{k}: rows done before the kill differ after the resume"
+# Rows recorded but not done: the same frame, arrival and file, now done.
+for k in ("stream/source", "stream/size", "stream/mtime", "stream/arrived"):
+    assert np.array_equal(a[k][waiting], b[k][waiting]), f"{k}: recorded rows changed"
+assert (b["status"][waiting] == 1).all(), "recorded rows not done after the resume"
+print(f"before the kill: {len(done)} done, {len(waiting)} more recorded; after the resume: "
+      f"{n}, the done rows unchanged (sources, results, times), the recorded ones done")
+PY
+    ;;
+stream_bad)
+    mkdir frames
+    start_stream run.out run.err
+    "$py" "$produce" --dir frames --count 10 --rate 40 --seed 31 --quiet ||
+        fail "produce_frames.py exited with status $?"
+    # Frame 10 of the truth, truncated, and a text file, each renamed into
+    # place under a *.h5 name; then the good frames go on.
+    "$py" "$produce" --dir stage --start 10 --count 1 --rate 0 --seed 31 --quiet ||
+        fail "produce_frames.py exited with status $?"
+    tail -n +2 stage/truth.csv >>frames/truth.csv
+    head -c 30000 stage/frame_000010.h5 >frames/.cut.part && mv frames/.cut.part frames/frame_000010.h5
+    echo "this is not HDF5" >frames/.text.part && mv frames/.text.part frames/notes.h5
+    "$py" "$produce" --dir frames --start 11 --count 15 --rate 40 --seed 31 --sentinel END --quiet ||
+        fail "produce_frames.py exited with status $?"
+    wait_job 30
+    cat run.out
+    [[ $rc -eq 1 ]] || fail "exit status $rc, expected 1 (tasks failed): $(cat run.err)"
+    grep -qF "peaks: 27 tasks (25 done, 2 failed)" run.out || fail "not 25 done, 2 failed: $(cat run.out)"
+    grep -qF "ended: sentinel END" run.out || fail "the stream did not end at the sentinel: $(cat run.out)"
+    check_stream peaks_stream.h5 26 frames/notes.h5 frames/frame_000010.h5
+    "$py" - <<'PY' || fail "the failures are not as expected (see above)"
+import h5py
+want = {"frames/frame_000010.h5", "frames/notes.h5"}
+with h5py.File("peaks_stream.h5", "r") as f:
+    src = [p.decode() for p in f["stream/source"][:]]
+    st = f["tasks/status"][:]
+    msgs = {int(t): m.decode() for t, m in zip(f["failures/task"][:], f["failures/message"][:])
+            if t >= 0}
+failed = {src[i] for i in range(len(src)) if st[i] == 2}
+assert failed == want, failed
+for i, p in enumerate(src):
+    if p in want:
+        assert msgs[i].startswith(f"input '{p}': "), (p, msgs.get(i))
+        assert "cannot open it: not an HDF5 file, or damaged" in msgs[i], (p, msgs[i])
+        print(f"task {i}: {msgs[i]}")
+PY
+    "$py" "$checker" peaks_stream.h5 --allow-missing || fail "check_peaks.py --allow-missing failed on the good frames"
+    expect_check 1 "1 of 26 frames of frames/truth.csv have no done task, e.g. frame_000010.h5" peaks_stream.h5
+    # A watched directory that does not exist: exit 2, named, no file.
+    mkdir empty || fail "cannot make a directory"
+    cd empty || fail "cannot enter empty/"
+    mpirun_n "$np" "$peaks" "$stream_config" --set stream.watch=no_such_dir/*.h5 >nodir.out 2>nodir.err
+    rc=$?
+    [[ $rc -eq 2 ]] || fail "a missing directory: exit status $rc, expected 2: $(cat nodir.err)"
+    grep -qF "stream directory 'no_such_dir'" nodir.err || fail "a missing directory: the message does not name it: $(cat nodir.err)"
+    cat nodir.err
+    [[ -z $(find . -mindepth 1 ! -name 'nodir.*') ]] || fail "a missing directory: files written: $(ls)"
+    [[ ! -e peaks_stream.h5 ]] || fail "a missing directory: peaks_stream.h5 written"
     ;;
 *)
     fail "unknown case '$case_name'"
