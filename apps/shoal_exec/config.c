@@ -88,12 +88,32 @@ static shoal_type scan_type(const char *v)
 
 static const char *const reserved[] = {"task", "replicate", "point", "seed", "attempt", "dir"};
 
-/* Parameters from [params] (constants) and [scan]. */
+/* The names of [stream] params (a stream of parameter rows), as entries
+ * of a list: names[i] points into buf. Returns how many. */
+static size_t stream_params(shoal_config *cfg, char *buf, size_t n, const char **names,
+                            size_t max, const char **where)
+{
+    const char *v = NULL;
+    *where = shoal_config_where(cfg, "stream", "params");
+    if (shoal_config_get_string(cfg, "stream", "params", 0, NULL, &v) < 0 || !v)
+        return 0;
+    snprintf(buf, n, "%s", v);
+    size_t k = 0;
+    for (char *tok = strtok(buf, ", \t"); tok && k < max; tok = strtok(NULL, ", \t"))
+        names[k++] = tok;
+    return k;
+}
+
+/* Parameters from [params] (constants), [scan] and [stream] params (each
+ * line of the stream gives their values, as text). */
 static int read_params(exec_ctx *c, shoal_config *cfg)
 {
     size_t np = shoal_config_section_size(cfg, "params"), ns = shoal_config_section_size(cfg, "scan");
-    c->params = calloc(np + ns + 1, sizeof *c->params);
-    c->tparams = calloc(np + ns + 1, sizeof *c->tparams);
+    static char sbuf[4096];
+    const char *snames[64], *swhere = NULL;
+    size_t nst = stream_params(cfg, sbuf, sizeof sbuf, snames, 64, &swhere);
+    c->params = calloc(np + ns + nst + 1, sizeof *c->params);
+    c->tparams = calloc(np + ns + nst + 1, sizeof *c->tparams);
     if (!c->params || !c->tparams)
         return SHOAL_ENOMEM;
     int rc = 0;
@@ -130,6 +150,31 @@ static int read_params(exec_ctx *c, shoal_config *cfg)
             c->tparams[c->nparams] = (tpl_param){key, p->type};
             c->nparams++;
         }
+    }
+    for (size_t i = 0; i < nst; i++) {
+        const char *key = snames[i];
+        const char *why = !is_ident(key) ? "a parameter name is letters, digits and _, not "
+                                           "starting with a digit"
+                                         : NULL;
+        for (size_t k = 0; !why && k < sizeof reserved / sizeof reserved[0]; k++)
+            if (!strcmp(key, reserved[k]))
+                why = "the name is a placeholder shoal-exec sets itself; rename it";
+        for (size_t k = 0; !why && k < c->nparams; k++)
+            if (!strcmp(key, c->params[k].name))
+                why = "it is also set in [params] or [scan]; keep one";
+        if (why) {
+            if (!rc)
+                rc = SHOAL_ERROR(SHOAL_ECONFIG, "%s: [stream] params: %s: %s",
+                                 swhere ? swhere : shoal_config_source(cfg), key, why);
+            continue;
+        }
+        shoal_param *p = &c->params[c->nparams];
+        p->name = key;
+        p->type = SHOAL_STRING;
+        p->dflt = NULL;
+        p->doc = "from each line of the stream ([stream] params)";
+        c->tparams[c->nparams] = (tpl_param){key, p->type};
+        c->nparams++;
     }
     return rc;
 }

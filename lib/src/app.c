@@ -459,6 +459,11 @@ static int run(run_ctx *r)
     if (rc < 0)
         return rc;
     r->runner.input = r->rs.input; /* tasks read their slices from it */
+    if (r->rs.stream && shoal__stream_nparams(r->rs.stream) > 0)
+        rc = shoal__agree(r->comm, shoal__runner_line_params(&r->runner, r->rs.cols,
+                                                              r->rs.nscan));
+    if (rc < 0)
+        return rc;
 
     /* Rank 0 reports the tasks it just failed for crashing, in /failures. */
     for (size_t i = 0; i < r->plan.npoison && r->runner.nlog < SHOAL_FAILURE_SLOTS; i++)

@@ -80,7 +80,13 @@ typedef struct {
     const char **spaths;
     uint8_t *sflags;
     double *sstart, *sfinish;
+    int line_params;           /* 1: each item is a parameter row (nscan names) */
 } shoal__runner;
+
+/* A stream whose lines are parameter rows: cols[0..n) (the /params
+ * columns) get their values from each task's line. Call after init.
+ * Returns 0 or SHOAL_ENOMEM. */
+int shoal__runner_line_params(shoal__runner *r, const shoal_store_column *cols, size_t n);
 
 /* Allocate buffers for ranges of up to max_rows tasks and call the app's
  * worker_init. On failure everything taken is released. */

@@ -221,8 +221,15 @@ static int is_scanned(const shoal__settings *rs, const char *name)
     for (size_t d = 0; rs->scan && d < shoal_scan_ndims(rs->scan); d++)
         if (!strcmp(shoal_scan_name(rs->scan, d), name))
             return 1;
+    /* A stream's parameter rows set these task by task, like a scan. */
+    for (size_t d = 0; d < shoal__stream_nparams(rs->stream); d++)
+        if (!strcmp(shoal__stream_param(rs->stream, d), name))
+            return 1;
     return 0;
 }
+
+/* Bytes of a string parameter's value in a stream's parameter row. */
+#define STREAM_TEXT_PARAM 256
 
 static int read_params(shoal_config *cfg, const shoal_app *app, shoal__settings *rs)
 {
@@ -278,7 +285,8 @@ static int read_params(shoal_config *cfg, const shoal_app *app, shoal__settings 
 /* The scanned columns and the constants as text, for the store. */
 static int describe_for_store(const shoal_app *app, shoal__settings *rs)
 {
-    rs->nscan = rs->scan ? shoal_scan_ndims(rs->scan) : 0;
+    size_t nline = shoal__stream_nparams(rs->stream);
+    rs->nscan = rs->scan ? shoal_scan_ndims(rs->scan) : nline;
     rs->cols = calloc(rs->nscan + 1, sizeof *rs->cols);
     rs->const_names = calloc(app->nparams + 1, sizeof *rs->const_names);
     rs->const_values = calloc(app->nparams + 1, sizeof *rs->const_values);
@@ -289,9 +297,17 @@ static int describe_for_store(const shoal_app *app, shoal__settings *rs)
         return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory describing %zu parameters",
                            app->nparams);
     for (size_t d = 0; d < rs->nscan; d++) {
-        rs->cols[d].name = shoal_scan_name(rs->scan, d);
-        rs->cols[d].type = shoal_scan_type(rs->scan, d);
-        rs->cols[d].strlen = shoal_scan_strlen(rs->scan, d);
+        if (rs->scan) {
+            rs->cols[d].name = shoal_scan_name(rs->scan, d);
+            rs->cols[d].type = shoal_scan_type(rs->scan, d);
+            rs->cols[d].strlen = shoal_scan_strlen(rs->scan, d);
+        } else {
+            rs->cols[d].name = shoal__stream_param(rs->stream, d);
+            for (size_t i = 0; i < app->nparams; i++)
+                if (!strcmp(app->params[i].name, rs->cols[d].name))
+                    rs->cols[d].type = app->params[i].type;
+            rs->cols[d].strlen = rs->cols[d].type == SHOAL_STRING ? STREAM_TEXT_PARAM : 0;
+        }
         for (size_t i = 0; i < app->nparams; i++)
             if (!strcmp(app->params[i].name, rs->cols[d].name)) {
                 rs->cols[d].unit = app->params[i].unit;
@@ -318,7 +334,22 @@ int shoal__settings_read(shoal_config *cfg, const shoal_app *app, shoal__setting
 {
     rs->has_scan = shoal_config_has_section(cfg, "scan");
     int rc = read_run(cfg, app, rs);
-    int r = read_params(cfg, app, rs);
+    /* [stream] first: its parameter rows set some parameters. */
+    int r = shoal__stream_config(cfg, &rs->stream);
+    if (r == SHOAL_ENOMEM)
+        return r;
+    KEEP(r);
+    for (size_t d = 0; d < shoal__stream_nparams(rs->stream); d++) {
+        const char *name = shoal__stream_param(rs->stream, d);
+        size_t i = 0;
+        while (i < app->nparams && strcmp(app->params[i].name, name))
+            i++;
+        if (i == app->nparams)
+            KEEP(SHOAL_ERROR(SHOAL_ECONFIG, "%s: [stream] params: '%s' is not a parameter of "
+                             "%s (see --help for its parameters)",
+                             shoal__stream_params_where(rs->stream), name, app->name));
+    }
+    r = read_params(cfg, app, rs);
     if (r == SHOAL_ENOMEM)
         return r;
     KEEP(r);
@@ -326,12 +357,13 @@ int shoal__settings_read(shoal_config *cfg, const shoal_app *app, shoal__setting
     if (r == SHOAL_ENOMEM)
         return r;
     KEEP(r);
-    r = shoal__stream_config(cfg, &rs->stream);
-    if (r == SHOAL_ENOMEM)
-        return r;
-    KEEP(r);
     if (rs->stream) {
         rs->tasks = shoal__stream_grow_rows(rs->stream);
+        if (shoal__stream_nparams(rs->stream) > 0 && shoal_config_has_section(cfg, "input"))
+            KEEP(SHOAL_ERROR(SHOAL_ECONFIG,
+                             "%s: [input] cannot be given when [stream] lines are parameter "
+                             "rows (params = ...): the tasks read no files; remove one",
+                             shoal__stream_params_where(rs->stream)));
         static const char *const alone[] = {"scan", "search"};
         for (size_t i = 0; i < 2; i++)
             if (shoal_config_has_section(cfg, alone[i]))

@@ -111,6 +111,10 @@ struct shoal__stream {
     uint64_t end_after;          /* 0: none */
     double end_time;             /* 0: none */
     uint64_t max_waiting, grow;
+    char **pnames;               /* params: the names a line gives values to */
+    size_t npnames;
+    char *params_text;
+    const char *params_where;
     const char *where;           /* of watch or lines */
     char *end_text;              /* as configured, for the fingerprint */
     /* rank 0 */
@@ -141,7 +145,7 @@ struct shoal__stream {
 
 /* ---- the keys ------------------------------------------------------------------- */
 
-enum { K_WATCH, K_LINES, K_READY, K_POLL, K_END, K_MAX_WAITING, K_GROW, NKEYS };
+enum { K_WATCH, K_LINES, K_PARAMS, K_READY, K_POLL, K_END, K_MAX_WAITING, K_GROW, NKEYS };
 
 static const struct {
     const char *key;
@@ -151,6 +155,8 @@ static const struct {
                           "the glob PATTERN is an item (e.g. frames/*.h5)"},
     [K_LINES] = {"lines", "or: - (rank 0's standard input) or a named pipe or file: each "
                           "line is an item, a file's path"},
+    [K_PARAMS] = {"params", "with lines: each line is a parameter row, values for these "
+                            "parameters (comma-separated names), e.g. T=2.5 L=16"},
     [K_READY] = {"ready", "rename (default: files appear whole, renamed into place) or "
                           "marker SUFFIX (a file counts once FILE+SUFFIX exists)"},
     [K_POLL] = {"poll", "inotify (default, polling every second where it cannot work) or "
@@ -331,6 +337,49 @@ int shoal__stream_config(shoal_config *cfg, shoal__stream **out)
                              "seconds between scans, 0.001 to 3600",
                              w[K_POLL], v[K_POLL]));
     }
+    if (v[K_PARAMS] && !st->lines)
+        KEEP(SHOAL_ERROR(SHOAL_ECONFIG, "%s: [stream] params applies to lines = ... (each "
+                         "line a parameter row), not to watch; remove it",
+                         w[K_PARAMS]));
+    else if (v[K_PARAMS]) {
+        st->params_text = strdup(v[K_PARAMS]);
+        st->params_where = w[K_PARAMS];
+        for (const char *p = v[K_PARAMS]; p && rc == 0;) {
+            while (*p == ' ' || *p == '\t')
+                p++;
+            const char *comma = strchr(p, ',');
+            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+                n--;
+            char **grown = realloc(st->pnames, (st->npnames + 1) * sizeof *grown);
+            char *name = n ? strndup(p, n) : NULL;
+            if (!grown || (n && !name)) {
+                free(name);
+                if (grown)
+                    st->pnames = grown;
+                return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory for [stream] params");
+            }
+            st->pnames = grown;
+            if (!name || strpbrk(name, " =\t")) {
+                KEEP(SHOAL_ERROR(SHOAL_ECONFIG, "%s: [stream] params = '%s': give the "
+                                 "parameters' names, comma-separated (e.g. params = T, L)",
+                                 w[K_PARAMS], v[K_PARAMS]));
+                free(name);
+                break;
+            }
+            for (size_t i = 0; i < st->npnames; i++)
+                if (!strcmp(st->pnames[i], name))
+                    KEEP(SHOAL_ERROR(SHOAL_ECONFIG, "%s: [stream] params names '%s' twice",
+                                     w[K_PARAMS], name));
+            st->pnames[st->npnames++] = name;
+            if (st->npnames > 64) {
+                KEEP(SHOAL_ERROR(SHOAL_ECONFIG, "%s: [stream] params names more than 64 "
+                                 "parameters", w[K_PARAMS]));
+                break;
+            }
+            p = comma ? comma + 1 : NULL;
+        }
+    }
     if (v[K_END]) {
         st->end_text = strdup(v[K_END]);
         for (const char *p = v[K_END]; p;) {
@@ -354,12 +403,14 @@ char *shoal__stream_fingerprint(const shoal__stream *st)
     const char *src = st->watch ? st->watch : st->lines;
     const char *ready = st->marker ? "marker " : "rename";
     const char *suffix = st->marker ? st->marker : "";
-    int n = snprintf(NULL, 0, "stream.source = %s %s\nstream.ready = %s%s\n", kind, src, ready,
-                     suffix);
+    const char *params = st->params_text ? st->params_text : "";
+    int n = snprintf(NULL, 0, "stream.source = %s %s\nstream.ready = %s%s\nstream.params = %s\n",
+                     kind, src, ready, suffix, params);
     char *s = malloc((size_t)n + 1);
     if (s)
-        snprintf(s, (size_t)n + 1, "stream.source = %s %s\nstream.ready = %s%s\n", kind, src,
-                 ready, suffix);
+        snprintf(s, (size_t)n + 1,
+                 "stream.source = %s %s\nstream.ready = %s%s\nstream.params = %s\n", kind, src,
+                 ready, suffix, params);
     return s;
 }
 
@@ -379,6 +430,12 @@ void shoal__stream_print(const shoal__stream *st, FILE *out)
 }
 
 uint64_t shoal__stream_grow_rows(const shoal__stream *st) { return st->grow; }
+
+size_t shoal__stream_nparams(const shoal__stream *st) { return st ? st->npnames : 0; }
+
+const char *shoal__stream_param(const shoal__stream *st, size_t i) { return st->pnames[i]; }
+
+const char *shoal__stream_params_where(const shoal__stream *st) { return st->params_where; }
 
 int shoal__stream_open(shoal__stream *st, MPI_Comm comm)
 {
@@ -810,5 +867,9 @@ void shoal__stream_free(shoal__stream *st)
     free(st->marker);
     free(st->sentinel);
     free(st->end_text);
+    for (size_t i = 0; i < st->npnames; i++)
+        free(st->pnames[i]);
+    free(st->pnames);
+    free(st->params_text);
     free(st);
 }

@@ -43,6 +43,10 @@ void shoal__stream_help(FILE *out);
 char *shoal__stream_fingerprint(const shoal__stream *st);
 /* --dry-run: what the stream is. */
 void shoal__stream_print(const shoal__stream *st, FILE *out);
+/* params: the parameters each line gives values to (0: lines are paths). */
+size_t shoal__stream_nparams(const shoal__stream *st);
+const char *shoal__stream_param(const shoal__stream *st, size_t i);
+const char *shoal__stream_params_where(const shoal__stream *st);
 /* Rows the file grows by (the first size of a new file too). */
 uint64_t shoal__stream_grow_rows(const shoal__stream *st);
 

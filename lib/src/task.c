@@ -260,6 +260,129 @@ int shoal__runner_derive(shoal__runner *r, uint64_t task, const shoal_derived *d
  * error and attempts rows start as "done, 0, 1": only a task that fails or
  * retries writes them. t->fail_code and t->fail_msg are clear on entry and
  * are left clear. */
+int shoal__runner_line_params(shoal__runner *r, const shoal_store_column *cols, size_t n)
+{
+    size_t rows = (size_t)r->max_rows;
+    r->nscan = n;
+    r->scan_param = calloc(n + 1, sizeof *r->scan_param);
+    r->pbufs = calloc(n + 1, sizeof *r->pbufs);
+    r->pstrlen = calloc(n + 1, sizeof *r->pstrlen);
+    if (!r->scan_param || !r->pbufs || !r->pstrlen)
+        return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory for a stream's parameters");
+    for (size_t d = 0; d < n; d++) {
+        for (size_t i = 0; i < r->nparams; i++)
+            if (!strcmp(r->params[i].name, cols[d].name))
+                r->scan_param[d] = i;
+        size_t w = cols[d].type == SHOAL_STRING ? (cols[d].strlen ? cols[d].strlen : 1) : 8;
+        r->pstrlen[d] = cols[d].type == SHOAL_STRING ? w : 0;
+        r->pbufs[d] = calloc(rows ? rows : 1, w);
+        if (!r->pbufs[d])
+            return SHOAL_ERROR(SHOAL_ENOMEM, "out of memory for a stream's parameters");
+    }
+    r->line_params = 1;
+    return 0;
+}
+
+/* A stream's parameter row: "T=2.5 L=16" (name=value pairs, separated by
+ * blanks or commas, each parameter once) into the task's parameters and
+ * row k of the /params columns. Returns 0, or -1 with why set. */
+/* Row k of the /params columns with no value: NaN, 0 or "". */
+static void clear_line_values(shoal__runner *r, uint64_t k)
+{
+    for (size_t d = 0; d < r->nscan; d++) {
+        shoal_type type = r->params[r->scan_param[d]].type;
+        if (r->pstrlen[d])
+            memset((char *)r->pbufs[d] + k * r->pstrlen[d], 0, r->pstrlen[d]);
+        else if (type == SHOAL_FLOAT64)
+            ((double *)r->pbufs[d])[k] = NAN;
+        else
+            ((int64_t *)r->pbufs[d])[k] = 0;
+    }
+}
+
+static int parse_line_values(shoal__runner *r, uint64_t k, const char *line, char *why,
+                             size_t nwhy)
+{
+    uint64_t seen = 0;
+    const char *p = line;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *tok = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != ',')
+            p++;
+        size_t len = (size_t)(p - tok);
+        const char *eq = memchr(tok, '=', len);
+        if (!eq || eq == tok) {
+            snprintf(why, nwhy, "'%.*s' is not name=value", (int)(len < 80 ? len : 80), tok);
+            return -1;
+        }
+        size_t nlen = (size_t)(eq - tok), vlen = len - nlen - 1;
+        size_t d = 0;
+        while (d < r->nscan && (strlen(r->params[r->scan_param[d]].name) != nlen ||
+                                strncmp(r->params[r->scan_param[d]].name, tok, nlen)))
+            d++;
+        if (d == r->nscan) {
+            snprintf(why, nwhy, "'%.*s' is not one of the parameters [stream] params names",
+                     (int)(nlen < 80 ? nlen : 80), tok);
+            return -1;
+        }
+        shoal__param_value *pv = &r->params[r->scan_param[d]];
+        if (seen & ((uint64_t)1 << (d % 64))) {
+            snprintf(why, nwhy, "%s is given twice", pv->name);
+            return -1;
+        }
+        seen |= (uint64_t)1 << (d % 64);
+        char val[512];
+        if (vlen >= sizeof val || (r->pstrlen[d] && vlen >= r->pstrlen[d])) {
+            snprintf(why, nwhy, "the value of %s is too long", pv->name);
+            return -1;
+        }
+        memcpy(val, eq + 1, vlen);
+        val[vlen] = '\0';
+        char *end = NULL;
+        if (pv->type == SHOAL_INT64) {
+            long v = strtol(val, &end, 10);
+            if (!vlen || *end) {
+                snprintf(why, nwhy, "%s = '%.60s' is not a whole number", pv->name, val);
+                return -1;
+            }
+            pv->l = v;
+            ((int64_t *)r->pbufs[d])[k] = v;
+        } else if (pv->type == SHOAL_FLOAT64) {
+            double v = strtod(val, &end);
+            if (!vlen || *end || !isfinite(v)) {
+                snprintf(why, nwhy, "%s = '%.60s' is not a finite number", pv->name, val);
+                return -1;
+            }
+            pv->d = v;
+            ((double *)r->pbufs[d])[k] = v;
+        } else {
+            char *dst = (char *)r->pbufs[d] + k * r->pstrlen[d];
+            memcpy(dst, val, vlen + 1);
+            pv->s = dst;
+        }
+    }
+    for (size_t d = 0; d < r->nscan; d++)
+        if (!(seen & ((uint64_t)1 << (d % 64)))) {
+            snprintf(why, nwhy, "no value for %s", r->params[r->scan_param[d]].name);
+            return -1;
+        }
+    return 0;
+}
+
+static int set_line_values(shoal__runner *r, uint64_t k, const char *line, char *why,
+                           size_t nwhy)
+{
+    clear_line_values(r, k);
+    int rc = parse_line_values(r, k, line, why, nwhy);
+    if (rc < 0)
+        clear_line_values(r, k); /* a row that does not parse keeps no value */
+    return rc;
+}
+
 /* Wall-clock seconds since 1970, for a stream's per-task times. */
 static double wall_now(void)
 {
@@ -296,6 +419,15 @@ static inline void run_task(shoal__runner *r, shoal_task *t, uint64_t k)
                                                : "lost on the way (internal error)",
                              r->spaths[k], strlen(r->spaths[k]) > 200 ? "..." : "");
         goto failed;
+    }
+    if (r->line_params) {
+        char why[160];
+        if (set_line_values(r, k, r->spaths[k], why, sizeof why) < 0) {
+            attempt = 1;
+            rc = shoal_task_fail(t, SHOAL_EINVAL, "stream line '%.200s%s': %s", r->spaths[k],
+                                 strlen(r->spaths[k]) > 200 ? "..." : "", why);
+            goto failed;
+        }
     }
     /* A failing task runs again, up to `retries` times, from the same
      * stream and a cleared row: a deterministic failure fails again, a
@@ -390,7 +522,7 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
             return SHOAL_ERROR(SHOAL_EINTERNAL, "a stream's range %llu..%llu came without "
                                "its items", (unsigned long long)start,
                                (unsigned long long)(start + count - 1));
-        shoal__input_set_range(r->input, start, count, r->spaths);
+        shoal__input_set_range(r->input, start, count, r->line_params ? NULL : r->spaths);
     }
     /* The file shows which tasks are in flight: if this process dies, a
      * resumed run knows they were running (and reruns them). */

@@ -103,7 +103,7 @@ if [[ $full == 1 ]]; then
     done
     [[ -z $(find "$prefix" -name 'bench_*' -o -name 'test_*') ]] || fail "a bench_* or test_* program was installed"
     for c in mc_pi ising_scan ising_test ode_scan ode_test option_mc_scan option_mc_test \
-        ising_tc_test ising_tc_analysis shoal_stats peaks_files peaks_stream exec_heat exec_pi; do
+        ising_tc_test ising_tc_analysis shoal_stats peaks_files peaks_stream ising_rows exec_heat exec_pi; do
         [[ -s $prefix/share/shoal/configs/$c.ini ]] || fail "share/shoal/configs/$c.ini not installed"
     done
     for f in shoal-job.sbatch shoal-chain.sbatch shoal-array.sbatch mc_pi_array.ini; do

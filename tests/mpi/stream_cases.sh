@@ -110,6 +110,74 @@ stream_lines)
     [[ $rc -eq 0 ]] || fail "lines: exit status $rc: $(cat lines.err)"
     check_file lines.h5 30
     ;;
+stream_params)
+    # Lines that are parameter rows, on standard input and from a named
+    # pipe: each a task of test_app (x2 = 2 x, label_len = its length); a
+    # row that does not parse is one failed task with the line quoted.
+    printf '[run]\noutput = p.h5\n[stream]\nlines = -\nparams = x, label\n' >p.ini
+    printf 'x=1.5 label=abc\nx=2,label=hello\n# a comment\n\nx=oops label=z\nlabel=q\nx=3 label=a y=2\nx=-4e3 label=abcd\r\n' >rows.txt
+    mpirun_n "$np" "$SHOAL_BUILD/tests/mpi/test_app" p.ini <rows.txt >p.out 2>p.err
+    rc=$?
+    [[ $rc -eq 1 ]] || fail "parameter rows: exit status $rc, expected 1 (tasks failed): $(cat p.err)"
+    "$py" - p.h5 <<'PY' || fail "parameter rows: wrong rows (see above)"
+import sys, math
+import h5py
+with h5py.File(sys.argv[1], "r") as f:
+    src = [s.decode() for s in f["stream/source"][:]]
+    st = list(f["tasks/status"][:])
+    x2 = f["results/x2"][:]
+    ll = f["results/label_len"][:]
+    px = f["params/x"][:]
+    lab = [s.decode() for s in f["params/label"][:]]
+    msgs = [m.decode() for m in f["failures/message"][:] if m]
+assert src == ["x=1.5 label=abc", "x=2,label=hello", "x=oops label=z", "label=q",
+               "x=3 label=a y=2", "x=-4e3 label=abcd"], src
+assert st == [1, 1, 2, 2, 2, 1], st
+assert list(x2[[0, 1, 5]]) == [3.0, 4.0, -8000.0] and list(ll[[0, 1, 5]]) == [3, 5, 4], (x2, ll)
+assert list(px[[0, 1, 5]]) == [1.5, 2.0, -4000.0] and all(math.isnan(v) for v in px[2:5]), px
+assert lab[0] == "abc" and lab[5] == "abcd", lab
+for want in ["'x=oops label=z': x = 'oops' is not a finite number",
+             "'label=q': no value for x", "'x=3 label=a y=2': 'y' is not one of"]:
+    assert any(want in m for m in msgs), (want, msgs)
+print("parameter rows: right")
+PY
+    # shoal-exec: the rows fill its {name} placeholders.
+    printf '[run]\noutput = e.h5\n[command]\nargv = echo shoal: y={x}\n[outputs]\ny = float64\n[stream]\nlines = -\nparams = x\n' >e.ini
+    printf 'x=1.5\nx=-2.25\n' | mpirun_n "$np" "$SHOAL_BUILD/apps/shoal_exec/shoal-exec" e.ini >e.out 2>e.err
+    rc=$?
+    [[ $rc -eq 0 ]] || fail "shoal-exec with parameter rows: exit status $rc: $(cat e.err)"
+    "$py" -c "
+import h5py
+f = h5py.File('e.h5', 'r')
+assert list(f['results/y'][:]) == [1.5, -2.25], f['results/y'][:]
+" || fail "shoal-exec with parameter rows: wrong values"
+    # A named pipe: the run waits for a writer; the stream ends when it closes.
+    mkfifo rows.fifo
+    printf '[run]\noutput = fifo.h5\n[stream]\nlines = rows.fifo\nparams = x, label\n' >f.ini
+    mpirun_n "$np" "$SHOAL_BUILD/tests/mpi/test_app" f.ini >f.out 2>f.err &
+    job=$!
+    sleep 1
+    { for i in $(seq 1 20); do echo "x=$i label=n$i"; sleep 0.02; done; } >rows.fifo
+    wait "$job"
+    rc=$?
+    [[ $rc -eq 0 ]] || fail "a named pipe: exit status $rc: $(cat f.err)"
+    "$py" -c "
+import h5py
+f = h5py.File('fifo.h5', 'r')
+x2 = sorted(f['results/x2'][:])
+assert x2 == [2.0 * i for i in range(1, 21)], x2
+" || fail "a named pipe: wrong rows"
+    # Config mistakes: params with watch, a name that is not a parameter.
+    printf '[stream]\nwatch = frames/*.h5\nparams = x\n' >pb1.ini
+    mpirun_n "$np" "$SHOAL_BUILD/tests/mpi/test_app" pb1.ini -o pb1.h5 >pb1.out 2>pb1.err
+    rc=$?
+    [[ $rc -eq 2 ]] && grep -q "pb1.ini:3" pb1.err || fail "params with watch: $rc $(cat pb1.err)"
+    printf '[stream]\nlines = -\nparams = x, nosuch\n' >pb2.ini
+    mpirun_n "$np" "$SHOAL_BUILD/tests/mpi/test_app" pb2.ini -o pb2.h5 </dev/null >pb2.out 2>pb2.err
+    rc=$?
+    [[ $rc -eq 2 ]] && grep -q "nosuch" pb2.err || fail "an unknown parameter: $rc $(cat pb2.err)"
+    [[ ! -e pb1.h5 && ! -e pb2.h5 ]] || fail "a config mistake wrote an output"
+    ;;
 stream_resume)
     # A kill (SIGKILL of the whole job) in the middle of the stream; frames
     # keep coming while nothing runs; --resume runs what was not done, takes
