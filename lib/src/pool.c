@@ -46,6 +46,11 @@
  * waits this long for the master delays only ranges shorter than it. */
 #define WAIT_SLEEP_MAX_NS 4000000
 #define WORKER_POLL 0.01      /* worker: look for a STOP this often, at most */
+/* A worker waits this long at most for tasks that may go out (work that
+ * arrives while the run goes): then it is told "wait" and asks again, so a
+ * stop that reached only that rank (a signal) travels with its next
+ * request rather than waiting for work that may not come. */
+#define DEFER_MAX_SECONDS 0.25
 /* Probes (cfg->probes) only for tasks this long: each single-task range
  * costs ~70 us of writes, a few ms in all. */
 #define PROBE_MIN_SECONDS 1e-3
@@ -70,6 +75,7 @@ struct shoal_pool {
     int *inhand;               /* master: ranges each worker holds, not reported */
     char *deferred;            /* master: workers whose request waits for tasks */
     int ndeferred;
+    double *deferred_at;       /* master: since when (shoal_now()) */
     MPI_Request *stop_reqs;    /* master: the one STOP send per worker */
     int64_t (*stop_bufs)[STOP_LEN];
     int stops_sent;
@@ -134,6 +140,7 @@ static void seen_range(shoal_pool *p, uint64_t start, uint64_t count, uint64_t f
 
 static void release(shoal_pool *p);
 static void refresh_limit(shoal_pool *p);
+static void send_wait(shoal_pool *p, int w);
 
 static void tick(shoal_pool *p, double now)
 {
@@ -143,6 +150,13 @@ static void tick(shoal_pool *p, double now)
         refresh_limit(p);
         if (p->ndeferred)
             release(p); /* tasks that arrived go to the waiting workers */
+        /* Workers that waited long: "wait", and ask again. */
+        for (int w = 1; p->ndeferred > 0 && w < p->size; w++)
+            if (p->deferred[w] && now - p->deferred_at[w] > DEFER_MAX_SECONDS) {
+                p->deferred[w] = 0;
+                p->ndeferred--;
+                send_wait(p, w);
+            }
     }
 }
 
@@ -383,6 +397,7 @@ static void hand(shoal_pool *p, int w)
     if (wait && p->inhand[w] == 0) {
         if (!p->deferred[w]) {
             p->deferred[w] = 1;
+            p->deferred_at[w] = shoal_now();
             p->ndeferred++;
         }
         return;
@@ -410,6 +425,17 @@ static void hand(shoal_pool *p, int w)
         p->stops_sent++;
 }
 
+/* Tell worker w, which holds no range, to ask again ({-1, 0}). */
+static void send_wait(shoal_pool *p, int w)
+{
+    MPI_Wait(&p->send_reqs[w], MPI_STATUS_IGNORE);
+    int64_t *b = p->send_bufs + (size_t)w * (size_t)p->rlen;
+    b[0] = -1;
+    b[1] = 0;
+    MPI_Isend(b, 2, MPI_INT64_T, w, SHOAL__TAG_RANGE, p->comm, &p->send_reqs[w]);
+    p->st.messages++;
+}
+
 /* Answer the deferred workers whose tasks may go out now (or who are told
  * to stop). */
 static void release(shoal_pool *p)
@@ -419,9 +445,12 @@ static void release(shoal_pool *p)
             continue;
         p->deferred[w] = 0;
         p->ndeferred--;
+        double since = p->deferred_at[w];
         hand(p, w);
-        if (p->deferred[w])
+        if (p->deferred[w]) {
+            p->deferred_at[w] = since; /* still the same request */
             return; /* nothing may go out yet: the others wait too */
+        }
     }
 }
 
@@ -550,8 +579,9 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
         p->stop_bufs = malloc((size_t)p->size * sizeof *p->stop_bufs);
         p->inhand = calloc((size_t)p->size, sizeof *p->inhand);
         p->deferred = calloc((size_t)p->size, 1);
+        p->deferred_at = calloc((size_t)p->size, sizeof *p->deferred_at);
         if (!p->send_reqs || !p->send_bufs || !p->stop_reqs || !p->stop_bufs || !p->inhand ||
-            !p->deferred) {
+            !p->deferred || !p->deferred_at) {
             /* Without these the master cannot answer anyone: the run
              * cannot continue on any rank. */
             SHOAL_ERROR(SHOAL_ENOMEM, "master: out of memory for %d workers", nworkers);
@@ -642,6 +672,7 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
         free(p->stop_bufs);
         free(p->inhand);
         free(p->deferred);
+        free(p->deferred_at);
     }
     if (rc == 0 && p->failed)
         rc = SHOAL_EINTERNAL; /* a worker (or on_values) failed; it reported why */
@@ -670,7 +701,15 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
         if (cur[0] < 0) {
             /* "Wait": tasks exist that may not go out yet. Ask again, with
              * the values of the range just run; the master answers once
-             * tasks may go out. */
+             * tasks may go out. A stop this rank was asked for goes with
+             * the request. */
+            if (rc == 0 && worker_stopped(p))
+                rc = SHOAL_EINTR;
+            if (p->stopped && !(req[2] & SHOAL__REQ_STOPPED)) {
+                req[2] |= SHOAL__REQ_STOPPED;
+                req[3] = p->stop_sig;
+                req[4] = deadline_to_wire(p->deadline);
+            }
             MPI_Send(req, REQ_LEN + (int)(req[7] * p->vw), MPI_INT64_T, 0, SHOAL__TAG_REQUEST,
                      p->comm);
             p->st.messages++;

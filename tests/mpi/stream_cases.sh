@@ -178,6 +178,38 @@ assert x2 == [2.0 * i for i in range(1, 21)], x2
     [[ $rc -eq 2 ]] && grep -q "nosuch" pb2.err || fail "an unknown parameter: $rc $(cat pb2.err)"
     [[ ! -e pb1.h5 && ! -e pb2.h5 ]] || fail "a config mistake wrote an output"
     ;;
+stream_signal)
+    # A stream that waits for items that do not come (a pipe whose writer
+    # stays): SIGTERM to the last rank alone stops every rank, exit 3, and
+    # the file resumes.
+    mkfifo idle.fifo
+    sleep 600 >idle.fifo &
+    holder=$!
+    printf '[run]\noutput = idle.h5\n[stream]\nlines = idle.fifo\nparams = x, label\n' >i.ini
+    mkdir pids
+    SHOAL_TEST_PID_DIR=$work/pids mpirun_n "$np" "$SHOAL_BUILD/tests/mpi/test_app" i.ini >i.out 2>i.err &
+    job=$!
+    for _ in $(seq 1 100); do
+        [[ $(find pids -name 'rank.*' | wc -l) -eq $np ]] && break
+        sleep 0.1
+    done
+    sleep 1
+    last=$((np - 1))
+    kill -TERM "$(cat "pids/rank.$last")" || fail "no pid for rank $last"
+    for _ in $(seq 1 100); do
+        kill -0 "$job" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$job" 2>/dev/null; then
+        kill -9 "$job"
+        kill "$holder"
+        fail "SIGTERM to rank $last did not stop the run within 10 s"
+    fi
+    wait "$job"
+    rc=$?
+    kill "$holder" 2>/dev/null
+    [[ $rc -eq 3 ]] || fail "SIGTERM to rank $last: exit status $rc, expected 3: $(cat i.err)"
+    ;;
 stream_resume)
     # A kill (SIGKILL of the whole job) in the middle of the stream; frames
     # keep coming while nothing runs; --resume runs what was not done, takes

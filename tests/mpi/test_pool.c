@@ -440,6 +440,64 @@ static void arrivals_short(uint64_t room, uint64_t ntasks, int master_idle)
     free(sum);
 }
 
+/* Nothing arrives and the stream does not end; one rank (the last) is
+ * asked to stop, as by a signal sent to it alone: every rank must return
+ * SHOAL_EINTR soon, though that rank waits for work that never comes. */
+typedef struct {
+    double t0;
+    int who, rank, told;
+} wctx;
+
+static int w_stop_check(void *arg, double *deadline)
+{
+    wctx *c = arg;
+    *deadline = HUGE_VAL;
+    if (c->told)
+        return SIGTERM;
+    return c->rank == c->who && shoal_now() - c->t0 > 0.3 ? SIGTERM : 0;
+}
+
+static void w_stop_notify(void *arg, int sig, double deadline)
+{
+    (void)sig;
+    (void)deadline;
+    ((wctx *)arg)->told = 1;
+}
+
+static uint64_t w_none(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+static uint64_t w_never(void *arg)
+{
+    (void)arg;
+    return UINT64_MAX;
+}
+
+static void stop_while_waiting(int master_idle)
+{
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    wctx c = {shoal_now(), size - 1, rank, 0};
+    unsigned char seen[8] = {0};
+    ctx cc = {seen, NO_FAILURE};
+    shoal_pool_config cfg = {.ntasks = 4, .master_idle = master_idle,
+                             .stop_check = w_stop_check, .stop_notify = w_stop_notify,
+                             .stop_ctx = &c, .available = rank == 0 ? w_none : NULL,
+                             .end = rank == 0 ? w_never : NULL, .poll_available = 1,
+                             .plan_ctx = &c};
+    double t0 = shoal_now();
+    int rc = shoal_pool_run(MPI_COMM_WORLD, &cfg, count_range, &cc, NULL);
+    double took = shoal_now() - t0;
+    EXPECT(rc == SHOAL_EINTR, "stop_while_waiting: pool_run returned %d, expected EINTR", rc);
+    EXPECT(took < 10, "stop_while_waiting: took %.1f s", took);
+    for (int i = 0; i < 4; i++)
+        EXPECT(seen[i] == 0, "stop_while_waiting: task %d ran", i);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -466,6 +524,8 @@ int main(int argc, char **argv)
     arrivals(500, 60, 0.002, 0);
     arrivals_short(1000, 123, 0);
     arrivals_short(1000, 0, 1);
+    stop_while_waiting(0);
+    stop_while_waiting(1);
     stop_on_one_rank(0, 0);
     stop_on_one_rank(1, 0);
     stop_on_one_rank(1, 1);
