@@ -178,6 +178,30 @@ assert x2 == [2.0 * i for i in range(1, 21)], x2
     [[ $rc -eq 2 ]] && grep -q "nosuch" pb2.err || fail "an unknown parameter: $rc $(cat pb2.err)"
     [[ ! -e pb1.h5 && ! -e pb2.h5 ]] || fail "a config mistake wrote an output"
     ;;
+stream_burst)
+    # An unbounded burst: 1500 frames there before the run starts, and
+    # max_waiting = 8: rank 0 takes in at most 8 items that have not gone
+    # out (ranges of one task, so at most two per rank are out and not
+    # started), so at no item's arrival were more than 8 + 2 x ranks items
+    # taken in and not started; and every frame once.
+    produce 0 1500 0
+    touch frames/END
+    expect_rc 0 mpirun_n "$np" "$app" s.ini --set stream.max_waiting=8 --set run.max_range_tasks=1 \
+        -o burst.h5
+    check_file burst.h5 1500
+    "$py" - burst.h5 "$np" <<'PY' || fail "the burst was taken in without bound (see above)"
+import sys
+import h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    arrived = f["stream/arrived"][:]
+    started = np.sort(f["stream/started"][:])
+bound = 8 + 2 * int(sys.argv[2]) + 1
+# For each item: items taken in by its arrival, less those started by then.
+waiting = np.arange(1, len(arrived) + 1) - np.searchsorted(started, arrived, side="right")
+assert waiting.max() <= bound, f"{waiting.max()} items waited at once, more than {bound}"
+print(f"burst: at most {waiting.max()} items waited at once (bound {bound})")
+PY
+    ;;
 stream_signal)
     # A stream that waits for items that do not come (a pipe whose writer
     # stays): SIGTERM to the last rank alone stops every rank, exit 3, and
