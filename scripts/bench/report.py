@@ -173,6 +173,11 @@ def write_report(s, rows, args):
         if png:
             rel = os.path.relpath(png, os.path.dirname(os.path.abspath(args.out)))
             lines += ["", f"![{bench}]({rel})"]
+        for caption, alt, name in EXTRA_FIGURES.get(bench, []):
+            path = os.path.join(args.plots, name)
+            if os.path.exists(path):
+                rel = os.path.relpath(path, os.path.dirname(os.path.abspath(args.out)))
+                lines += ["", caption, "", f"![{alt}]({rel})"]
         lines.append("")
     analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
     if os.path.exists(analysis):
@@ -199,6 +204,17 @@ def write_report(s, rows, args):
 PLOT_METRICS = {
     "exec": ["tasks_per_s", "tasks_per_s_whole", "overhead_ms_per_task",
              "overhead_cpu_ms_per_task", "outside_program_ms_per_task", "efficiency"],
+    "stream": ["latency_p99_net_ms", "max_rate_fps", "rss_slope_kib_per_min"],
+}
+
+# Figures a benchmark script draws itself, shown after its section's table
+# when they are in the plots directory: (caption, alt text, file name).
+EXTRA_FIGURES = {
+    "search": [("Each configuration's accuracy against its budget, rung by rung (the last "
+                "halving run):", "search rungs", "search_rungs.png")],
+    "stream": [("Latency less the task time against the rate, Shoal and the Python peer "
+                "(median of the runs at each rate; a cross: a run that did not keep up), and "
+                "the ranks' RSS over the long runs:", "stream latency", "stream_latency.png")],
 }
 
 

@@ -27,7 +27,7 @@ done
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 bash scripts/install-deps.sh
-for pkg in python3-mpi4py python3-matplotlib valgrind parallel; do
+for pkg in python3-mpi4py python3-matplotlib python3-scipy valgrind parallel; do
     if [[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) != "install ok installed" ]]; then
         echo "run.sh: installing $pkg"
         if [[ $(id -u) -eq 0 ]]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi

@@ -104,4 +104,18 @@ def targets(ratio, value):
         value("ml_tune: the halving's pick on the held-out test set agrees with its "
               "cross-validated accuracy (|difference| / combined standard error <= 2)",
               "search", "pick", "test_z", "<=", 2, "sd"),
+        value("stream: p99 latency from a frame appearing to its row in the file, less the "
+              "task time, < 100 ms at 200 frames/s (peaks, 128x128, 2 ranks; below capacity)",
+              "stream", "shoal_r200", "latency_p99_net_ms", "<=", 100, "ms"),
+        value("stream (context): the same at 20 frames/s, where the idle ranks sleep between "
+              "looks (up to 4 ms each)",
+              "stream", "shoal_r20", "latency_p99_net_ms", "<=", 100, "ms"),
+        ratio("stream (context): Shoal's highest sustained rate against the Python peer's "
+              "(multiprocessing.Pool(2), the same analysis in numpy/scipy)",
+              "stream", "shoal_max", "py_max", "max_rate_fps", 1),
+        value("stream: memory flat over a 3-minute stream at 50 frames/s: rank 0's RSS grows "
+              "< 256 KiB/min (second half; a leak of 88 bytes a frame would fail)",
+              "stream", "memory_rank0", "rss_slope_kib_per_min", "<=", 256, "KiB/min"),
+        value("stream: the same for rank 1",
+              "stream", "memory_rank1", "rss_slope_kib_per_min", "<=", 256, "KiB/min"),
     ]
