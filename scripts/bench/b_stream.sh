@@ -58,20 +58,32 @@
 #                     appeared (it fell behind); a run whose feed missed its
 #                     rate by more than 3% ends the search (recorded, then
 #                     the benchmark fails).
-#   shoal_r50_long    one run of 180 s (--quick 40) at 50 frames/s, rank 0's
-#                     and rank 1's VmRSS (/proc/PID/status) sampled every
-#                     second: latency_p50_net_ms, latency_p99_net_ms; and
+#   shoal_r50_long    one run of 180 s (--quick 40) at 50 frames/s into a
+#                     spool directory: the feed removes each frame 10 s after
+#                     it appeared (--keep 10), so the directory holds about
+#                     500 frames; its first 20 frames come at once (--burst
+#                     20), so that both ranks run frames from the start (a
+#                     rank's first frame costs it about 3 MiB once: HDF5's
+#                     input paths; rank 0, which also schedules, may
+#                     otherwise get its first one minutes in); rank 0's and rank 1's VmRSS
+#                     (/proc/PID/status) sampled every second:
+#                     latency_p50_net_ms, latency_p99_net_ms; and
 #   memory_rank0, memory_rank1: rss_20s_mib (20 s after the first frame),
 #                     rss_end_mib (the last sample before the last frame),
 #                     rss_slope_kib_per_min (least-squares slope over the
 #                     second half of the frames' span: from 90 s, after the
-#                     file's first growth, at 4096 rows, 82 s in, which
-#                     costs rank 1 about 200 KiB once).
+#                     file's first growth, at 4096 rows, 82 s in; the second,
+#                     at 8192 rows, comes 164 s in).
+#   shoal_r50_long_kept, memory_kept_rank0, memory_kept_rank1: the same
+#                     run with every frame kept in the directory (rank 0
+#                     then holds each name: the directory source knows the
+#                     files in it), and memory_kept_rank0's
+#                     bytes_per_kept_file (its slope over the frames' rate).
 # Also draws docs/bench/stream_latency.png: net latency (p50, p99) against
 # rate for both, the search runs included, and the ranks' RSS over the long
-# run.
+# runs.
 # Environment: BENCH_REPS (default 2; --quick 1) for the fixed rates; the
-# search and the long run are done once. About 10 minutes (--quick: 4).
+# search and the long runs are done once. About 14 minutes (--quick: 5).
 set -euo pipefail
 export LC_ALL=C
 
@@ -219,6 +231,7 @@ field() {
 # SYSTEM (shoal or py); sets RES (analyse.py's JSON) and CMD. With KIND
 # long, rank 0's and rank 1's RSS go to $DIR/rss.csv.
 RES="" CMD=""
+FEED_KEEP="" # --keep SECONDS for the feed, or empty: every frame stays
 RSS_CSV="$DIR/rss.csv" # where a long run's RSS samples go
 run() {
     local system="$1" rate="$2" secs="$3" kind="$4"
@@ -230,6 +243,8 @@ run() {
     mkdir -p "$w/frames"
     local feed=("$PY" "$FEED" --dir "$w/frames" --count "$count" --rate "$rate"
         --log "$w/feed.csv" --pool "$POOL" --sentinel END)
+    [[ -z $FEED_KEEP ]] || feed+=(--keep "$FEED_KEEP")
+    [[ $kind != long ]] || feed+=(--burst 20)
     if [[ $system == shoal ]]; then
         local ini="[run]\\noutput = $w/out.h5\\n[input]\\ndatasets = /image\\n[stream]\\nwatch = $w/frames/*.h5\\nend = sentinel END\\n"
         # shellcheck disable=SC2059 # the format is ours, with no % in it
@@ -454,13 +469,23 @@ PYEOF
         echo "b_$BENCH: rank $rank VmRSS${extra:+ (${extra#, })} ${v[3 * rank]} MiB at 20 s," \
             "${v[3 * rank + 1]} MiB at the end, second half ${v[3 * rank + 2]} KiB/min" >&2
     done
+    SLOPE0=${v[2]}
 }
-echo "b_$BENCH: $LONG_S s at $LONG_RATE frames/s, RSS sampled every second" >&2
-long_run "" "$DIR/rss.csv" ""
+SLOPE0=""
+echo "b_$BENCH: $LONG_S s at $LONG_RATE frames/s into a spool directory, RSS sampled every second" >&2
+FEED_KEEP=10
+long_run "" "$DIR/rss.csv" ", each frame removed 10 s after it appeared"
+echo "b_$BENCH: the same with every frame kept in the directory" >&2
+FEED_KEEP=""
+long_run "_kept" "$DIR/rss_kept.csv" ", every frame kept in the directory"
+per_file=$(awk -v s="$SLOPE0" -v r="$LONG_RATE" 'BEGIN { printf "%.1f", s * 1024 / (r * 60) }')
+emit memory_kept_rank0 "Shoal peaks, rank 0's RSS growth per frame kept in the watched directory (second-half slope / rate)" \
+    1 bytes_per_kept_file B "$per_file" lower "$CMD"
+echo "b_$BENCH: rank 0 grows $per_file bytes per frame kept in the directory" >&2
 
 # ---- the plot ---------------------------------------------------------------------------
 
-"$PY" - "$RUNS" "$DIR/rss.csv" docs/bench/stream_latency.png <<'PYEOF'
+"$PY" - "$RUNS" "$DIR/rss.csv" docs/bench/stream_latency.png "$DIR/rss_kept.csv" <<'PYEOF'
 import json, sys
 import numpy as np
 import matplotlib
@@ -494,7 +519,11 @@ a = np.loadtxt(sys.argv[2], delimiter=",", skiprows=1, ndmin=2)
 t0, t1 = (float(x) for x in open(sys.argv[2] + ".t0").read().split())
 t = a[:, 0] - t0
 for r, c in ((1, "C0"), (2, "C2")):
-    bx.plot(t, a[:, r] / 1024, color=c, lw=1.2, label=f"rank {r - 1}")
+    bx.plot(t, a[:, r] / 1024, color=c, lw=1.2, label=f"rank {r - 1}, spool (10 s)")
+k = np.loadtxt(sys.argv[4], delimiter=",", skiprows=1, ndmin=2)
+k0 = float(open(sys.argv[4] + ".t0").read().split()[0])
+bx.plot(k[:, 0] - k0, k[:, 1] / 1024, color="C1", lw=1.2, ls="--",
+        label="rank 0, every frame kept")
 bx.axvspan((t1 - t0) / 2, t1 - t0, color="0.9", zorder=0, label="second half (fitted)")
 bx.set_xlabel("s since the first frame (50 frames/s)")
 bx.set_ylabel("VmRSS, MiB")

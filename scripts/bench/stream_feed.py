@@ -17,10 +17,16 @@ N % DISTINCT, written exactly as it writes it.
 
     stream_feed.py --dir DIR --count N --rate R --log CSV --pool POOL
                    [--distinct 200] [--sentinel END] [--wait-for PATH]
-                   [--settle 0.5]
+                   [--settle 0.5] [--keep SECONDS] [--burst K]
 
 --wait-for: wait (at most 60 s) for PATH to exist (the consumer's output
 file, or its ready file) and then --settle seconds, before the first frame.
+--burst: the first K frames appear at once at the start, the rest at the
+rate after them (so that every consumer process has run a frame early: a
+process's first frame costs it a few MiB once, its input-reading paths).
+--keep: remove each frame from DIR this long after it appeared, as a
+detector's spool directory does (default: keep every frame), so that the
+directory holds about RATE x SECONDS frames at any time.
 --log CSV: "frame,renamed_at" lines (renamed_at: time.time() right after
 the rename returned, s since 1970), written after the last frame (nothing
 is written while the frames go). Prints one line:
@@ -76,9 +82,15 @@ def main():
     ap.add_argument("--sentinel")
     ap.add_argument("--wait-for")
     ap.add_argument("--settle", type=float, default=0.5)
+    ap.add_argument("--keep", type=float)
+    ap.add_argument("--burst", type=int, default=1)
     a = ap.parse_args()
     if a.count < 1 or not a.rate > 0 or a.distinct < 1:
         ap.error("--count, --rate and --distinct must be > 0")
+    if not 1 <= a.burst <= a.count:
+        ap.error("--burst must be 1 to --count")
+    if a.keep is not None and not a.keep > 0:
+        ap.error("--keep must be > 0 seconds")
     make_pool(a.pool, a.distinct)
     os.makedirs(a.dir, exist_ok=True)
     staging = a.dir.rstrip("/") + ".staging"
@@ -100,9 +112,15 @@ def main():
     renamed = [0.0] * a.count
     late = [0.0] * a.count
     mono, wall, sleep, rename = time.monotonic, time.time, time.sleep, os.rename
+    unlink, oldest = os.unlink, 0
+    keep = a.keep if a.keep is not None else float("inf")
     t0 = mono()
     for n in range(a.count):
-        due = t0 + n / a.rate
+        due = t0 + max(0, n - a.burst + 1) / a.rate
+        # Frames that appeared more than --keep s ago leave the directory.
+        while oldest < n and due - (t0 + max(0, oldest - a.burst + 1) / a.rate) > keep:
+            unlink(dst[oldest])
+            oldest += 1
         wait = due - mono()
         if wait > 0:
             sleep(wait)
