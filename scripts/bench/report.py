@@ -205,6 +205,7 @@ PLOT_METRICS = {
     "exec": ["tasks_per_s", "tasks_per_s_whole", "overhead_ms_per_task",
              "overhead_cpu_ms_per_task", "outside_program_ms_per_task", "efficiency"],
     "stream": ["latency_p99_net_ms", "max_rate_fps", "rss_slope_kib_per_min"],
+    "sched": ["cpu_us_per_request", "requests_per_s", "latency_p99_us", "max_ranks_eff95"],
 }
 
 # Figures a benchmark script draws itself, shown after its section's table
@@ -215,6 +216,10 @@ EXTRA_FIGURES = {
     "stream": [("Latency less the task time against the rate, Shoal and the Python peer "
                 "(median of the runs at each rate; a cross: a run that did not keep up), and "
                 "the ranks' RSS over the long runs:", "stream latency", "stream_latency.png")],
+    "sched": [("The model's efficiency against the rank count for one scheduling-only master, "
+               "from the measured cost of an answer and the ranges the library's scheduler "
+               "hands out (solid: 10^8 tasks, dashed: 10^6; dotted line: 0.95):",
+               "sched model", "sched_model.png")],
 }
 
 

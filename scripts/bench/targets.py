@@ -3,6 +3,38 @@
 medians of one invocation. Each entry: (what, how it is checked)."""
 
 
+def _num(x):
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def sched_context(desc, parts, sep=" / ", tail=""):
+    """A line of figures with no target (met: "–"): the medians of the sched
+    bench's (case, metric, format) parts, format holding {} for the value."""
+    def check(s):
+        out = []
+        for case, metric, form in parts:
+            v = s.get(("sched", case, metric))
+            if v is None:
+                return "not measured", None
+            out.append(form.format(_num(v["median"])))
+        return sep.join(out) + tail, None
+    return desc, check
+
+
+def _sched_ceiling(tname, tdesc):
+    return sched_context(
+        f"sched (context): the most ranks one scheduling-only master keeps at >= 95% "
+        f"efficiency, tasks of {tdesc}, jobs of 10^6 / 10^8 tasks, and the range length the "
+        f"scheduler picks there (model from the measured answer cost)",
+        [(f"model_t{tname}_N1e6", "max_ranks_eff95", "{} ranks"),
+         (f"model_t{tname}_N1e6", "range_tasks_eff95", " (range length {})"),
+         (f"model_t{tname}_N1e8", "max_ranks_eff95", " / {} ranks"),
+         (f"model_t{tname}_N1e8", "range_tasks_eff95", " (range length {})")],
+        sep="", tail=f" (model_t{tname}_N1e6, _N1e8)")
+
+
 def targets(ratio, value):
     return [
         ratio("dispatch: Shoal >= 100x mpi4py.futures at chunksize 1 (2 ranks)",
@@ -122,4 +154,36 @@ def targets(ratio, value):
         value("stream (context): with every frame kept in the directory, rank 0 holds each "
               "file's name: RSS growth per file kept (<= 256 bytes, i.e. 256 MB for 10^6 files)",
               "stream", "memory_kept_rank0", "bytes_per_kept_file", "<=", 256, "B"),
+        ] + [
+        sched_context("sched (context): rank 0's CPU time per request it answers, scheduling "
+                      "only, 1 / 2 / 8 workers (-n 2, -n 3 and -n 9 oversubscribed: with more "
+                      "workers requests queue and less of it is waiting)",
+                      [("serve_n2", "cpu_us_per_request", "{}"),
+                       ("serve_n3", "cpu_us_per_request", "{}"),
+                       ("serve_n9", "cpu_us_per_request", "{} us")],
+                      tail=" (serve_n2, _n3, _n9)"),
+        sched_context("sched (context): requests answered per second (wall clock), -n 2 / -n 3",
+                      [("serve_n2", "requests_per_s", "{}"),
+                       ("serve_n3", "requests_per_s", "{} requests/s")],
+                      tail=" (serve_n2, _n3)"),
+        sched_context("sched (context): one answer's round trip as one worker sees it "
+                      "(-n 2), p50 / p99 / mean, and the share of round trips under 10 us "
+                      "(no sleep at either end)",
+                      [("serve_n2", "latency_p50_us", "{}"),
+                       ("serve_n2", "latency_p99_us", " / {}"),
+                       ("serve_n2", "latency_mean_us", " / {} us"),
+                       ("serve_n2", "latency_fast_fraction", ", {} under 10 us")],
+                      sep="", tail=" (serve_n2)"),
+        _sched_ceiling("10us", "10 us"),
+        _sched_ceiling("1ms", "1 ms"),
+        _sched_ceiling("1s", "1 s"),
+        sched_context("sched (context): by P s <= n t alone (the ranges of the bulk of a "
+                      "10^8-task run), tasks of 10 us / 1 ms / 1 s: ranks (range length)",
+                      [("model_t10us_N1e8", "max_ranks_steady", "{}"),
+                       ("model_t10us_N1e8", "range_tasks_steady", " ({})"),
+                       ("model_t1ms_N1e8", "max_ranks_steady", " / {}"),
+                       ("model_t1ms_N1e8", "range_tasks_steady", " ({})"),
+                       ("model_t1s_N1e8", "max_ranks_steady", " / {}"),
+                       ("model_t1s_N1e8", "range_tasks_steady", " ({})")],
+                      sep="", tail=" (model_..._N1e8)"),
     ]
