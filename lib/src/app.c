@@ -450,11 +450,8 @@ static int run(run_ctx *r)
 {
     uint64_t row_bytes = shoal__settings_row_bytes(r->app, &r->rs);
     uint64_t max_rows = r->rs.max_range_tasks;
-    /* Prototype: SHOAL_ROW_BUFFER overrides the bytes of row buffers. */
-    const char *rb = getenv("SHOAL_ROW_BUFFER");
-    uint64_t cap = rb ? strtoull(rb, NULL, 10) : MAX_ROW_BUFFER;
-    if (max_rows > cap / row_bytes)
-        max_rows = cap / row_bytes ? cap / row_bytes : 1;
+    if (max_rows > MAX_ROW_BUFFER / row_bytes)
+        max_rows = MAX_ROW_BUFFER / row_bytes ? MAX_ROW_BUFFER / row_bytes : 1;
     int rc = shoal__runner_init(&r->runner, r->app, r->store, r->rank, r->rs.seed,
                                 r->rs.rng_type, r->rs.params, r->app->nparams, r->rs.scan,
                                 (int)r->rs.retries, max_rows);
@@ -518,11 +515,6 @@ static int run(run_ctx *r)
         rc = run_stream(r, &pc);
     else
         r->prc = shoal_pool_run(r->comm, &pc, shoal__runner_range, &r->runner, &r->ps);
-    {
-        int drc = shoal_store_drain(r->store);
-        if (drc < 0 && r->prc == 0)
-            r->prc = drc;
-    }
     r->wall = MPI_Wtime() - t0;
     if (rc < 0)
         return rc;
@@ -681,17 +673,7 @@ int shoal_main(const shoal_app *app, int argc, char **argv)
         int early = shoal__cli_answer_early(app, argc, argv);
         if (early >= 0)
             return early;
-        /* Prototype: SHOAL_MPI_THREAD=multiple asks for MPI_THREAD_MULTIPLE
-         * (measuring what a writer thread that calls MPI would cost). */
-        const char *mt = getenv("SHOAL_MPI_THREAD");
-        if (mt && !strcmp(mt, "multiple")) {
-            int got = 0;
-            MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &got);
-            if (got != MPI_THREAD_MULTIPLE)
-                fprintf(stderr, "shoal: MPI_THREAD_MULTIPLE not provided (%d)\n", got);
-        } else {
-            MPI_Init(&argc, &argv);
-        }
+        MPI_Init(&argc, &argv);
     }
     /* GSL's default error handler calls abort(); a task must get error
      * codes from GSL instead, and the run must go on. */

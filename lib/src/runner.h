@@ -57,7 +57,6 @@ typedef struct {
     size_t nlog;
     uint64_t max_rows;   /* rows the buffers hold */
     void **bufs;         /* per output field: max_rows rows (for the store) */
-    void **bufs_alt;     /* the other set while the store writes behind; NULL: off */
     shoal__out *out;     /* per output field: its rows, stride and type */
     size_t nout;
     uint8_t *status;

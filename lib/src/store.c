@@ -96,7 +96,6 @@ void shoal__store_free(shoal_store *s)
 {
     if (!s)
         return;
-    shoal__behind_stop(s);
     for (size_t i = 0; s->field && i < s->nfields; i++) {
         shoal__dset_close(&s->field[i]);
         /* A string field's memory type is a copy, made by bind. */
@@ -560,7 +559,6 @@ int shoal_store_close(shoal_store *s, const shoal_store_rank_stats *mine, uint64
     /* A stream's ranks come with different metadata caches: start the
      * collective writes below from the same, empty one. */
     int bad = s->grow_rows > 0 && s->file > 0 && shoal__store_reopen(s) < 0;
-    bad |= shoal_store_drain(s) < 0;
     bad |= shoal_store_write_failures(s, log, nlog) < 0;
     bad |= write_rank_stat(s, shoal__rank_stats[0], H5T_NATIVE_UINT64, &mine->tasks) < 0;
     bad |= write_rank_stat(s, shoal__rank_stats[1], H5T_NATIVE_DOUBLE, &mine->busy_seconds) < 0;

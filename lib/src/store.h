@@ -213,16 +213,6 @@ int shoal_store_fail_rows(shoal_store *s, uint64_t start,
 int shoal_store_write_rows(shoal_store *s, uint64_t start,
                                      uint64_t count,
                                      const shoal_store_rows *rows);
-/* Independent (SHOAL_WRITE_BEHIND=1, a fixed-size file of contiguous
- * datasets): start writing results behind the computing; 1 when on. Then
- * shoal_store_write_rows returns before the results are in the file, and
- * the caller must leave the field buffers handed over untouched until its
- * next call returns (keep two sets and alternate). */
-int shoal_store_behind_on(shoal_store *s);
-/* Independent: wait for rows written behind, and write the /tasks columns
- * still pending; 0 when off. Before anything reads /tasks. */
-int shoal_store_drain(shoal_store *s);
-
 /* Independent: write this rank's failure log entries not yet in the file
  * (log[0..nlog), up to SHOAL_FAILURE_SLOTS) into its /failures slots, so
  * the messages survive a kill. Call after the rows of a range. */

@@ -20,8 +20,6 @@
 
 #define SHOAL__HOST_LEN 64
 
-typedef struct shoal__behind shoal__behind;
-
 /* The per-task bookkeeping columns under /tasks. */
 enum { COL_STATUS, COL_RANK, COL_SECONDS, COL_ERROR, COL_ATTEMPTS, NCOLS };
 
@@ -101,17 +99,9 @@ struct shoal_store {
     shoal__segment seg_old;         /* rank 0, seg_missing: the earlier runs' row */
     char path[4096];
     shoal_store_spec spec;          /* a stream's (grow_rows), to open it again */
-    struct shoal__behind *behind;   /* store_behind.c; NULL: off */
 };
 
 typedef enum { SHOAL__BIND_CREATE, SHOAL__BIND_OPEN } shoal__bind_mode;
-
-/* store_behind.c: results written by a thread (SHOAL_WRITE_BEHIND=1). */
-int shoal__behind_rows(shoal_store *s, uint64_t start, uint64_t count,
-                       const shoal_store_rows *rows);
-void shoal__behind_stop(shoal_store *s);
-/* 0: the thread writes this mark (SHOAL_WB_MARK=1); 1: write it here. */
-int shoal__behind_mark(shoal_store *s, uint64_t start, uint64_t count, uint8_t value);
 
 /* The store object for spec with its arrays allocated; NULL when out of
  * memory. Its file is not open yet. */

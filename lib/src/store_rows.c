@@ -71,8 +71,6 @@ int shoal_store_write_rows(shoal_store *s, uint64_t start, uint64_t count,
                            (unsigned long long)start,
                            (unsigned long long)(start + count),
                            (unsigned long long)s->ntasks);
-    if (s->behind)
-        return shoal__behind_rows(s, start, count, rows);
     int rc = 0;
     /* Results first: a row's status says done only once its data is there. */
     for (size_t i = 0; i < s->nfields && rc == 0; i++)
@@ -249,8 +247,6 @@ int shoal_store_scan_work(shoal_store *s, unsigned want, uint64_t (**ranges)[2],
 int shoal_store_mark(shoal_store *s, uint64_t start, uint64_t count, uint8_t status)
 {
     if (count == 0)
-        return 0;
-    if (s->behind && status == SHOAL_STATUS_RUNNING && shoal__behind_mark(s, start, count, status) == 0)
         return 0;
     enum { CHUNK = 65536 };
     static uint8_t buf[CHUNK];

@@ -51,10 +51,6 @@ void shoal__runner_free(shoal__runner *r)
         for (size_t i = 0; i < r->app->noutputs; i++)
             free(r->bufs[i]);
     free(r->bufs);
-    if (r->bufs_alt)
-        for (size_t i = 0; i < r->app->noutputs; i++)
-            free(r->bufs_alt[i]);
-    free(r->bufs_alt);
     free(r->out);
     free(r->status);
     free(r->rankcol);
@@ -145,16 +141,6 @@ int shoal__runner_init(shoal__runner *r, const shoal_app *app,
                                      app->outputs[i].type};
     }
     r->nout = app->noutputs;
-    /* Results written behind the computing: a second set of row buffers,
-     * filled while the store writes the first. */
-    if (!bad && store && shoal_store_behind_on(store)) {
-        r->bufs_alt = calloc(app->noutputs + 1, sizeof *r->bufs_alt);
-        bad = r->bufs_alt == NULL;
-        for (size_t i = 0; i < app->noutputs && !bad; i++) {
-            r->bufs_alt[i] = malloc(n * r->out[i].stride);
-            bad = r->bufs_alt[i] == NULL;
-        }
-    }
     if (bad) {
         shoal__runner_free(r);
         return SHOAL_ERROR(SHOAL_ENOMEM,
@@ -636,15 +622,6 @@ int shoal__runner_range(void *arg, shoal_pool *pool, uint64_t start,
     if (payload)
         shoal__input_set_range(r->input, 0, 0, NULL);
     int rc = shoal_store_write_rows(r->store, start, count, &rows);
-    if (rc == 0 && r->bufs_alt) {
-        /* The store now holds these rows: the next range fills the others. */
-        for (size_t i = 0; i < r->app->noutputs; i++) {
-            void *p = r->bufs[i];
-            r->bufs[i] = r->bufs_alt[i];
-            r->bufs_alt[i] = p;
-            r->out[i].base = r->bufs[i];
-        }
-    }
     if (rc == 0 && payload)
         rc = shoal_store_stream_times(r->store, start, count, r->sstart, r->sfinish,
                                       wall_now());
