@@ -25,6 +25,11 @@
 #             by row (one 1 MiB row per simulated task, values computed with
 #             numpy) into a contiguous [N, 131072] float64 dataset; timed from
 #             the first row to the last (creation and closing not included)
+# Each case is preceded by a warm-up write of 600 MiB (deleted, outside the
+# timing), and the case order rotates by one each repetition: on the VM this
+# suite runs on, page-cache pages freed more than about 2 s before are handed
+# back to the host and rewriting them runs at 0.5-1 GB/s instead of 4-5
+# (docs/write_path.md), which a fixed order let fall on the same case.
 # Metrics: mb_per_s (MB = 10^6 bytes; higher) for every case, and
 # percent_of_dd (higher) = 100 x mb_per_s / dd's mb_per_s of the same
 # repetition, for shoal and h5py; percent_of_dd2, the same against dd2, for
@@ -216,10 +221,17 @@ declare -A RANKS=([shoal]=$NP [dd]="" [dd2]=2 [dd_sync]="" [h5py]=1)
 
 echo "b_bandwidth: $REPS reps x (${cases[*]}), $NTASKS x 1 MiB = $((BYTES / 1048576)) MiB each," \
     "$((free_kib / 1048576)) GiB free in $DIR"
+# warm: the page cache's pages backed again before a case (see above).
+warm() {
+    dd if=/dev/zero of="$DIR/warm.bin" bs=1M count=600 2>/dev/null
+    rm -f "$DIR/warm.bin"
+}
 for ((rep = 1; rep <= REPS; rep++)); do
     declare -A got=()
     declare -A cmds=()
-    for c in "${cases[@]}"; do
+    k=$(((rep - 1) % ${#cases[@]}))
+    for c in "${cases[@]:k}" "${cases[@]:0:k}"; do
+        warm
         VALUE=""
         CMD=""
         rc=0

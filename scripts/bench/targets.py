@@ -62,11 +62,13 @@ def targets(ratio, value):
               "idle", "tail_n2", "idle_cpu_fraction", "<=", 0.02),
         value("idle: a scheduling-only master uses <= 2% of a core",
               "idle", "sched_n2", "master_cpu_fraction", "<=", 0.02),
-        value("output: >= 80% of dd's bandwidth to the same directory (median of per-rep ratios)",
-              "bandwidth", "shoal", "percent_of_dd", ">=", 80, "%"),
-        ratio("output: >= 80% of dd's bandwidth, best rep against best rep "
+        value("output: >= 90% of dd's bandwidth to the same directory (median of per-rep "
+              "ratios; docs/write_path.md: why overlapping writes with computing cannot get "
+              "there on this machine)",
+              "bandwidth", "shoal", "percent_of_dd", ">=", 90, "%"),
+        ratio("output: >= 90% of dd's bandwidth, best rep against best rep "
               "(single writes here swing up to 5x with the machine's state)",
-              "bandwidth", "shoal", "dd", "mb_per_s", 0.8, stat="max"),
+              "bandwidth", "shoal", "dd", "mb_per_s", 0.9, stat="max"),
         value("output (context, not the issue's target): Shoal's 2 ranks against "
               "two dd processes writing one file at once (median of per-rep ratios)",
               "bandwidth", "shoal", "percent_of_dd2", ">=", 80, "%"),
