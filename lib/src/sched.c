@@ -105,7 +105,55 @@ static void advance(shoal__sched *s)
     }
 }
 
+uint64_t shoal__sched_len(const shoal__sched *s, uint64_t remaining, uint64_t w)
+{
+    if (remaining == 0)
+        return 0;
+    if (w < 1)
+        w = 1;
+    uint64_t by_time;
+    if (s->timed_tasks == 0) {
+        by_time = s->first_tasks;
+    } else if (s->timed_seconds <= 0) {
+        by_time = s->max_tasks; /* below clock resolution: no time bound */
+    } else {
+        double mean = s->timed_seconds / (double)s->timed_tasks;
+        /* The epsilon keeps an exact ratio (0.05 s / 1 ms) from flipping
+         * between 49 and 50 as rounding in the running mean wobbles. */
+        double t = floor(s->target_seconds / mean + 1e-6);
+        by_time = t >= (double)s->max_tasks ? s->max_tasks
+                  : t < 1                   ? 1
+                                            : (uint64_t)t;
+    }
+    /* The caps scaled by w; a product that would overflow stands for "no
+     * cap". */
+    uint64_t cap = by_time < s->max_tasks ? by_time : s->max_tasks;
+    cap = cap > UINT64_MAX / w ? UINT64_MAX : cap * w;
+    /* ceil(remaining * w / div) without overflow, as q * w + ceil(r * w /
+     * div) with r < div <= 2^32 (nranks is an int): r * w fits while w
+     * does not pass 2^32 (group sizes stay far below). */
+    uint64_t div = 2 * (uint64_t)s->nranks;
+    uint64_t q = remaining / div, r = remaining % div, n;
+    uint64_t part = w <= UINT32_MAX ? (r * w) / div + ((r * w) % div != 0) : 1;
+    if (q > cap / w || cap - q * w < part)
+        n = cap;
+    else
+        n = q * w + part;
+    if (n > cap)
+        n = cap;
+    if (n < 1)
+        n = 1;
+    if (n > remaining)
+        n = remaining;
+    return n;
+}
+
 uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
+{
+    return shoal__sched_next_w(s, 1, start);
+}
+
+uint64_t shoal__sched_next_w(shoal__sched *s, uint64_t w, uint64_t *start)
 {
     if (s->probes_wanted && !s->probes_decided && s->timed_tasks > 0 && !s->stopped) {
         s->probes_decided = 1;
@@ -126,30 +174,7 @@ uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start)
      * available is shared among the ranks, not taken by the first. */
     if (s->limit != UINT64_MAX && remaining > s->limit - s->next)
         remaining = s->limit - s->next;
-    uint64_t div = 2 * (uint64_t)s->nranks;
-    uint64_t n = remaining / div + (remaining % div != 0);
-    uint64_t by_time;
-    if (s->timed_tasks == 0) {
-        by_time = s->first_tasks;
-    } else if (s->timed_seconds <= 0) {
-        by_time = s->max_tasks; /* below clock resolution: no time bound */
-    } else {
-        double mean = s->timed_seconds / (double)s->timed_tasks;
-        /* The epsilon keeps an exact ratio (0.05 s / 1 ms) from flipping
-         * between 49 and 50 as rounding in the running mean wobbles. */
-        double t = floor(s->target_seconds / mean + 1e-6);
-        by_time = t >= (double)s->max_tasks ? s->max_tasks
-                  : t < 1                   ? 1
-                                            : (uint64_t)t;
-    }
-    if (n > by_time)
-        n = by_time;
-    if (n > s->max_tasks)
-        n = s->max_tasks;
-    if (n < 1)
-        n = 1;
-    if (n > remaining)
-        n = remaining;
+    uint64_t n = shoal__sched_len(s, remaining, w);
     if (s->list) {
         uint64_t end = s->list[s->cur][0] + s->list[s->cur][1];
         if (n > end - s->next)

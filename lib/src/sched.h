@@ -16,6 +16,10 @@
  * ranges; "remaining" then counts the tasks of the list not handed out, and
  * no range handed out crosses the end of a listed one.
  *
+ * With groups (pool.c), rank 0 hands a sub-master ranges of w shares of
+ * the rule (next_w), and the sub-master deals them in ranges of one share
+ * sized by the same rule over what it holds (len).
+ *
  * Probes (optional): when the first timing report shows tasks of at least
  * min_seconds, the next ranges are single tasks spread evenly over the
  * tasks not yet handed out (at quantiles (k + 1/2) / K of them), so that a
@@ -72,6 +76,17 @@ void shoal__sched_set_list(shoal__sched *s, const uint64_t (*list)[2],
 void shoal__sched_set_probes(shoal__sched *s, unsigned probes, double min_seconds);
 /* Next range; returns its length (0: nothing left) and sets *start. */
 uint64_t shoal__sched_next(shoal__sched *s, uint64_t *start);
+/* Next range for a rank that stands for w ranks (a group's sub-master,
+ * pool.c): the rule above with w shares, min(ceil(remaining * w / (2 *
+ * nranks)), w * target / mean, w * max_tasks), at least 1. Probes still go
+ * out one task at a time and no range crosses a listed range's end.
+ * next(s, start) is next_w(s, 1, start). */
+uint64_t shoal__sched_next_w(shoal__sched *s, uint64_t w, uint64_t *start);
+/* The rule alone: the length of a range for w shares of `remaining` tasks
+ * under s's rank count, timing and caps (1..remaining; 0 when remaining
+ * is 0). A sub-master sizes the small ranges it deals with it, over the
+ * tasks it holds, using a scheduler of its own for the group's timing. */
+uint64_t shoal__sched_len(const shoal__sched *s, uint64_t remaining, uint64_t w);
 /* Account a finished range of `tasks` tasks that took `seconds`. */
 void shoal__sched_report(shoal__sched *s, uint64_t tasks, double seconds);
 /* Stop handing out ranges (a rank failed or the run is interrupted). */

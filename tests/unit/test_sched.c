@@ -663,6 +663,106 @@ START_TEST(test_end_with_list)
 }
 END_TEST
 
+
+/* ---- weighted ranges (a sub-master's share, sched_next_w) ------------------ */
+
+/* Without a time bound, a weighted range is exactly ceil(remaining * w /
+ * (2 * nranks)) (capped by remaining), w = 1 is next(), and draining with
+ * mixed weights covers every index once, in order. */
+START_TEST(test_weighted_guided)
+{
+    const uint64_t ws[] = {1, 2, 3, 7, 64};
+    for (size_t k = 0; k < sizeof ws / sizeof ws[0]; k++) {
+        for (int r = 1; r <= 9; r += 4) {
+            shoal__sched s;
+            uint64_t start, len, next = 0, ntasks = 1000003;
+            shoal__sched_init(&s, ntasks, r, 0.05, UINT64_MAX, UINT64_MAX);
+            while ((len = shoal__sched_next_w(&s, ws[k], &start)) != 0) {
+                uint64_t remaining = ntasks - next;
+                uint64_t want = ceil_div(remaining * ws[k], 2 * (uint64_t)r);
+                if (want > remaining)
+                    want = remaining;
+                ck_assert_uint_eq(start, next);
+                ck_assert_uint_eq(len, want);
+                next += len;
+            }
+            ck_assert_uint_eq(next, ntasks);
+        }
+    }
+    shoal__sched a, b;
+    uint64_t sa, sb, la, lb;
+    shoal__sched_init(&a, 2385, 3, 0.05, 77, 5);
+    shoal__sched_init(&b, 2385, 3, 0.05, 77, 5);
+    do {
+        la = shoal__sched_next(&a, &sa);
+        lb = shoal__sched_next_w(&b, 1, &sb);
+        ck_assert_uint_eq(la, lb);
+        ck_assert_uint_eq(sa, sb);
+        shoal__sched_report(&a, la, (double)la * 1.3e-3);
+        shoal__sched_report(&b, lb, (double)lb * 1.3e-3);
+    } while (la);
+}
+END_TEST
+
+/* The caps scale with w: first_tasks, target / mean and max_tasks. */
+START_TEST(test_weighted_caps)
+{
+    shoal__sched s;
+    uint64_t start;
+    shoal__sched_init(&s, 1000000, 4, 0.05, 1000, 3);
+    ck_assert_uint_eq(shoal__sched_next_w(&s, 5, &start), 15); /* 5 * first */
+    shoal__sched_report(&s, 15, 15 * 2.5e-3);                 /* 20 per 0.05 s */
+    ck_assert_uint_eq(shoal__sched_next_w(&s, 5, &start), 100);
+    ck_assert_uint_eq(shoal__sched_next_w(&s, 1, &start), 20);
+    shoal__sched_report(&s, 1000, 0); /* mean now far below target: cap */
+    shoal__sched_init(&s, 1000000, 4, 0.05, 1000, 3);
+    shoal__sched_report(&s, 10, 0);   /* no time bound: max_tasks */
+    ck_assert_uint_eq(shoal__sched_next_w(&s, 7, &start), 7000);
+    ck_assert_uint_eq(shoal__sched_next_w(&s, 1, &start), 1000);
+    /* len: 0 for nothing, never beyond what remains, at least 1. */
+    ck_assert_uint_eq(shoal__sched_len(&s, 0, 3), 0);
+    ck_assert_uint_eq(shoal__sched_len(&s, 2, 64), 2);
+    ck_assert_uint_eq(shoal__sched_len(&s, 1, 1), 1);
+    /* Huge counts and weights do not overflow. */
+    shoal__sched_init(&s, (uint64_t)1 << 62, 3, 0.05, (uint64_t)1 << 40, (uint64_t)1 << 40);
+    ck_assert_uint_eq(shoal__sched_next_w(&s, 65536, &start), (uint64_t)1 << 56);
+}
+END_TEST
+
+/* Weighted ranges never cross a listed range's end, and probes still go
+ * out one task at a time; every listed index goes out once. */
+START_TEST(test_weighted_list_probes)
+{
+    static const uint64_t list[][2] = {{5, 3}, {100, 2385}, {5000, 1}, {6000, 997}};
+    shoal__sched s;
+    shoal__sched_init(&s, 7000, 3, 0.05, 1000, 1);
+    shoal__sched_set_list(&s, list, 4);
+    shoal__sched_set_probes(&s, 8, 1e-3);
+    unsigned char seen[7000] = {0};
+    uint64_t start, len, total = 0, singles = 0;
+    int first = 1;
+    while ((len = shoal__sched_next_w(&s, 4, &start)) != 0) {
+        size_t k = 0;
+        while (k < 4 && start >= list[k][0] + list[k][1])
+            k++;
+        ck_assert(k < 4 && start >= list[k][0]);
+        ck_assert_uint_le(start + len, list[k][0] + list[k][1]);
+        for (uint64_t i = start; i < start + len; i++)
+            seen[i]++;
+        total += len;
+        singles += len == 1;
+        if (first) /* slow tasks: the probes follow */
+            shoal__sched_report(&s, len, (double)len * 2e-3);
+        first = 0;
+    }
+    ck_assert_uint_eq(total, 3 + 2385 + 1 + 997);
+    ck_assert_uint_ge(singles, 8);
+    for (size_t k = 0; k < 4; k++)
+        for (uint64_t i = list[k][0]; i < list[k][0] + list[k][1]; i++)
+            ck_assert_uint_eq(seen[i], 1);
+}
+END_TEST
+
 static Suite *sched_suite(void)
 {
     Suite *s = suite_create("sched");
@@ -708,6 +808,13 @@ static Suite *sched_suite(void)
     tcase_add_test(tc, test_probes_small_runs);
     tcase_add_test(tc, test_probes_with_list);
     tcase_add_test(tc, test_probes_stop);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("weighted");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_weighted_guided);
+    tcase_add_test(tc, test_weighted_caps);
+    tcase_add_test(tc, test_weighted_list_probes);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("huge");
