@@ -56,6 +56,10 @@
 #define PROBE_MIN_SECONDS 1e-3
 
 enum { REQ_LEN = 8, STOP_LEN = 3 }; /* int64 words of a REQUEST header, a STOP */
+/* Groups: a sub-master holds at most BIG_MAX big ranges (two, and one
+ * spare), and its REQUEST carries, after the header's finished range, up
+ * to SPANS_MAX more {start, count, failed, busy_ns} spans. */
+enum { BIG_MAX = 3, SPANS_MAX = 32, SPAN_LEN = 4 };
 /* Values per range (cfg->values_width): at most this many bytes. */
 #define VALUES_MAX_BYTES ((uint64_t)256 << 10)
 /* Tasks per range when tasks carry tags (cfg->tag). */
@@ -102,7 +106,38 @@ struct shoal_pool {
     size_t curpay_len;
     int works;                 /* master: it runs ranges too */
     shoal_pool_stats st;
+    /* Groups (group_size; 0 below: flat). Arrays a master or sub-master
+     * keeps per rank it answers are indexed by slot(). */
+    int G;                     /* group size in use (0: flat) */
+    int nclients;              /* master, sub-master: the ranks it answers */
+    int boss;                  /* worker: the rank it asks (0 or its sub-master) */
+    int is_sub;                /* this rank is a group's sub-master */
+    int gsize;                 /* sub-master: ranks of its group, itself included */
+    shoal__sched loc;          /* sub-master: its group's timing, for sizing */
+    uint64_t big[BIG_MAX][2];  /* sub-master: big ranges held {next, end} */
+    int nbig;
+    MPI_Request up_req;        /* sub-master: the RANGE awaited from rank 0 */
+    int64_t up_buf[2];
+    int up_done;               /* sub-master: rank 0 answered "stop" */
+    int64_t up_flags;          /* sub-master: SHOAL__REQ_FAILED once its group failed */
+    int64_t *up_msg;           /* sub-master: its REQUEST, header then spans */
+    int64_t (*spans)[SPAN_LEN]; /* sub-master: finished, not reported to rank 0 */
+    size_t nspans, spans_cap;
 };
+
+/* Where a master's (or sub-master's) per-rank arrays keep rank w. */
+static int slot(const shoal_pool *p, int w) { return p->is_sub ? w - p->rank : w; }
+
+/* Rank 0: does rank w ask it (group 0's ranks and the sub-masters)? */
+static int is_client(const shoal_pool *p, int w) { return !p->G || w < p->G || w % p->G == 0; }
+
+/* Rank 0: how many ranks client w stands for (its group's size). */
+static uint64_t weight(const shoal_pool *p, int w)
+{
+    if (!p->G || w < p->G)
+        return 1;
+    return (uint64_t)(p->size - w < p->G ? p->size - w : p->G);
+}
 
 /* ---- the deadline on the wire ------------------------------------------------ */
 
@@ -239,13 +274,14 @@ static void notify(shoal_pool *p)
 /* Master: send worker w its one STOP message, unless it had it. */
 static void tell(shoal_pool *p, int w, int stopped)
 {
-    if (p->stop_bufs[w][0] >= 0)
+    int i = slot(p, w);
+    if (p->stop_bufs[i][0] >= 0)
         return;
-    p->stop_bufs[w][0] = stopped;
-    p->stop_bufs[w][1] = stopped ? p->stop_sig : 0;
-    p->stop_bufs[w][2] = stopped ? deadline_to_wire(p->deadline) : 0;
-    MPI_Isend(p->stop_bufs[w], STOP_LEN, MPI_INT64_T, w, SHOAL__TAG_STOP,
-              p->comm, &p->stop_reqs[w]);
+    p->stop_bufs[i][0] = stopped;
+    p->stop_bufs[i][1] = stopped ? p->stop_sig : 0;
+    p->stop_bufs[i][2] = stopped ? deadline_to_wire(p->deadline) : 0;
+    MPI_Isend(p->stop_bufs[i], STOP_LEN, MPI_INT64_T, w, SHOAL__TAG_STOP,
+              p->comm, &p->stop_reqs[i]);
     p->st.messages++;
 }
 
@@ -263,7 +299,8 @@ static void master_stop(shoal_pool *p, int sig, double deadline, int from_worker
         notify(p);
     if (p->stop_reqs)
         for (int w = 1; w < p->size; w++)
-            tell(p, w, 1);
+            if (is_client(p, w))
+                tell(p, w, 1);
     if (p->deferred)
         release(p); /* the deferred workers' answer is "stop" now */
 }
@@ -344,7 +381,7 @@ static double wait_backoff(shoal_pool *p, MPI_Request *r, MPI_Status *st)
  * to ask. */
 static double wait_idle(shoal_pool *p, MPI_Status *st, int *asked)
 {
-    int nworkers = p->size - 1;
+    int nworkers = p->nclients;
     *asked = 1;
     if (!p->cfg->poll_available && nworkers > 0)
         return wait_backoff(p, &p->recv_req, st);
@@ -392,7 +429,7 @@ static void post_recv(shoal_pool *p)
 static void hand(shoal_pool *p, int w)
 {
     uint64_t start = 0;
-    uint64_t n = shoal__sched_next(&p->sched, &start);
+    uint64_t n = shoal__sched_next_w(&p->sched, weight(p, w), &start);
     int wait = n == 0 && !shoal__sched_exhausted(&p->sched);
     if (wait && p->inhand[w] == 0) {
         if (!p->deferred[w]) {
@@ -456,13 +493,25 @@ static void release(shoal_pool *p)
 
 /* Answer one request from worker src (recv_buf holds it). After a stop,
  * the answer is "stop", also when the stop reached this rank only now. */
-static void answer(shoal_pool *p, int src)
+static void answer(shoal_pool *p, const MPI_Status *status)
 {
+    int src = status->MPI_SOURCE;
     master_check(p);
     shoal__sched_report(&p->sched, (uint64_t)p->recv_buf[0],
                         (double)p->recv_buf[1] * 1e-9);
     seen_range(p, (uint64_t)p->recv_buf[5], (uint64_t)p->recv_buf[0],
                (uint64_t)p->recv_buf[6], (double)p->recv_buf[1] * 1e-9);
+    if (p->G && src >= p->G) {
+        /* A sub-master's further finished spans (no values with groups). */
+        int words = 0;
+        MPI_Get_count(status, MPI_INT64_T, &words);
+        for (int k = 0; REQ_LEN + (k + 1) * SPAN_LEN <= words && k < SPANS_MAX; k++) {
+            const int64_t *sp = p->recv_buf + REQ_LEN + k * SPAN_LEN;
+            shoal__sched_report(&p->sched, (uint64_t)sp[1], (double)sp[3] * 1e-9);
+            seen_range(p, (uint64_t)sp[0], (uint64_t)sp[1], (uint64_t)sp[2],
+                       (double)sp[3] * 1e-9);
+        }
+    }
     uint64_t nv = (uint64_t)p->recv_buf[7];
     if (nv > 0 && nv <= p->vcap && p->vw > 0) {
         memcpy(p->rvals, p->recv_buf + REQ_LEN, (size_t)(nv * p->vw) * sizeof(double));
@@ -491,16 +540,20 @@ static void serve(shoal_pool *p)
         MPI_Test(&p->recv_req, &flag, &status);
         if (!flag)
             return;
-        answer(p, status.MPI_SOURCE);
-        if (p->stops_sent < p->size - 1)
+        answer(p, &status);
+        if (p->stops_sent < p->nclients)
             post_recv(p);
         else
             return; /* every worker has left: no receive stays posted */
     }
 }
 
+static double sub_yield(shoal_pool *p, double now);
+
 double shoal_pool_yield(shoal_pool *p, double now)
 {
+    if (p->is_sub)
+        return sub_yield(p, now);
     if (!p->is_master) {
         if (p->stop_req == MPI_REQUEST_NULL || p->stopped)
             return HUGE_VAL; /* it knows how the run ends */
@@ -511,7 +564,7 @@ double shoal_pool_yield(shoal_pool *p, double now)
         worker_stopped(p);
         return p->stopped ? HUGE_VAL : WORKER_POLL;
     }
-    if (p->size == 1 || p->stops_sent >= p->size - 1)
+    if (p->nclients == 0 || p->stops_sent >= p->nclients)
         return HUGE_VAL; /* nobody to serve, now or later */
     double since = now - p->last_poll;
     if (since < POLL_INTERVAL)
@@ -547,7 +600,7 @@ static void handshake(shoal_pool *p, int nworkers)
         }
         int src = status.MPI_SOURCE;
         int stops_before = p->stops_sent;
-        answer(p, src);
+        answer(p, &status);
         /* Settled: a range in hand, or stopped. */
         if (++answers[src] == 1 || p->stops_sent > stops_before)
             settled++;
@@ -561,11 +614,12 @@ static void handshake(shoal_pool *p, int nworkers)
 static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
                       shoal_range_fn *fn, void *arg)
 {
-    int nworkers = p->size - 1;
-    int works = !cfg->master_idle || nworkers == 0;
+    int nworkers = p->nclients;
+    int works = !cfg->master_idle || p->size == 1;
     p->works = works;
     int rc = 0;
-    shoal__sched_init(&p->sched, cfg->ntasks, nworkers + works,
+    /* Every rank but an idle rank 0 runs tasks, sub-masters' groups too. */
+    shoal__sched_init(&p->sched, cfg->ntasks, p->size - 1 + works,
                       cfg->target_range_seconds, p->vcap, cfg->first_range_tasks);
     if (cfg->ranges)
         shoal__sched_set_list(&p->sched, cfg->ranges, cfg->nranges);
@@ -659,9 +713,15 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
         p->st.idle_seconds += wait_idle(p, &status, &asked);
         if (!asked)
             continue;
-        answer(p, status.MPI_SOURCE);
+        answer(p, &status);
         if (p->stops_sent < nworkers)
             post_recv(p);
+    }
+    if (p->recv_req != MPI_REQUEST_NULL) {
+        /* Not reached while every client asks until told "stop"; a receive
+         * left posted would outlive its buffer. */
+        MPI_Cancel(&p->recv_req);
+        MPI_Wait(&p->recv_req, MPI_STATUS_IGNORE);
     }
     if (nworkers > 0) {
         MPI_Waitall(p->size, p->send_reqs, MPI_STATUSES_IGNORE);
@@ -690,11 +750,12 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
     MPI_Request r;
     int rc = 0;
 
-    MPI_Irecv(p->stop_buf, STOP_LEN, MPI_INT64_T, 0, SHOAL__TAG_STOP, p->comm,
+    int boss = p->boss; /* rank 0, or the group's sub-master: the same protocol */
+    MPI_Irecv(p->stop_buf, STOP_LEN, MPI_INT64_T, boss, SHOAL__TAG_STOP, p->comm,
               &p->stop_req);
-    MPI_Send(req, REQ_LEN, MPI_INT64_T, 0, SHOAL__TAG_REQUEST, p->comm);
+    MPI_Send(req, REQ_LEN, MPI_INT64_T, boss, SHOAL__TAG_REQUEST, p->comm);
     p->st.messages++;
-    MPI_Irecv(cur, p->rlen, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
+    MPI_Irecv(cur, p->rlen, MPI_INT64_T, boss, SHOAL__TAG_RANGE, p->comm, &r);
     p->st.idle_seconds += wait_backoff(p, &r, MPI_STATUS_IGNORE);
 
     while (cur[1] > 0 || cur[0] < 0) {
@@ -710,20 +771,20 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
                 req[3] = p->stop_sig;
                 req[4] = deadline_to_wire(p->deadline);
             }
-            MPI_Send(req, REQ_LEN + (int)(req[7] * p->vw), MPI_INT64_T, 0, SHOAL__TAG_REQUEST,
-                     p->comm);
+            MPI_Send(req, REQ_LEN + (int)(req[7] * p->vw), MPI_INT64_T, boss,
+                     SHOAL__TAG_REQUEST, p->comm);
             p->st.messages++;
             req[0] = req[1] = req[6] = req[7] = 0;
-            MPI_Irecv(cur, p->rlen, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
+            MPI_Irecv(cur, p->rlen, MPI_INT64_T, boss, SHOAL__TAG_RANGE, p->comm, &r);
             p->st.idle_seconds += wait_backoff(p, &r, MPI_STATUS_IGNORE);
             continue;
         }
         /* Ask for the next range before running this one: the answer
          * travels while we work. */
-        MPI_Send(req, REQ_LEN + (int)(req[7] * p->vw), MPI_INT64_T, 0, SHOAL__TAG_REQUEST,
+        MPI_Send(req, REQ_LEN + (int)(req[7] * p->vw), MPI_INT64_T, boss, SHOAL__TAG_REQUEST,
                  p->comm);
         p->st.messages++;
-        MPI_Irecv(next, p->rlen, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &r);
+        MPI_Irecv(next, p->rlen, MPI_INT64_T, boss, SHOAL__TAG_RANGE, p->comm, &r);
         req[0] = req[1] = req[6] = req[7] = 0;
         if (rc == 0 && worker_stopped(p))
             rc = SHOAL_EINTR; /* leave this range pending */
@@ -775,6 +836,404 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
     return rc;
 }
 
+/* ---- a group's sub-master ----------------------------------------------------- */
+
+/* A sub-master is a worker toward rank 0 and a master toward its group.
+ * Upward it sends REQUESTs like a worker's, for ranges of gsize shares
+ * (weight()), and holds up to two of them: it asks for another as soon as
+ * it holds at most one not fully dealt, with one request in flight at a
+ * time. Downward it answers its members' REQUESTs with RANGEs cut from
+ * what it holds, sized by the same rule over what it holds and its group's
+ * timing (shoal__sched_len), never across a big range's end, and runs
+ * ranges itself, serving its members between its tasks. A member whose
+ * request finds nothing held waits (deferred) until a big range or rank
+ * 0's "stop" arrives. Stops travel both ways: one from below or from this
+ * rank goes to every member at once (one STOP each) and up with a request
+ * sent at once; rank 0's STOP is relayed to every member. It asks rank 0
+ * until answered "stop", gives each member its "stop" and STOP, and
+ * leaves once it has rank 0's STOP. */
+
+static int cmp_span(const void *a, const void *b)
+{
+    int64_t x = ((const int64_t *)a)[0], y = ((const int64_t *)b)[0];
+    return (x > y) - (x < y);
+}
+
+/* Note a finished range (its own or a member's), for the group's timing and
+ * for rank 0 (on_range, its timing) with the next request. Without memory
+ * for it, only rank 0's progress misses it. */
+static void sub_finished(shoal_pool *p, int64_t start, int64_t count, int64_t failed,
+                         int64_t busy_ns)
+{
+    if (count <= 0)
+        return;
+    shoal__sched_report(&p->loc, (uint64_t)count, (double)busy_ns * 1e-9);
+    if (p->up_done)
+        return; /* no request will carry it */
+    if (p->nspans == p->spans_cap) {
+        size_t cap = p->spans_cap ? 2 * p->spans_cap : 64;
+        void *n = realloc(p->spans, cap * sizeof *p->spans);
+        if (!n)
+            return;
+        p->spans = n;
+        p->spans_cap = cap;
+    }
+    int64_t *sp = p->spans[p->nspans++];
+    sp[0] = start;
+    sp[1] = count;
+    sp[2] = failed;
+    sp[3] = busy_ns;
+}
+
+/* Ask rank 0 for a big range: the finished spans (sorted, adjacent ones
+ * merged; the first in the header, up to SPANS_MAX after it, the rest
+ * next time), the group's failure and stop. */
+static void sub_ask(shoal_pool *p)
+{
+    int64_t *m = p->up_msg;
+    memset(m, 0, REQ_LEN * sizeof *m);
+    size_t n = 0;
+    if (p->nspans) {
+        qsort(p->spans, p->nspans, sizeof *p->spans, cmp_span);
+        for (size_t i = 1; i < p->nspans; i++) {
+            int64_t *a = p->spans[n], *b = p->spans[i];
+            if (a[0] + a[1] == b[0]) {
+                a[1] += b[1];
+                a[2] += b[2];
+                a[3] += b[3];
+            } else {
+                memmove(p->spans[++n], b, sizeof *p->spans);
+            }
+        }
+        p->nspans = n + 1;
+    }
+    size_t k = p->nspans < 1 + SPANS_MAX ? p->nspans : 1 + SPANS_MAX;
+    if (k > 0) {
+        m[0] = p->spans[0][1];
+        m[1] = p->spans[0][3];
+        m[5] = p->spans[0][0];
+        m[6] = p->spans[0][2];
+        for (size_t i = 1; i < k; i++)
+            memcpy(m + REQ_LEN + (i - 1) * SPAN_LEN, p->spans[i], sizeof *p->spans);
+        memmove(p->spans, p->spans + k, (p->nspans - k) * sizeof *p->spans);
+        p->nspans -= k;
+    }
+    m[2] = p->up_flags;
+    if (p->stopped) {
+        m[2] |= SHOAL__REQ_STOPPED;
+        m[3] = p->stop_sig;
+        m[4] = deadline_to_wire(p->deadline);
+    }
+    int len = REQ_LEN + (k > 1 ? (int)(k - 1) * SPAN_LEN : 0);
+    MPI_Send(m, len, MPI_INT64_T, 0, SHOAL__TAG_REQUEST, p->comm);
+    p->st.messages++;
+    MPI_Irecv(p->up_buf, 2, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &p->up_req);
+}
+
+/* Drop held big ranges that are fully dealt. */
+static void sub_pop(shoal_pool *p)
+{
+    while (p->nbig > 0 && p->big[0][0] >= p->big[0][1]) {
+        memmove(p->big[0], p->big[1], (size_t)(p->nbig - 1) * sizeof p->big[0]);
+        p->nbig--;
+    }
+}
+
+/* The next small range to deal (to a member or to this rank); 0: none
+ * held, or the group stops. */
+static uint64_t sub_take(shoal_pool *p, uint64_t *start)
+{
+    sub_pop(p);
+    *start = 0;
+    if (p->nbig == 0 || p->stopped || p->failed)
+        return 0;
+    uint64_t held = 0;
+    for (int i = 0; i < p->nbig; i++)
+        held += p->big[i][1] - p->big[i][0];
+    uint64_t n = shoal__sched_len(&p->loc, held, 1);
+    if (n > p->big[0][1] - p->big[0][0])
+        n = p->big[0][1] - p->big[0][0]; /* never across a big range's end */
+    *start = p->big[0][0];
+    p->big[0][0] += n;
+    sub_pop(p);
+    return n;
+}
+
+/* Answer member w: a small range, or "stop" (with its STOP first) when
+ * the group stops or nothing is held and rank 0 has said "stop"; else it
+ * waits (deferred) for a big range. */
+static void sub_hand(shoal_pool *p, int w)
+{
+    int i = slot(p, w);
+    uint64_t start = 0, n = sub_take(p, &start);
+    if (n == 0 && !p->stopped && !p->failed && !p->up_done) {
+        if (!p->deferred[i]) {
+            p->deferred[i] = 1;
+            p->ndeferred++;
+        }
+        return;
+    }
+    if (n == 0)
+        tell(p, w, 0);
+    MPI_Wait(&p->send_reqs[i], MPI_STATUS_IGNORE);
+    int64_t *b = p->send_bufs + (size_t)i * (size_t)p->rlen;
+    b[0] = (int64_t)start;
+    b[1] = (int64_t)n;
+    MPI_Isend(b, 2, MPI_INT64_T, w, SHOAL__TAG_RANGE, p->comm, &p->send_reqs[i]);
+    p->st.messages++;
+    if (n == 0)
+        p->stops_sent++;
+}
+
+/* Answer the deferred members that can be answered now. */
+static void sub_release(shoal_pool *p)
+{
+    for (int i = 1; p->ndeferred > 0 && i < p->gsize; i++) {
+        if (!p->deferred[i])
+            continue;
+        p->deferred[i] = 0;
+        p->ndeferred--;
+        sub_hand(p, p->rank + i);
+        if (p->deferred[i])
+            return; /* nothing held: the others wait too */
+    }
+}
+
+/* The group stops early: deal nothing more, drop what is held (it stays
+ * unrun), tell every member at once; rank 0 hears of it with the next
+ * request, sent at once (sub_progress). */
+static void sub_stop(shoal_pool *p, int sig, double deadline, int tell_caller)
+{
+    if (p->stopped)
+        return;
+    p->stopped = 1;
+    p->stop_sig = sig;
+    p->deadline = deadline;
+    p->nbig = 0;
+    if (tell_caller)
+        notify(p);
+    for (int i = 1; i < p->gsize; i++)
+        tell(p, p->rank + i, 1);
+    sub_release(p);
+}
+
+/* Some rank of the group failed: deal nothing more; rank 0 hears of it
+ * with the next request, sent at once. */
+static void sub_fail(shoal_pool *p)
+{
+    p->failed = 1;
+    p->up_flags |= SHOAL__REQ_FAILED;
+    p->nbig = 0;
+    sub_release(p);
+}
+
+/* One member's request (in recv_buf). */
+static void sub_answer(shoal_pool *p, int src)
+{
+    const int64_t *r = p->recv_buf;
+    sub_finished(p, r[5], r[0], r[6], r[1]);
+    if (r[2] & SHOAL__REQ_FAILED)
+        sub_fail(p);
+    if (r[2] & SHOAL__REQ_STOPPED)
+        sub_stop(p, (int)r[3], deadline_from_wire(r[4]), 1);
+    sub_hand(p, src);
+}
+
+/* Everything that can be done without waiting: this rank's stop, rank 0's
+ * STOP and RANGE, members' requests, the next request up. Returns 1 when
+ * something arrived. */
+static int sub_progress(shoal_pool *p)
+{
+    int got = 0, flag = 0, sig;
+    double deadline;
+    if (!p->stopped && check_stop(p, &sig, &deadline)) {
+        sub_stop(p, sig, deadline, 0);
+        got = 1;
+    }
+    if (p->stop_req != MPI_REQUEST_NULL) {
+        MPI_Test(&p->stop_req, &flag, MPI_STATUS_IGNORE);
+        if (flag) {
+            got = 1;
+            if (p->stop_buf[0])
+                sub_stop(p, (int)p->stop_buf[1], deadline_from_wire(p->stop_buf[2]), 1);
+        }
+    }
+    if (p->up_req != MPI_REQUEST_NULL) {
+        MPI_Test(&p->up_req, &flag, MPI_STATUS_IGNORE);
+        if (flag) {
+            got = 1;
+            if (p->up_buf[1] == 0 && p->up_buf[0] >= 0)
+                p->up_done = 1;
+            else if (p->up_buf[1] > 0 && !p->stopped && !p->failed && p->nbig < BIG_MAX) {
+                p->big[p->nbig][0] = (uint64_t)p->up_buf[0];
+                p->big[p->nbig][1] = (uint64_t)(p->up_buf[0] + p->up_buf[1]);
+                p->nbig++;
+            }
+            if (p->ndeferred)
+                sub_release(p);
+        }
+    }
+    while (p->recv_req != MPI_REQUEST_NULL) {
+        MPI_Status status;
+        MPI_Test(&p->recv_req, &flag, &status);
+        if (!flag)
+            break;
+        got = 1;
+        sub_answer(p, status.MPI_SOURCE);
+        if (p->stops_sent < p->nclients)
+            post_recv(p);
+    }
+    /* Ask while holding at most one range, and at once when stopping or
+     * failing, until rank 0 says "stop". */
+    sub_pop(p);
+    if (!p->up_done && p->up_req == MPI_REQUEST_NULL &&
+        (p->nbig <= 1 || p->stopped || p->failed))
+        sub_ask(p);
+    return got;
+}
+
+static double sub_yield(shoal_pool *p, double now)
+{
+    if (p->stops_sent >= p->nclients && p->up_done && p->stop_req == MPI_REQUEST_NULL)
+        return HUGE_VAL; /* nobody to serve, and it knows how the run ends */
+    double every = p->nclients > 0 ? POLL_INTERVAL : WORKER_POLL;
+    double since = now - p->last_poll;
+    if (since < every)
+        return every - since;
+    p->last_poll = now;
+    sub_progress(p);
+    return every;
+}
+
+/* Sleep with the back-off until something arrives. Returns seconds waited. */
+static double sub_wait(shoal_pool *p)
+{
+    double t0 = shoal_now();
+    long ns = WAIT_SLEEP_MIN_NS;
+    for (int i = 0; !sub_progress(p); i++) {
+        if (i < WAIT_SPINS)
+            continue;
+        struct timespec ts = {0, ns};
+        nanosleep(&ts, NULL);
+        if (ns < WAIT_SLEEP_MAX_NS)
+            ns = ns * 2 > WAIT_SLEEP_MAX_NS ? WAIT_SLEEP_MAX_NS : ns * 2;
+    }
+    return shoal_now() - t0;
+}
+
+static int run_sub(shoal_pool *p, const shoal_pool_config *cfg, shoal_range_fn *fn,
+                   void *arg)
+{
+    int rc = 0, g = p->gsize;
+    p->send_reqs = malloc((size_t)g * sizeof *p->send_reqs);
+    p->send_bufs = malloc((size_t)g * (size_t)p->rlen * sizeof *p->send_bufs);
+    p->stop_reqs = malloc((size_t)g * sizeof *p->stop_reqs);
+    p->stop_bufs = malloc((size_t)g * sizeof *p->stop_bufs);
+    p->deferred = calloc((size_t)g, 1);
+    p->up_msg = calloc(REQ_LEN + SPAN_LEN * SPANS_MAX, sizeof *p->up_msg);
+    if (!p->send_reqs || !p->send_bufs || !p->stop_reqs || !p->stop_bufs || !p->deferred ||
+        !p->up_msg) {
+        /* Without these it can answer neither its group nor rank 0. */
+        SHOAL_ERROR(SHOAL_ENOMEM, "sub-master: out of memory for a group of %d ranks", g);
+        MPI_Abort(p->comm, 4);
+    }
+    for (int i = 0; i < g; i++) {
+        p->send_reqs[i] = p->stop_reqs[i] = MPI_REQUEST_NULL;
+        p->stop_bufs[i][0] = -1; /* not sent */
+    }
+    shoal__sched_init(&p->loc, 0, g, cfg->target_range_seconds, p->vcap,
+                      cfg->first_range_tasks);
+    MPI_Irecv(p->stop_buf, STOP_LEN, MPI_INT64_T, 0, SHOAL__TAG_STOP, p->comm, &p->stop_req);
+    if (p->nclients > 0)
+        post_recv(p);
+    p->last_poll = shoal_now();
+
+    for (;;) {
+        sub_progress(p);
+        uint64_t start, n = 0;
+        if (rc == 0)
+            n = sub_take(p, &start);
+        if (n > 0) {
+            double t0 = shoal_now();
+            int frc = fn(arg, p, start, n);
+            double t1 = shoal_now();
+            p->st.busy_seconds += t1 - t0;
+            p->st.tasks += n;
+            p->st.ranges++;
+            sub_finished(p, (int64_t)start, (int64_t)n, (int64_t)p->range_failed,
+                         (int64_t)((t1 - t0) * 1e9));
+            p->range_failed = 0;
+            if (frc == SHOAL_EINTR) {
+                int sig;
+                double deadline;
+                if (!p->stopped && check_stop(p, &sig, &deadline))
+                    sub_stop(p, sig, deadline, 0);
+                sub_stop(p, 0, HUGE_VAL, 0); /* if stop_check did not say */
+            } else if (frc < 0) {
+                rc = frc;
+                sub_fail(p);
+            }
+            continue;
+        }
+        if (p->stops_sent >= p->nclients && p->up_done && p->up_req == MPI_REQUEST_NULL)
+            break;
+        p->st.idle_seconds += sub_wait(p);
+    }
+    /* Rank 0's one STOP message: with its last range or before it. */
+    if (p->stop_req != MPI_REQUEST_NULL) {
+        p->st.idle_seconds += wait_backoff(p, &p->stop_req, MPI_STATUS_IGNORE);
+        if (p->stop_buf[0] && !p->stopped) {
+            p->stopped = 1;
+            p->stop_sig = (int)p->stop_buf[1];
+            p->deadline = deadline_from_wire(p->stop_buf[2]);
+            notify(p);
+        }
+    }
+    if (p->recv_req != MPI_REQUEST_NULL) {
+        /* Not reached while every member asks until told "stop". */
+        MPI_Cancel(&p->recv_req);
+        MPI_Wait(&p->recv_req, MPI_STATUS_IGNORE);
+    }
+    MPI_Waitall(g, p->send_reqs, MPI_STATUSES_IGNORE);
+    MPI_Waitall(g, p->stop_reqs, MPI_STATUSES_IGNORE);
+    free(p->send_reqs);
+    free(p->send_bufs);
+    free(p->stop_reqs);
+    free(p->stop_bufs);
+    free(p->deferred);
+    free(p->up_msg);
+    free(p->spans);
+    if (rc == 0 && p->failed)
+        rc = SHOAL_EINTERNAL; /* a member failed; it reported why */
+    if (rc == 0 && p->stopped)
+        rc = SHOAL_EINTR;
+    return rc;
+}
+
+/* ---- groups or flat --------------------------------------------------------------- */
+
+/* Rank 0: the group size this run uses (0: flat), said in one verbose
+ * line when a configured one is not used. */
+static unsigned groups_decide(const shoal_pool_config *cfg, int size)
+{
+    unsigned g = cfg->group_size;
+    if (g == 0)
+        return 0;
+    const char *why = NULL;
+    if ((unsigned)size <= g)
+        why = "all ranks fit in one group";
+    else if (cfg->values_width || cfg->on_values || cfg->tag || cfg->payload_max ||
+             cfg->pack || cfg->available || cfg->end || cfg->poll_available)
+        why = "this run's ranges report values or carry tags or data, or its work is "
+              "decided as it goes (stop_when, [search] or a stream), which rank 0 handles "
+              "range by range";
+    if (why) {
+        shoal_log_verbose("pool: group_size %u not used (%s): every rank asks rank 0", g, why);
+        return 0;
+    }
+    return g;
+}
+
 int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
                    shoal_range_fn *fn, void *arg, shoal_pool_stats *stats)
 {
@@ -788,6 +1247,26 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
     p.recv_req = MPI_REQUEST_NULL;
     p.stop_req = MPI_REQUEST_NULL;
     p.deadline = HUGE_VAL;
+    p.up_req = MPI_REQUEST_NULL;
+
+    /* Groups or flat: rank 0 decides (some of what decides is its own
+     * config) and every rank learns it here, on every path. */
+    unsigned g = p.rank == 0 ? groups_decide(cfg, p.size) : 0;
+    MPI_Request bcast;
+    MPI_Ibcast(&g, 1, MPI_UNSIGNED, 0, comm, &bcast);
+    wait_backoff(NULL, &bcast, MPI_STATUS_IGNORE);
+    p.G = (int)g;
+    if (!p.G) {
+        p.nclients = p.is_master ? p.size - 1 : 0;
+    } else if (p.is_master) {
+        p.nclients = (p.G - 1) + (p.size - 1) / p.G; /* group 0, then a sub-master each */
+    } else if (p.rank % p.G == 0) {
+        p.is_sub = 1;
+        p.gsize = p.size - p.rank < p.G ? p.size - p.rank : p.G;
+        p.nclients = p.gsize - 1;
+    } else {
+        p.boss = p.rank / p.G * p.G;
+    }
 
     /* Values ride on requests: every rank sizes them alike. */
     p.vw = cfg->values_width;
@@ -805,6 +1284,8 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
     p.poff = 2 + (int)p.tcap;
     p.rlen = p.poff + p.pwords;
     p.recv_len = REQ_LEN + (int)(p.vw ? p.vcap * p.vw : 0);
+    if (p.G && p.is_master)
+        p.recv_len = REQ_LEN + SPAN_LEN * SPANS_MAX; /* a sub-master's spans */
     p.recv_buf = calloc((size_t)p.recv_len, sizeof *p.recv_buf);
     p.rbuf = calloc(2 * (size_t)p.rlen, sizeof *p.rbuf);
     if (p.vw) {
@@ -819,7 +1300,9 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
     }
 
     double t0 = shoal_now();
-    int rc = p.is_master ? run_master(&p, cfg, fn, arg) : run_worker(&p, fn, arg);
+    int rc = p.is_master ? run_master(&p, cfg, fn, arg)
+             : p.is_sub  ? run_sub(&p, cfg, fn, arg)
+                         : run_worker(&p, fn, arg);
     p.st.wall_seconds = shoal_now() - t0;
     free(p.recv_buf);
     free(p.rbuf);

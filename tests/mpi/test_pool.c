@@ -17,7 +17,12 @@
  * tasks out one by one or in bursts, each range carries its tasks' payload
  * (checked by the rank that runs it), packing may cut a range short, and
  * the run ends once the announced end is reached, with nothing run twice
- * or left out, also with an idle master and on one rank. */
+ * or left out, also with an idle master and on one rank.
+ *
+ * With --groups G every case runs again with group_size G: sub-masters
+ * deal to their groups, and every guarantee above must still hold (no
+ * check knows which rank is whose sub-master); a listed run (resume) and
+ * a stop started by each rank in turn are added. */
 #include <shoal/shoal.h>
 
 #include <math.h>
@@ -28,6 +33,11 @@
 #include <time.h>
 
 #define NO_FAILURE UINT64_MAX
+
+/* --groups G: every run asks for groups of G ranks (sub-masters); the
+ * runs whose config keeps them flat (values, tags, available) check that
+ * fallback. */
+static unsigned groups = 0;
 
 typedef struct {
     unsigned char *seen; /* per index, executions on this rank */
@@ -64,7 +74,7 @@ static void exactly_once(uint64_t ntasks, int master_idle, uint64_t max_range)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     ctx c = {calloc(ntasks + 1, 1), NO_FAILURE};
     unsigned char *sum = calloc(ntasks + 1, 1);
-    shoal_pool_config cfg = {.ntasks = ntasks, .master_idle = master_idle,
+    shoal_pool_config cfg = {.group_size = groups, .ntasks = ntasks, .master_idle = master_idle,
                              .max_range_tasks = max_range};
     shoal_pool_stats st;
     int rc = shoal_pool_run(MPI_COMM_WORLD, &cfg, count_range, &c, &st);
@@ -101,7 +111,7 @@ static void failing_task(uint64_t fail_index, int late)
         return;
     uint64_t ntasks = 5000;
     ctx c = {calloc(ntasks, 1), fail_index};
-    shoal_pool_config cfg = {.ntasks = ntasks, .max_range_tasks = 7};
+    shoal_pool_config cfg = {.group_size = groups, .ntasks = ntasks, .max_range_tasks = 7};
     if (rank == late)
         nanosleep(&(struct timespec){0, 100000000}, NULL);
     int rc = shoal_pool_run(MPI_COMM_WORLD, &cfg, count_range, &c, NULL);
@@ -180,7 +190,7 @@ static void stop_on_one_rank(int who, int master_idle)
     uint64_t ntasks = 200000; /* far more than run before the stop */
     stop_ctx c = {calloc(ntasks, 1), rank, who, 0, 0, HUGE_VAL, 0, 0, 0, 0};
     unsigned char *sum = calloc(ntasks, 1);
-    shoal_pool_config cfg = {.ntasks = ntasks, .master_idle = master_idle,
+    shoal_pool_config cfg = {.group_size = groups, .ntasks = ntasks, .master_idle = master_idle,
                              .stop_check = stop_check, .stop_notify = stop_notify,
                              .stop_ctx = &c};
     int rc = shoal_pool_run(MPI_COMM_WORLD, &cfg, stop_range, &c, NULL);
@@ -288,7 +298,7 @@ static void rounds(uint64_t ntasks, int master_idle, uint64_t stop_after)
     vctx c = {ntasks, ntasks < ROUND ? ntasks : ROUND, stop_after, calloc(ntasks + 1, 1), 0, 0,
               calloc(ntasks + 1, 1), 0};
     unsigned char *sum = calloc(ntasks + 1, 1);
-    shoal_pool_config cfg = {.ntasks = ntasks, .master_idle = master_idle,
+    shoal_pool_config cfg = {.group_size = groups, .ntasks = ntasks, .master_idle = master_idle,
                              .max_range_tasks = 5, .values_width = 1,
                              .on_values = rank == 0 ? v_values : NULL, .values_ctx = &c,
                              .available = rank == 0 ? v_available : NULL, .tag = v_tag,
@@ -395,7 +405,7 @@ static void arrivals(uint64_t ntasks, uint64_t burst, double every, int master_i
     unsigned char *sum = calloc(ntasks + 1, 1);
     /* Room for the tasks of the pool's view (ntasks), most of which have
      * not arrived when it starts. */
-    shoal_pool_config cfg = {.ntasks = ntasks, .master_idle = master_idle,
+    shoal_pool_config cfg = {.group_size = groups, .ntasks = ntasks, .master_idle = master_idle,
                              .on_tick = rank == 0 ? a_tick : NULL, .progress_ctx = &c,
                              .available = rank == 0 ? a_available : NULL,
                              .end = rank == 0 ? a_end : NULL, .poll_available = 1,
@@ -422,7 +432,7 @@ static void arrivals_short(uint64_t room, uint64_t ntasks, int master_idle)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     actx c = {ntasks, 0, 7, 0.001, 0, calloc(room + 1, 1), 0, 0};
     unsigned char *sum = calloc(room + 1, 1);
-    shoal_pool_config cfg = {.ntasks = room, .master_idle = master_idle,
+    shoal_pool_config cfg = {.group_size = groups, .ntasks = room, .master_idle = master_idle,
                              .on_tick = rank == 0 ? a_tick : NULL, .progress_ctx = &c,
                              .available = rank == 0 ? a_available : NULL,
                              .end = rank == 0 ? a_end : NULL, .poll_available = 1,
@@ -484,7 +494,7 @@ static void stop_while_waiting(int master_idle)
     wctx c = {shoal_now(), size - 1, rank, 0};
     unsigned char seen[8] = {0};
     ctx cc = {seen, NO_FAILURE};
-    shoal_pool_config cfg = {.ntasks = 4, .master_idle = master_idle,
+    shoal_pool_config cfg = {.group_size = groups, .ntasks = 4, .master_idle = master_idle,
                              .stop_check = w_stop_check, .stop_notify = w_stop_notify,
                              .stop_ctx = &c, .available = rank == 0 ? w_none : NULL,
                              .end = rank == 0 ? w_never : NULL, .poll_available = 1,
@@ -498,10 +508,56 @@ static void stop_while_waiting(int master_idle)
         EXPECT(seen[i] == 0, "stop_while_waiting: task %d ran", i);
 }
 
+/* A run of listed ranges only (a resume): each listed index exactly once,
+ * no other, and the stats add up on every rank. */
+static void listed(int master_idle)
+{
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    static const uint64_t list[][2] = {{3, 1}, {10, 997}, {2000, 1}, {2002, 5003}, {9000, 6}};
+    const size_t nlist = sizeof list / sizeof list[0];
+    uint64_t ntasks = 9100, want = 0;
+    for (size_t i = 0; i < nlist; i++)
+        want += list[i][1];
+    ctx c = {calloc(ntasks, 1), NO_FAILURE};
+    unsigned char *sum = calloc(ntasks, 1);
+    shoal_pool_config cfg = {.group_size = groups, .ntasks = ntasks, .master_idle = master_idle,
+                             .max_range_tasks = 64, .ranges = list, .nranges = nlist};
+    shoal_pool_stats st;
+    int rc = shoal_pool_run(MPI_COMM_WORLD, &cfg, count_range, &c, &st);
+    EXPECT(rc == 0, "listed: pool_run returned %d", rc);
+    EXPECT(st.busy_seconds <= st.wall_seconds + 1e-6 && st.idle_seconds <= st.wall_seconds + 1e-6,
+           "listed: rank %d busy %.6f s, idle %.6f s in %.6f s", rank, st.busy_seconds,
+           st.idle_seconds, st.wall_seconds);
+    EXPECT(st.tasks == 0 || st.ranges >= 1, "listed: rank %d ran %llu tasks in no range", rank,
+           (unsigned long long)st.tasks);
+    MPI_Reduce(c.seen, sum, (int)ntasks, MPI_UNSIGNED_CHAR, MPI_SUM, 0, MPI_COMM_WORLD);
+    uint64_t total = 0;
+    MPI_Reduce(&st.tasks, &total, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (rank == 0) {
+        size_t k = 0;
+        for (uint64_t i = 0; i < ntasks; i++) {
+            while (k < nlist && i >= list[k][0] + list[k][1])
+                k++;
+            int in = k < nlist && i >= list[k][0];
+            EXPECT(sum[i] == in, "listed (idle %d): index %llu ran %d times, want %d",
+                   master_idle, (unsigned long long)i, sum[i], in);
+        }
+        EXPECT(total == want, "listed: stats count %llu tasks, want %llu",
+               (unsigned long long)total, (unsigned long long)want);
+    }
+    free(c.seen);
+    free(sum);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
     shoal_log_set_level(SHOAL_LOG_QUIET);
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--groups") && i + 1 < argc)
+            groups = (unsigned)strtoul(argv[++i], NULL, 10);
     exactly_once(0, 0, 0);
     exactly_once(1, 0, 0);
     exactly_once(10007, 0, 0);
@@ -530,12 +586,18 @@ int main(int argc, char **argv)
     stop_on_one_rank(1, 0);
     stop_on_one_rank(1, 1);
     stop_on_one_rank(2, 0);
+    listed(0);
+    listed(1);
+    if (groups)
+        for (int who = 3; who < size; who++)
+            stop_on_one_rank(who, who % 2); /* members and sub-masters alike */
     int all = 0;
     MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     if (rank == 0)
-        printf("test_pool: %s\n", all ? "FAILED" : "all checks passed");
+        printf("test_pool%s: %s\n", groups ? " --groups" : "",
+               all ? "FAILED" : "all checks passed");
     MPI_Finalize();
     return all ? 1 : 0;
 }

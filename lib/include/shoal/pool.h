@@ -11,6 +11,9 @@
  * serves requests between its own tasks: a range function must call
  * shoal_pool_yield() between tasks.
  *
+ * With group_size, rank 0 serves sub-masters that serve groups of ranks
+ * (a second level of the same protocol, for runs of very many ranks).
+ *
  * A run can be stopped early (a signal, say): the caller's stop_check tells
  * the pool, which then hands out nothing more and tells every rank at once
  * (stop_notify), not at its next request, with the deadline by which ranks
@@ -132,6 +135,17 @@ typedef struct {
     size_t payload_max;
     uint64_t (*pack)(void *ctx, uint64_t start, uint64_t count, void *buf, size_t cap,
                      size_t *len);
+    /* 0: flat (default), rank 0 answers every rank. G > 0: groups of G
+     * consecutive ranks [kG, (k+1)G); the first rank of each group k >= 1
+     * (its sub-master) draws ranges of about G shares from rank 0 and deals
+     * them in small ranges to its group, which asks it instead of rank 0,
+     * so that rank 0 answers about G times fewer requests. Group 0's ranks
+     * ask rank 0 as without groups. Read on rank 0, which decides for every
+     * rank: with size <= G, values, tags, a payload, available, end or
+     * poll_available (their callbacks act per range on rank 0) the run
+     * stays flat, said in one verbose line. Which rank runs which task
+     * changes, nothing else. */
+    unsigned group_size;
 } shoal_pool_config;
 
 typedef struct {
