@@ -485,6 +485,9 @@ static int run(run_ctx *r)
         .on_tick = shoal__progress_tick,
         .progress_ctx = &r->progress,
         .probes = SHOAL__ETA_STRATA,
+        /* Sub-masters (docs/hierarchy.md); the pool stays flat where the
+         * steering below needs rank 0 range by range. */
+        .group_size = (unsigned)r->rs.group_size,
     };
     /* Watched values, a decided end, a search's tasks (steer.h). */
     shoal__steer_pool(&r->steer, &pc, &r->runner);

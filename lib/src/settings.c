@@ -50,6 +50,9 @@ static const struct run_key {
      "most tasks in one range (also bounded by 2 MiB of rows)"},
     {"master_works", KEY_BOOL, "true", 0, 0, 0, 0, AT(master_works),
      "rank 0 runs tasks between scheduling duties"},
+    {"group_size", KEY_U64, "0", 0, 65536, 0, 0, AT(group_size),
+     "0: rank 0 answers every rank; G: groups of G ranks, each drawing big ranges "
+     "from rank 0 through its first rank (docs/hierarchy.md)"},
     {"retries", KEY_U64, "0", 0, 254, 0, 0, AT(retries),
      "extra attempts of a failing task, same random stream (0..254)"},
     {"grace_seconds", KEY_DOUBLE, "30", 0, 0, 1, 86400, AT(grace_seconds),

@@ -24,6 +24,7 @@
 typedef struct {
     /* [run] */
     uint64_t tasks, seed, max_range_tasks, retries, max_crashes;
+    uint64_t group_size;         /* not in the fingerprint: it changes no result */
     const char *output, *rng;    /* owned by the config (or default_output) */
     double target_range_seconds, grace_seconds;
     int master_works;
