@@ -519,6 +519,13 @@ static int run(run_ctx *r)
     else
         r->prc = shoal_pool_run(r->comm, &pc, shoal__runner_range, &r->runner, &r->ps);
     r->wall = MPI_Wtime() - t0;
+    /* Each rank's share of the scheduling (-vv): with group_size, rank
+     * 0's messages fall by about the group size (docs/hierarchy.md). */
+    shoal_log_debug("pool: %llu tasks in %llu ranges, %llu messages sent, busy %.3f s, "
+                    "idle %.3f s of %.3f s",
+                    (unsigned long long)r->ps.tasks, (unsigned long long)r->ps.ranges,
+                    (unsigned long long)r->ps.messages, r->ps.busy_seconds,
+                    r->ps.idle_seconds, r->ps.wall_seconds);
     if (rc < 0)
         return rc;
     shoal__steer_pool_done(&r->steer); /* the list goes; the end reads the file */
