@@ -24,109 +24,27 @@
  * (stopped 0 with its last range when the run ends normally), so none stays
  * unreceived. The deadline travels as wall-clock time (tags.h) and is
  * converted to and from each rank's monotonic clock. Every rank returns
- * SHOAL_EINTR. */
+ * SHOAL_EINTR.
+ *
+ * Groups (group_size): rank 0 decides at the start of each run whether
+ * they are used and broadcasts it. Then rank 0 answers group 0's ranks
+ * and one sub-master per further group, whose ranges it sizes for the
+ * group (sched.h, next_w); a sub-master (pool_sub.c) answers its group
+ * with the same messages, so a worker only needs to know whom to ask.
+ * A sub-master's REQUEST may carry more finished spans after its header
+ * (tags.h). The state and shared helpers are in pool_impl.h. */
 #include <shoal/error.h>
 #include <shoal/log.h>
 #include <shoal/pool.h>
 
-#include "sched.h"
-#include "tags.h"
+#include "pool_impl.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define POLL_INTERVAL 20e-6   /* master: serve requests at least this often */
-#define WAIT_SPINS 32         /* MPI_Test calls before the first sleep */
-#define WAIT_SLEEP_MIN_NS 2000
-/* Longest sleep between checks: each wake-up costs ~20 us of CPU here
- * (timer, MPI progress), so 1 ms cost a scheduling-only master 2% of a core,
- * 4 ms costs under 1%. Workers hold a prefetched range, so a reply that
- * waits this long for the master delays only ranges shorter than it. */
-#define WAIT_SLEEP_MAX_NS 4000000
-#define WORKER_POLL 0.01      /* worker: look for a STOP this often, at most */
-/* A worker waits this long at most for tasks that may go out (work that
- * arrives while the run goes): then it is told "wait" and asks again, so a
- * stop that reached only that rank (a signal) travels with its next
- * request rather than waiting for work that may not come. */
-#define DEFER_MAX_SECONDS 0.25
-/* Probes (cfg->probes) only for tasks this long: each single-task range
- * costs ~70 us of writes, a few ms in all. */
-#define PROBE_MIN_SECONDS 1e-3
 
-enum { REQ_LEN = 8, STOP_LEN = 3 }; /* int64 words of a REQUEST header, a STOP */
-/* Groups: a sub-master holds at most BIG_MAX big ranges (two, and one
- * spare), and its REQUEST carries, after the header's finished range, up
- * to SPANS_MAX more {start, count, failed, busy_ns} spans. */
-enum { BIG_MAX = 3, SPANS_MAX = 32, SPAN_LEN = 4 };
-/* Values per range (cfg->values_width): at most this many bytes. */
-#define VALUES_MAX_BYTES ((uint64_t)256 << 10)
-/* Tasks per range when tasks carry tags (cfg->tag). */
-#define TAGS_MAX_TASKS ((uint64_t)4096)
-
-struct shoal_pool {
-    MPI_Comm comm;
-    int rank, size;
-    int is_master;
-    const shoal_pool_config *cfg;
-    shoal__sched sched;        /* master only */
-    MPI_Request recv_req;      /* master: the posted REQUEST receive */
-    int64_t *recv_buf;         /* REQ_LEN words, then a range's values */
-    int recv_len;
-    MPI_Request *send_reqs;    /* master: one RANGE send per worker */
-    int64_t *send_bufs;        /* per worker: rlen words (start, count, tags) */
-    int *inhand;               /* master: ranges each worker holds, not reported */
-    char *deferred;            /* master: workers whose request waits for tasks */
-    int ndeferred;
-    double *deferred_at;       /* master: since when (shoal_now()) */
-    MPI_Request *stop_reqs;    /* master: the one STOP send per worker */
-    int64_t (*stop_bufs)[STOP_LEN];
-    int stops_sent;
-    int failed;                /* master: some rank reported failure */
-    int stopped;               /* the run stops early (stop_check) */
-    int stop_sig;              /* its signal (0: not known) */
-    double deadline;           /* shoal_now() time to be gone by (HUGE_VAL: none) */
-    MPI_Request stop_req;      /* worker: the posted STOP receive */
-    int64_t stop_buf[STOP_LEN];
-    double last_poll;
-    uint64_t range_failed;     /* tasks of the current range counted failed */
-    unsigned vw;               /* values per task (cfg->values_width) */
-    uint64_t vcap;             /* most tasks in a range with values */
-    double *vals;              /* this rank's range's values (the range fn's) */
-    double *rvals;             /* master: a worker's values, unpacked */
-    int finished;              /* master: on_values ended the hand-out */
-    uint64_t tcap;             /* most tasks in a range with tags (0: no tags) */
-    int rlen;                  /* words of a RANGE message: 2 + tcap */
-    int64_t *rbuf;             /* worker: two RANGE buffers; master: its own tags */
-    const int64_t *curtags;    /* the tags of the range being run (NULL: none) */
-    int pwords;                /* words of a range's payload: length, then bytes */
-    int poff;                  /* where it starts in a RANGE message: 2 + tcap */
-    const void *curpay;        /* the payload of the range being run (NULL: none) */
-    size_t curpay_len;
-    int works;                 /* master: it runs ranges too */
-    shoal_pool_stats st;
-    /* Groups (group_size; 0 below: flat). Arrays a master or sub-master
-     * keeps per rank it answers are indexed by slot(). */
-    int G;                     /* group size in use (0: flat) */
-    int nclients;              /* master, sub-master: the ranks it answers */
-    int boss;                  /* worker: the rank it asks (0 or its sub-master) */
-    int is_sub;                /* this rank is a group's sub-master */
-    int gsize;                 /* sub-master: ranks of its group, itself included */
-    shoal__sched loc;          /* sub-master: its group's timing, for sizing */
-    uint64_t big[BIG_MAX][2];  /* sub-master: big ranges held {next, end} */
-    int nbig;
-    MPI_Request up_req;        /* sub-master: the RANGE awaited from rank 0 */
-    int64_t up_buf[2];
-    int up_done;               /* sub-master: rank 0 answered "stop" */
-    int64_t up_flags;          /* sub-master: SHOAL__REQ_FAILED once its group failed */
-    int64_t *up_msg;           /* sub-master: its REQUEST, header then spans */
-    int64_t (*spans)[SPAN_LEN]; /* sub-master: finished, not reported to rank 0 */
-    size_t nspans, spans_cap;
-};
-
-/* Where a master's (or sub-master's) per-rank arrays keep rank w. */
-static int slot(const shoal_pool *p, int w) { return p->is_sub ? w - p->rank : w; }
 
 /* Rank 0: does rank w ask it (group 0's ranks and the sub-masters)? */
 static int is_client(const shoal_pool *p, int w) { return !p->G || w < p->G || w % p->G == 0; }
@@ -149,7 +67,7 @@ static double wall_now(void)
 }
 
 /* A shoal_now() deadline as CLOCK_REALTIME nanoseconds (0: none). */
-static int64_t deadline_to_wire(double deadline)
+int64_t shoal__pool_deadline_to_wire(double deadline)
 {
     if (!(deadline < HUGE_VAL))
         return 0;
@@ -157,7 +75,7 @@ static int64_t deadline_to_wire(double deadline)
     return wall > 0 ? (int64_t)(wall * 1e9) : 1;
 }
 
-static double deadline_from_wire(int64_t ns)
+double shoal__pool_deadline_from_wire(int64_t ns)
 {
     if (ns <= 0)
         return HUGE_VAL;
@@ -255,7 +173,7 @@ static void deliver(shoal_pool *p, uint64_t start, uint64_t count, const double 
 /* ---- stopping early ----------------------------------------------------------- */
 
 /* Ask the caller's stop_check: nonzero once this rank must stop. */
-static int check_stop(shoal_pool *p, int *sig, double *deadline)
+int shoal__pool_check_stop(shoal_pool *p, int *sig, double *deadline)
 {
     *sig = 0;
     *deadline = HUGE_VAL;
@@ -265,21 +183,21 @@ static int check_stop(shoal_pool *p, int *sig, double *deadline)
     return *sig != 0;
 }
 
-static void notify(shoal_pool *p)
+void shoal__pool_notify(shoal_pool *p)
 {
     if (p->cfg->stop_notify)
         p->cfg->stop_notify(p->cfg->stop_ctx, p->stop_sig, p->deadline);
 }
 
 /* Master: send worker w its one STOP message, unless it had it. */
-static void tell(shoal_pool *p, int w, int stopped)
+void shoal__pool_tell(shoal_pool *p, int w, int stopped)
 {
     int i = slot(p, w);
     if (p->stop_bufs[i][0] >= 0)
         return;
     p->stop_bufs[i][0] = stopped;
     p->stop_bufs[i][1] = stopped ? p->stop_sig : 0;
-    p->stop_bufs[i][2] = stopped ? deadline_to_wire(p->deadline) : 0;
+    p->stop_bufs[i][2] = stopped ? shoal__pool_deadline_to_wire(p->deadline) : 0;
     MPI_Isend(p->stop_bufs[i], STOP_LEN, MPI_INT64_T, w, SHOAL__TAG_STOP,
               p->comm, &p->stop_reqs[i]);
     p->st.messages++;
@@ -296,11 +214,11 @@ static void master_stop(shoal_pool *p, int sig, double deadline, int from_worker
     p->deadline = deadline;
     shoal__sched_stop(&p->sched);
     if (from_worker)
-        notify(p);
+        shoal__pool_notify(p);
     if (p->stop_reqs)
         for (int w = 1; w < p->size; w++)
             if (is_client(p, w))
-                tell(p, w, 1);
+                shoal__pool_tell(p, w, 1);
     if (p->deferred)
         release(p); /* the deferred workers' answer is "stop" now */
 }
@@ -310,7 +228,7 @@ static void master_check(shoal_pool *p)
 {
     int sig;
     double deadline;
-    if (!p->stopped && check_stop(p, &sig, &deadline))
+    if (!p->stopped && shoal__pool_check_stop(p, &sig, &deadline))
         master_stop(p, sig, deadline, 0);
 }
 
@@ -325,8 +243,8 @@ static void worker_poll(shoal_pool *p)
         return;
     p->stopped = 1;
     p->stop_sig = (int)p->stop_buf[1];
-    p->deadline = deadline_from_wire(p->stop_buf[2]);
-    notify(p);
+    p->deadline = shoal__pool_deadline_from_wire(p->stop_buf[2]);
+    shoal__pool_notify(p);
 }
 
 /* Worker: has this rank been asked to stop, by its caller or the master? */
@@ -334,7 +252,7 @@ static int worker_stopped(shoal_pool *p)
 {
     int sig;
     double deadline;
-    if (!p->stopped && check_stop(p, &sig, &deadline)) {
+    if (!p->stopped && shoal__pool_check_stop(p, &sig, &deadline)) {
         p->stopped = 1;
         p->stop_sig = sig;
         p->deadline = deadline;
@@ -348,7 +266,7 @@ static int worker_stopped(shoal_pool *p)
  * MPI_STATUS_IGNORE. On the master, a stop is looked for at every wake-up,
  * so that workers hear of it even while the master has nothing to do.
  * Returns seconds waited. */
-static double wait_backoff(shoal_pool *p, MPI_Request *r, MPI_Status *st)
+double shoal__pool_wait_backoff(shoal_pool *p, MPI_Request *r, MPI_Status *st)
 {
     int flag = 0;
     double t0 = shoal_now();
@@ -384,7 +302,7 @@ static double wait_idle(shoal_pool *p, MPI_Status *st, int *asked)
     int nworkers = p->nclients;
     *asked = 1;
     if (!p->cfg->poll_available && nworkers > 0)
-        return wait_backoff(p, &p->recv_req, st);
+        return shoal__pool_wait_backoff(p, &p->recv_req, st);
     double t0 = shoal_now();
     long ns = WAIT_SLEEP_MIN_NS;
     for (int i = 0;; i++) {
@@ -414,7 +332,7 @@ static double wait_idle(shoal_pool *p, MPI_Status *st, int *asked)
 
 /* ---- master ---------------------------------------------------------------- */
 
-static void post_recv(shoal_pool *p)
+void shoal__pool_post_recv(shoal_pool *p)
 {
     MPI_Irecv(p->recv_buf, p->recv_len, MPI_INT64_T, MPI_ANY_SOURCE, SHOAL__TAG_REQUEST,
               p->comm, &p->recv_req);
@@ -440,7 +358,7 @@ static void hand(shoal_pool *p, int w)
         return;
     }
     if (n == 0 && !wait)
-        tell(p, w, 0); /* its last range: the STOP is due now */
+        shoal__pool_tell(p, w, 0); /* its last range: the STOP is due now */
     MPI_Wait(&p->send_reqs[w], MPI_STATUS_IGNORE);
     int64_t *b = p->send_bufs + (size_t)w * (size_t)p->rlen;
     b[0] = wait ? -1 : (int64_t)start;
@@ -523,7 +441,7 @@ static void answer(shoal_pool *p, const MPI_Status *status)
     }
     if (p->recv_buf[2] & SHOAL__REQ_STOPPED)
         master_stop(p, (int)p->recv_buf[3],
-                    deadline_from_wire(p->recv_buf[4]), 1);
+                    shoal__pool_deadline_from_wire(p->recv_buf[4]), 1);
     if (p->recv_buf[0] > 0 && p->inhand[src] > 0)
         p->inhand[src]--; /* it finished a range */
     hand(p, src);
@@ -542,18 +460,16 @@ static void serve(shoal_pool *p)
             return;
         answer(p, &status);
         if (p->stops_sent < p->nclients)
-            post_recv(p);
+            shoal__pool_post_recv(p);
         else
             return; /* every worker has left: no receive stays posted */
     }
 }
 
-static double sub_yield(shoal_pool *p, double now);
-
 double shoal_pool_yield(shoal_pool *p, double now)
 {
     if (p->is_sub)
-        return sub_yield(p, now);
+        return shoal__pool_sub_yield(p, now);
     if (!p->is_master) {
         if (p->stop_req == MPI_REQUEST_NULL || p->stopped)
             return HUGE_VAL; /* it knows how the run ends */
@@ -605,7 +521,7 @@ static void handshake(shoal_pool *p, int nworkers)
         if (++answers[src] == 1 || p->stops_sent > stops_before)
             settled++;
         if (p->stops_sent < nworkers)
-            post_recv(p);
+            shoal__pool_post_recv(p);
     }
     p->st.idle_seconds += shoal_now() - t0;
     free(answers);
@@ -645,7 +561,7 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
             p->send_reqs[i] = p->stop_reqs[i] = MPI_REQUEST_NULL;
             p->stop_bufs[i][0] = -1; /* not sent */
         }
-        post_recv(p);
+        shoal__pool_post_recv(p);
         if (works)
             handshake(p, nworkers);
     }
@@ -715,7 +631,7 @@ static int run_master(shoal_pool *p, const shoal_pool_config *cfg,
             continue;
         answer(p, &status);
         if (p->stops_sent < nworkers)
-            post_recv(p);
+            shoal__pool_post_recv(p);
     }
     if (p->recv_req != MPI_REQUEST_NULL) {
         /* Not reached while every client asks until told "stop"; a receive
@@ -756,7 +672,7 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
     MPI_Send(req, REQ_LEN, MPI_INT64_T, boss, SHOAL__TAG_REQUEST, p->comm);
     p->st.messages++;
     MPI_Irecv(cur, p->rlen, MPI_INT64_T, boss, SHOAL__TAG_RANGE, p->comm, &r);
-    p->st.idle_seconds += wait_backoff(p, &r, MPI_STATUS_IGNORE);
+    p->st.idle_seconds += shoal__pool_wait_backoff(p, &r, MPI_STATUS_IGNORE);
 
     while (cur[1] > 0 || cur[0] < 0) {
         if (cur[0] < 0) {
@@ -769,14 +685,14 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
             if (p->stopped && !(req[2] & SHOAL__REQ_STOPPED)) {
                 req[2] |= SHOAL__REQ_STOPPED;
                 req[3] = p->stop_sig;
-                req[4] = deadline_to_wire(p->deadline);
+                req[4] = shoal__pool_deadline_to_wire(p->deadline);
             }
             MPI_Send(req, REQ_LEN + (int)(req[7] * p->vw), MPI_INT64_T, boss,
                      SHOAL__TAG_REQUEST, p->comm);
             p->st.messages++;
             req[0] = req[1] = req[6] = req[7] = 0;
             MPI_Irecv(cur, p->rlen, MPI_INT64_T, boss, SHOAL__TAG_RANGE, p->comm, &r);
-            p->st.idle_seconds += wait_backoff(p, &r, MPI_STATUS_IGNORE);
+            p->st.idle_seconds += shoal__pool_wait_backoff(p, &r, MPI_STATUS_IGNORE);
             continue;
         }
         /* Ask for the next range before running this one: the answer
@@ -818,395 +734,21 @@ static int run_worker(shoal_pool *p, shoal_range_fn *fn, void *arg)
         if (p->stopped && !(req[2] & SHOAL__REQ_STOPPED)) {
             req[2] |= SHOAL__REQ_STOPPED;
             req[3] = p->stop_sig;
-            req[4] = deadline_to_wire(p->deadline);
+            req[4] = shoal__pool_deadline_to_wire(p->deadline);
         }
-        p->st.idle_seconds += wait_backoff(p, &r, MPI_STATUS_IGNORE);
+        p->st.idle_seconds += shoal__pool_wait_backoff(p, &r, MPI_STATUS_IGNORE);
         int64_t *t = cur;
         cur = next;
         next = t;
     }
     /* The master's one STOP message: with the last range or before it. */
-    p->st.idle_seconds += wait_backoff(p, &p->stop_req, MPI_STATUS_IGNORE);
+    p->st.idle_seconds += shoal__pool_wait_backoff(p, &p->stop_req, MPI_STATUS_IGNORE);
     if (p->stop_buf[0] && !p->stopped) {
         p->stopped = 1;
         p->stop_sig = (int)p->stop_buf[1];
-        p->deadline = deadline_from_wire(p->stop_buf[2]);
-        notify(p);
+        p->deadline = shoal__pool_deadline_from_wire(p->stop_buf[2]);
+        shoal__pool_notify(p);
     }
-    return rc;
-}
-
-/* ---- a group's sub-master ----------------------------------------------------- */
-
-/* A sub-master is a worker toward rank 0 and a master toward its group.
- * Upward it sends REQUESTs like a worker's, for ranges of gsize shares
- * (weight()), and holds up to two of them: it asks for another as soon as
- * it holds at most one not fully dealt, with one request in flight at a
- * time. Downward it answers its members' REQUESTs with RANGEs cut from
- * what it holds, sized by the same rule over what it holds and its group's
- * timing (shoal__sched_len), never across a big range's end, and runs
- * ranges itself, serving its members between its tasks. A member whose
- * request finds nothing held waits (deferred) until a big range or rank
- * 0's "stop" arrives. Stops travel both ways: one from below or from this
- * rank goes to every member at once (one STOP each) and up with a request
- * sent at once; rank 0's STOP is relayed to every member. It asks rank 0
- * until answered "stop", gives each member its "stop" and STOP, and
- * leaves once it has rank 0's STOP. */
-
-static int cmp_span(const void *a, const void *b)
-{
-    int64_t x = ((const int64_t *)a)[0], y = ((const int64_t *)b)[0];
-    return (x > y) - (x < y);
-}
-
-/* Note a finished range (its own or a member's), for the group's timing and
- * for rank 0 (on_range, its timing) with the next request. Without memory
- * for it, only rank 0's progress misses it. */
-static void sub_finished(shoal_pool *p, int64_t start, int64_t count, int64_t failed,
-                         int64_t busy_ns)
-{
-    if (count <= 0)
-        return;
-    shoal__sched_report(&p->loc, (uint64_t)count, (double)busy_ns * 1e-9);
-    if (p->up_done)
-        return; /* no request will carry it */
-    if (p->nspans == p->spans_cap) {
-        size_t cap = p->spans_cap ? 2 * p->spans_cap : 64;
-        void *n = realloc(p->spans, cap * sizeof *p->spans);
-        if (!n)
-            return;
-        p->spans = n;
-        p->spans_cap = cap;
-    }
-    int64_t *sp = p->spans[p->nspans++];
-    sp[0] = start;
-    sp[1] = count;
-    sp[2] = failed;
-    sp[3] = busy_ns;
-}
-
-/* Ask rank 0 for a big range: the finished spans (sorted, adjacent ones
- * merged; the first in the header, up to SPANS_MAX after it, the rest
- * next time), the group's failure and stop. */
-static void sub_ask(shoal_pool *p)
-{
-    int64_t *m = p->up_msg;
-    memset(m, 0, REQ_LEN * sizeof *m);
-    size_t n = 0;
-    if (p->nspans) {
-        qsort(p->spans, p->nspans, sizeof *p->spans, cmp_span);
-        for (size_t i = 1; i < p->nspans; i++) {
-            int64_t *a = p->spans[n], *b = p->spans[i];
-            if (a[0] + a[1] == b[0]) {
-                a[1] += b[1];
-                a[2] += b[2];
-                a[3] += b[3];
-            } else {
-                memmove(p->spans[++n], b, sizeof *p->spans);
-            }
-        }
-        p->nspans = n + 1;
-    }
-    size_t k = p->nspans < 1 + SPANS_MAX ? p->nspans : 1 + SPANS_MAX;
-    if (k > 0) {
-        m[0] = p->spans[0][1];
-        m[1] = p->spans[0][3];
-        m[5] = p->spans[0][0];
-        m[6] = p->spans[0][2];
-        for (size_t i = 1; i < k; i++)
-            memcpy(m + REQ_LEN + (i - 1) * SPAN_LEN, p->spans[i], sizeof *p->spans);
-        memmove(p->spans, p->spans + k, (p->nspans - k) * sizeof *p->spans);
-        p->nspans -= k;
-    }
-    m[2] = p->up_flags;
-    if (p->stopped) {
-        m[2] |= SHOAL__REQ_STOPPED;
-        m[3] = p->stop_sig;
-        m[4] = deadline_to_wire(p->deadline);
-    }
-    int len = REQ_LEN + (k > 1 ? (int)(k - 1) * SPAN_LEN : 0);
-    MPI_Send(m, len, MPI_INT64_T, 0, SHOAL__TAG_REQUEST, p->comm);
-    p->st.messages++;
-    MPI_Irecv(p->up_buf, 2, MPI_INT64_T, 0, SHOAL__TAG_RANGE, p->comm, &p->up_req);
-}
-
-/* Drop held big ranges that are fully dealt. */
-static void sub_pop(shoal_pool *p)
-{
-    while (p->nbig > 0 && p->big[0][0] >= p->big[0][1]) {
-        memmove(p->big[0], p->big[1], (size_t)(p->nbig - 1) * sizeof p->big[0]);
-        p->nbig--;
-    }
-}
-
-/* The next small range to deal (to a member or to this rank); 0: none
- * held, or the group stops. */
-static uint64_t sub_take(shoal_pool *p, uint64_t *start)
-{
-    sub_pop(p);
-    *start = 0;
-    if (p->nbig == 0 || p->stopped || p->failed)
-        return 0;
-    uint64_t held = 0;
-    for (int i = 0; i < p->nbig; i++)
-        held += p->big[i][1] - p->big[i][0];
-    uint64_t n = shoal__sched_len(&p->loc, held, 1);
-    if (n > p->big[0][1] - p->big[0][0])
-        n = p->big[0][1] - p->big[0][0]; /* never across a big range's end */
-    *start = p->big[0][0];
-    p->big[0][0] += n;
-    sub_pop(p);
-    return n;
-}
-
-/* Answer member w: a small range, or "stop" (with its STOP first) when
- * the group stops or nothing is held and rank 0 has said "stop"; else it
- * waits (deferred) for a big range. */
-static void sub_hand(shoal_pool *p, int w)
-{
-    int i = slot(p, w);
-    uint64_t start = 0, n = sub_take(p, &start);
-    if (n == 0 && !p->stopped && !p->failed && !p->up_done) {
-        if (!p->deferred[i]) {
-            p->deferred[i] = 1;
-            p->ndeferred++;
-        }
-        return;
-    }
-    if (n == 0)
-        tell(p, w, 0);
-    MPI_Wait(&p->send_reqs[i], MPI_STATUS_IGNORE);
-    int64_t *b = p->send_bufs + (size_t)i * (size_t)p->rlen;
-    b[0] = (int64_t)start;
-    b[1] = (int64_t)n;
-    MPI_Isend(b, 2, MPI_INT64_T, w, SHOAL__TAG_RANGE, p->comm, &p->send_reqs[i]);
-    p->st.messages++;
-    if (n == 0)
-        p->stops_sent++;
-}
-
-/* Answer the deferred members that can be answered now. */
-static void sub_release(shoal_pool *p)
-{
-    for (int i = 1; p->ndeferred > 0 && i < p->gsize; i++) {
-        if (!p->deferred[i])
-            continue;
-        p->deferred[i] = 0;
-        p->ndeferred--;
-        sub_hand(p, p->rank + i);
-        if (p->deferred[i])
-            return; /* nothing held: the others wait too */
-    }
-}
-
-/* The group stops early: deal nothing more, drop what is held (it stays
- * unrun), tell every member at once; rank 0 hears of it with the next
- * request, sent at once (sub_progress). */
-static void sub_stop(shoal_pool *p, int sig, double deadline, int tell_caller)
-{
-    if (p->stopped)
-        return;
-    p->stopped = 1;
-    p->stop_sig = sig;
-    p->deadline = deadline;
-    p->nbig = 0;
-    if (tell_caller)
-        notify(p);
-    for (int i = 1; i < p->gsize; i++)
-        tell(p, p->rank + i, 1);
-    sub_release(p);
-}
-
-/* Some rank of the group failed: deal nothing more; rank 0 hears of it
- * with the next request, sent at once. */
-static void sub_fail(shoal_pool *p)
-{
-    p->failed = 1;
-    p->up_flags |= SHOAL__REQ_FAILED;
-    p->nbig = 0;
-    sub_release(p);
-}
-
-/* One member's request (in recv_buf). */
-static void sub_answer(shoal_pool *p, int src)
-{
-    const int64_t *r = p->recv_buf;
-    sub_finished(p, r[5], r[0], r[6], r[1]);
-    if (r[2] & SHOAL__REQ_FAILED)
-        sub_fail(p);
-    if (r[2] & SHOAL__REQ_STOPPED)
-        sub_stop(p, (int)r[3], deadline_from_wire(r[4]), 1);
-    sub_hand(p, src);
-}
-
-/* Everything that can be done without waiting: this rank's stop, rank 0's
- * STOP and RANGE, members' requests, the next request up. Returns 1 when
- * something arrived. */
-static int sub_progress(shoal_pool *p)
-{
-    int got = 0, flag = 0, sig;
-    double deadline;
-    if (!p->stopped && check_stop(p, &sig, &deadline)) {
-        sub_stop(p, sig, deadline, 0);
-        got = 1;
-    }
-    if (p->stop_req != MPI_REQUEST_NULL) {
-        MPI_Test(&p->stop_req, &flag, MPI_STATUS_IGNORE);
-        if (flag) {
-            got = 1;
-            if (p->stop_buf[0])
-                sub_stop(p, (int)p->stop_buf[1], deadline_from_wire(p->stop_buf[2]), 1);
-        }
-    }
-    if (p->up_req != MPI_REQUEST_NULL) {
-        MPI_Test(&p->up_req, &flag, MPI_STATUS_IGNORE);
-        if (flag) {
-            got = 1;
-            if (p->up_buf[1] == 0 && p->up_buf[0] >= 0)
-                p->up_done = 1;
-            else if (p->up_buf[1] > 0 && !p->stopped && !p->failed && p->nbig < BIG_MAX) {
-                p->big[p->nbig][0] = (uint64_t)p->up_buf[0];
-                p->big[p->nbig][1] = (uint64_t)(p->up_buf[0] + p->up_buf[1]);
-                p->nbig++;
-            }
-            if (p->ndeferred)
-                sub_release(p);
-        }
-    }
-    while (p->recv_req != MPI_REQUEST_NULL) {
-        MPI_Status status;
-        MPI_Test(&p->recv_req, &flag, &status);
-        if (!flag)
-            break;
-        got = 1;
-        sub_answer(p, status.MPI_SOURCE);
-        if (p->stops_sent < p->nclients)
-            post_recv(p);
-    }
-    /* Ask while holding at most one range, and at once when stopping or
-     * failing, until rank 0 says "stop". */
-    sub_pop(p);
-    if (!p->up_done && p->up_req == MPI_REQUEST_NULL &&
-        (p->nbig <= 1 || p->stopped || p->failed))
-        sub_ask(p);
-    return got;
-}
-
-static double sub_yield(shoal_pool *p, double now)
-{
-    if (p->stops_sent >= p->nclients && p->up_done && p->stop_req == MPI_REQUEST_NULL)
-        return HUGE_VAL; /* nobody to serve, and it knows how the run ends */
-    double every = p->nclients > 0 ? POLL_INTERVAL : WORKER_POLL;
-    double since = now - p->last_poll;
-    if (since < every)
-        return every - since;
-    p->last_poll = now;
-    sub_progress(p);
-    return every;
-}
-
-/* Sleep with the back-off until something arrives. Returns seconds waited. */
-static double sub_wait(shoal_pool *p)
-{
-    double t0 = shoal_now();
-    long ns = WAIT_SLEEP_MIN_NS;
-    for (int i = 0; !sub_progress(p); i++) {
-        if (i < WAIT_SPINS)
-            continue;
-        struct timespec ts = {0, ns};
-        nanosleep(&ts, NULL);
-        if (ns < WAIT_SLEEP_MAX_NS)
-            ns = ns * 2 > WAIT_SLEEP_MAX_NS ? WAIT_SLEEP_MAX_NS : ns * 2;
-    }
-    return shoal_now() - t0;
-}
-
-static int run_sub(shoal_pool *p, const shoal_pool_config *cfg, shoal_range_fn *fn,
-                   void *arg)
-{
-    int rc = 0, g = p->gsize;
-    p->send_reqs = malloc((size_t)g * sizeof *p->send_reqs);
-    p->send_bufs = malloc((size_t)g * (size_t)p->rlen * sizeof *p->send_bufs);
-    p->stop_reqs = malloc((size_t)g * sizeof *p->stop_reqs);
-    p->stop_bufs = malloc((size_t)g * sizeof *p->stop_bufs);
-    p->deferred = calloc((size_t)g, 1);
-    p->up_msg = calloc(REQ_LEN + SPAN_LEN * SPANS_MAX, sizeof *p->up_msg);
-    if (!p->send_reqs || !p->send_bufs || !p->stop_reqs || !p->stop_bufs || !p->deferred ||
-        !p->up_msg) {
-        /* Without these it can answer neither its group nor rank 0. */
-        SHOAL_ERROR(SHOAL_ENOMEM, "sub-master: out of memory for a group of %d ranks", g);
-        MPI_Abort(p->comm, 4);
-    }
-    for (int i = 0; i < g; i++) {
-        p->send_reqs[i] = p->stop_reqs[i] = MPI_REQUEST_NULL;
-        p->stop_bufs[i][0] = -1; /* not sent */
-    }
-    shoal__sched_init(&p->loc, 0, g, cfg->target_range_seconds, p->vcap,
-                      cfg->first_range_tasks);
-    MPI_Irecv(p->stop_buf, STOP_LEN, MPI_INT64_T, 0, SHOAL__TAG_STOP, p->comm, &p->stop_req);
-    if (p->nclients > 0)
-        post_recv(p);
-    p->last_poll = shoal_now();
-
-    for (;;) {
-        sub_progress(p);
-        uint64_t start, n = 0;
-        if (rc == 0)
-            n = sub_take(p, &start);
-        if (n > 0) {
-            double t0 = shoal_now();
-            int frc = fn(arg, p, start, n);
-            double t1 = shoal_now();
-            p->st.busy_seconds += t1 - t0;
-            p->st.tasks += n;
-            p->st.ranges++;
-            sub_finished(p, (int64_t)start, (int64_t)n, (int64_t)p->range_failed,
-                         (int64_t)((t1 - t0) * 1e9));
-            p->range_failed = 0;
-            if (frc == SHOAL_EINTR) {
-                int sig;
-                double deadline;
-                if (!p->stopped && check_stop(p, &sig, &deadline))
-                    sub_stop(p, sig, deadline, 0);
-                sub_stop(p, 0, HUGE_VAL, 0); /* if stop_check did not say */
-            } else if (frc < 0) {
-                rc = frc;
-                sub_fail(p);
-            }
-            continue;
-        }
-        if (p->stops_sent >= p->nclients && p->up_done && p->up_req == MPI_REQUEST_NULL)
-            break;
-        p->st.idle_seconds += sub_wait(p);
-    }
-    /* Rank 0's one STOP message: with its last range or before it. */
-    if (p->stop_req != MPI_REQUEST_NULL) {
-        p->st.idle_seconds += wait_backoff(p, &p->stop_req, MPI_STATUS_IGNORE);
-        if (p->stop_buf[0] && !p->stopped) {
-            p->stopped = 1;
-            p->stop_sig = (int)p->stop_buf[1];
-            p->deadline = deadline_from_wire(p->stop_buf[2]);
-            notify(p);
-        }
-    }
-    if (p->recv_req != MPI_REQUEST_NULL) {
-        /* Not reached while every member asks until told "stop". */
-        MPI_Cancel(&p->recv_req);
-        MPI_Wait(&p->recv_req, MPI_STATUS_IGNORE);
-    }
-    MPI_Waitall(g, p->send_reqs, MPI_STATUSES_IGNORE);
-    MPI_Waitall(g, p->stop_reqs, MPI_STATUSES_IGNORE);
-    free(p->send_reqs);
-    free(p->send_bufs);
-    free(p->stop_reqs);
-    free(p->stop_bufs);
-    free(p->deferred);
-    free(p->up_msg);
-    free(p->spans);
-    if (rc == 0 && p->failed)
-        rc = SHOAL_EINTERNAL; /* a member failed; it reported why */
-    if (rc == 0 && p->stopped)
-        rc = SHOAL_EINTR;
     return rc;
 }
 
@@ -1254,7 +796,7 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
     unsigned g = p.rank == 0 ? groups_decide(cfg, p.size) : 0;
     MPI_Request bcast;
     MPI_Ibcast(&g, 1, MPI_UNSIGNED, 0, comm, &bcast);
-    wait_backoff(NULL, &bcast, MPI_STATUS_IGNORE);
+    shoal__pool_wait_backoff(NULL, &bcast, MPI_STATUS_IGNORE);
     p.G = (int)g;
     if (!p.G) {
         p.nclients = p.is_master ? p.size - 1 : 0;
@@ -1301,7 +843,7 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
 
     double t0 = shoal_now();
     int rc = p.is_master ? run_master(&p, cfg, fn, arg)
-             : p.is_sub  ? run_sub(&p, cfg, fn, arg)
+             : p.is_sub  ? shoal__pool_sub_run(&p, cfg, fn, arg)
                          : run_worker(&p, fn, arg);
     p.st.wall_seconds = shoal_now() - t0;
     free(p.recv_buf);
@@ -1315,7 +857,7 @@ int shoal_pool_run(MPI_Comm comm, const shoal_pool_config *cfg,
     int mine[2] = {rc < 0 && rc != SHOAL_EINTR, rc == SHOAL_EINTR}, any[2];
     MPI_Request done;
     MPI_Iallreduce(mine, any, 2, MPI_INT, MPI_MAX, comm, &done);
-    p.st.idle_seconds += wait_backoff(NULL, &done, MPI_STATUS_IGNORE);
+    p.st.idle_seconds += shoal__pool_wait_backoff(NULL, &done, MPI_STATUS_IGNORE);
     p.st.wall_seconds = shoal_now() - t0;
     if (stats)
         *stats = p.st;

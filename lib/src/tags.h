@@ -8,7 +8,10 @@ enum shoal__tag {
      * start, failed, nvalues}: the range it finished (done tasks from
      * start, failed of them, in busy_ns), done 0 for none; then, with
      * values_width w, nvalues * w doubles (the range's values, 0 or done
-     * tasks' worth) */
+     * tasks' worth). From a group's sub-master to rank 0 (no values then),
+     * further finished spans may follow the header: int64[4] {start,
+     * count, failed, busy_ns} each, at most 32 (pool_impl.h). A member
+     * of a group sends to its sub-master, which answers like rank 0. */
     SHOAL__TAG_REQUEST = 7101,
     /* master -> worker: int64[2] {start, count}; count 0 = stop */
     SHOAL__TAG_RANGE = 7102,
