@@ -51,7 +51,8 @@ struct shoal_pool {
     int recv_len;
     MPI_Request *send_reqs;    /* master: one RANGE send per worker */
     int64_t *send_bufs;        /* per worker: rlen words (start, count, tags) */
-    int *inhand;               /* master: ranges each worker holds, not reported */
+    int *inhand;               /* master: ranges each worker holds, not reported;
+                                  sub-master: requests heard per member */
     char *deferred;            /* master: workers whose request waits for tasks */
     int ndeferred;
     double *deferred_at;       /* master: since when (shoal_now()) */
@@ -95,6 +96,7 @@ struct shoal_pool {
     int64_t up_buf[2];
     int up_done;               /* sub-master: rank 0 answered "stop" */
     int64_t up_flags;          /* sub-master: SHOAL__REQ_FAILED once its group failed */
+    int heard;                 /* sub-master: members that have asked at least once */
     int64_t *up_msg;           /* sub-master: its REQUEST, header then spans */
     int64_t (*spans)[SPAN_LEN]; /* sub-master: finished, not reported to rank 0 */
     size_t nspans, spans_cap;

@@ -202,6 +202,8 @@ static void sub_fail(shoal_pool *p)
 static void sub_answer(shoal_pool *p, int src)
 {
     const int64_t *r = p->recv_buf;
+    if (p->inhand[slot(p, src)]++ == 0)
+        p->heard++;
     sub_finished(p, r[5], r[0], r[6], r[1]);
     if (r[2] & SHOAL__REQ_FAILED)
         sub_fail(p);
@@ -292,6 +294,24 @@ static double sub_wait(shoal_pool *p)
     return shoal_now() - t0;
 }
 
+/* Before its first task, answer every member's first request (as rank 0
+ * does, pool.c): a sub-master busy in one long task would otherwise keep
+ * its group waiting that long for its first range. Bounded by
+ * SUB_HANDSHAKE_SECONDS in case a member is slow to arrive. */
+#define SUB_HANDSHAKE_SECONDS 0.1
+static void handshake(shoal_pool *p)
+{
+    double t0 = shoal_now();
+    while ((p->heard < p->nclients || p->ndeferred > 0) && !p->stopped && !p->failed &&
+           !(p->up_done && p->nbig == 0) && shoal_now() - t0 < SUB_HANDSHAKE_SECONDS) {
+        if (sub_progress(p))
+            continue;
+        struct timespec ts = {0, WAIT_SLEEP_MIN_NS};
+        nanosleep(&ts, NULL);
+    }
+    p->st.idle_seconds += shoal_now() - t0;
+}
+
 int shoal__pool_sub_run(shoal_pool *p, const shoal_pool_config *cfg, shoal_range_fn *fn,
                         void *arg)
 {
@@ -301,9 +321,10 @@ int shoal__pool_sub_run(shoal_pool *p, const shoal_pool_config *cfg, shoal_range
     p->stop_reqs = malloc((size_t)g * sizeof *p->stop_reqs);
     p->stop_bufs = malloc((size_t)g * sizeof *p->stop_bufs);
     p->deferred = calloc((size_t)g, 1);
+    p->inhand = calloc((size_t)g, sizeof *p->inhand); /* requests heard per member */
     p->up_msg = calloc(REQ_LEN + SPAN_LEN * SPANS_MAX, sizeof *p->up_msg);
     if (!p->send_reqs || !p->send_bufs || !p->stop_reqs || !p->stop_bufs || !p->deferred ||
-        !p->up_msg) {
+        !p->inhand || !p->up_msg) {
         /* Without these it can answer neither its group nor rank 0. */
         SHOAL_ERROR(SHOAL_ENOMEM, "sub-master: out of memory for a group of %d ranks", g);
         MPI_Abort(p->comm, 4);
@@ -318,6 +339,7 @@ int shoal__pool_sub_run(shoal_pool *p, const shoal_pool_config *cfg, shoal_range
     if (p->nclients > 0)
         shoal__pool_post_recv(p);
     p->last_poll = shoal_now();
+    handshake(p);
 
     for (;;) {
         sub_progress(p);
@@ -372,6 +394,7 @@ int shoal__pool_sub_run(shoal_pool *p, const shoal_pool_config *cfg, shoal_range
     free(p->stop_reqs);
     free(p->stop_bufs);
     free(p->deferred);
+    free(p->inhand);
     free(p->up_msg);
     free(p->spans);
     if (rc == 0 && p->failed)
