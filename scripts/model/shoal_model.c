@@ -41,7 +41,9 @@
  *    protocol, service time, handshake and polls as rank 0; it always runs
  *    ranges itself. Rank 0's "stop" to a sub-master: it deals out what it
  *    holds, then stops its members. G = 0 or G >= P: the flat pool, the
- *    same output byte for byte.
+ *    same output byte for byte. With tasks longer than target / w, the
+ *    rule as specified gives a group of w ranks fewer than w tasks per big
+ *    range (at least 1); --group-floor 1 models the alternative, at least w.
  * What it does not model: contention for the file system (a range's rows
  * cost --range-cost whatever the rank count), rank 0's memory and the MPI
  * library's per-peer costs at scale (--service is constant), start-up
@@ -100,6 +102,7 @@ typedef struct {
     double service, latency, range_cost, task_cost, target, slack, spin;
     int master_works, trace;
     uint64_t group; /* --group G: groups of G ranks with sub-masters (0: flat) */
+    int group_floor; /* --group-floor: a big range's time bound is at least w tasks, not 1 */
     const char *costs_path;
 } params;
 
@@ -437,7 +440,10 @@ static uint64_t sched_next_weighted(shoal__sched *s, uint64_t w, uint64_t *start
     } else {
         double t = floor((double)w * s->target_seconds /
                          (s->timed_seconds / (double)s->timed_tasks) + 1e-6);
-        by_time = t >= (double)cap ? cap : t < 1 ? 1 : (uint64_t)t;
+        /* As specified: at least 1. --group-floor 1: at least w, one task
+         * per rank of the group, as the flat rule gives each rank >= 1. */
+        double fl = P.group_floor ? (double)w : 1;
+        by_time = t >= (double)cap ? cap : t < fl ? (uint64_t)fl : (uint64_t)t;
     }
     n = n < by_time ? n : by_time;
     n = n < cap ? n : cap;
@@ -473,6 +479,9 @@ static double answer(double t)
     if (is_sub(w)) {
         n = sched_next_weighted(&S, group_size(w / G), &start);
         big_ranges += n > 0;
+        if (P.trace)
+            printf("big %llu %llu rank %u at %.9g\n", (unsigned long long)start,
+                   (unsigned long long)n, w, t);
     } else {
         n = shoal__sched_next(&S, &start);
     }
@@ -1212,6 +1221,8 @@ static void usage(FILE *f)
         "  --group G          groups of G consecutive ranks, each but rank 0's served by\n"
         "                     its first rank (a sub-master) with ranges taken in bulk\n"
         "                     from rank 0 (run.group_size; default 0: flat)\n"
+        "  --group-floor B    0 (default, as specified): a big range's time bound,\n"
+        "                     w target / mean, is at least 1 task; 1: at least w tasks\n"
         "  --probes K         single-task probes once tasks take >= 1 ms (default 64)\n"
         "  --slack S          extra time of every sleep (timer slack), s (default %g)\n"
         "  --spin S           MPI_Test spinning before the first sleep, s (default %g)\n"
@@ -1328,6 +1339,8 @@ static void parse(int argc, char **argv)
             P.max_range = count(o, v, 1, (uint64_t)1 << 30);
         else if (!strcmp(o, "--group"))
             P.group = count(o, v, 0, 100000000);
+        else if (!strcmp(o, "--group-floor"))
+            P.group_floor = (int)count(o, v, 0, 1);
         else if (!strcmp(o, "--master-works"))
             P.master_works = (int)count(o, v, 0, 1);
         else if (!strcmp(o, "--probes"))
