@@ -1407,7 +1407,7 @@ int main(int argc, char **argv)
            r.makespan > 0 ? M.task_seconds / r.makespan : 0.0,
            (unsigned long long)r.answered, (unsigned long long)r.ranges,
            (unsigned long long)M.ranges, recs_ok ? (long long)r.runs : -1LL, max_task,
-           r.pure / ((double)P.ranks * (ideal > max_task ? ideal : max_task)));
+           r.pure > 0 ? r.pure / ((double)P.ranks * (ideal > max_task ? ideal : max_task)) : 1.0);
     if (G)
         printf(", \"group\": %llu, \"groups\": %llu, \"root_requests\": %llu, "
                "\"big_ranges\": %llu, \"sub_requests\": %llu, \"sub_serve_frac_max\": %.6f, "
