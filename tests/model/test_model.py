@@ -117,6 +117,13 @@ with tempfile.TemporaryDirectory() as d:
     check("--dist file with constant costs = --dist constant",
           close(x["makespan_s"], y["makespan_s"], 1e-9), "%.9g vs %.9g" % (
               x["makespan_s"], y["makespan_s"]))
+    # validate.py --groups replays real runs so: 3 ranks, groups {0, 1}, {2}.
+    x = run("--ranks", 3, "--tasks", 4000, "--dist", "file", "--costs", path, "--group", 2,
+            "--master-works", 0)
+    y = run("--ranks", 3, "--tasks", 4000, "--mean", 1e-3, "--group", 2, "--master-works", 0)
+    check("--group 2 replaying constant costs = --dist constant --group 2",
+          close(x["makespan_s"], y["makespan_s"], 1e-9) and x["groups"] == 2, "%.9g vs %.9g" % (
+              x["makespan_s"], y["makespan_s"]))
     refuse(["--ranks", 2, "--tasks", 4001, "--dist", "file", "--costs", path],
            "fewer than --tasks")
     refuse(["--ranks", 2, "--tasks", 10, "--dist", "file", "--costs", path + ".none"],
