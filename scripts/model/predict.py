@@ -144,11 +144,14 @@ def main():
 # ---- a second level: sub-masters (--group) ------------------------------------
 
 GROUPS = [0, 16, 64, 256, 1024]  # 0: flat
-# label, mean, model args. The last: tasks longer than target / w, where a
-# big range's time bound w target / mean is below w tasks; as specified it
-# is at least 1 task, --group-floor 1 makes it at least w (the alternative).
+# label, mean, model args. The last two: 1 s tasks, longer than target / w,
+# where a big range's time bound w target / mean is below w tasks (as
+# specified it is at least 1 task; --group-floor 1 makes it at least w),
+# and with rank 0 scheduling only (master_works = false), so that its own
+# 1 s tasks do not hold up the sub-masters' requests.
 GROUP_CASES = [("10 us", 1e-5, []), ("1 ms", 1e-3, []), ("1 s", 1.0, []),
-               ("1 s, big ranges >= w tasks", 1.0, ["--group-floor", "1"])]
+               ("1 s, big ranges >= w tasks", 1.0, ["--group-floor", "1"]),
+               ("1 s, rank 0 schedules only", 1.0, ["--master-works", "0"])]
 ANCHOR = ("ADLB anchor: 0.43 ms", 262144, 262144 / 612e6)
 
 
@@ -182,7 +185,7 @@ def groups(a):
     for label, mean, p, extra in grid:
         for svc in ("9e-7", "9e-6"):
             for g in gs:
-                if g == 0 and extra:
+                if g == 0 and "--group-floor" in extra:
                     continue  # flat: the same as without
                 r = model(p, tasks_for(p, mean, 0.2 * scale), mean, ["--dist", "constant"],
                           ["--service", svc, "--group", str(g)] + extra)
@@ -270,7 +273,8 @@ def plot_groups(rows, gs, path):
             ax = axes[i][j]
             for g in gs:
                 pts = sorted((r["ranks"], r["efficiency"]) for r in rows
-                             if r["case"] == (label if g or not extra else "1 s")
+                             if r["case"] == (label if g or "--group-floor" not in extra
+                                              else "1 s")
                              and r["service_case"] == svc and r["group_asked"] == g)
                 ax.plot([p for p, _ in pts], [e for _, e in pts], "--" if g == 0 else "-",
                         marker="o", color=colors.get(g), label="flat" if g == 0 else "G = %d" % g)
@@ -284,7 +288,7 @@ def plot_groups(rows, gs, path):
                                 label="ADLB anchor, 0.43 ms" if g == 0 else None)
             s = [r for r in rows if r["service_case"] == svc][0]
             ax.set_title("%s tasks%s, service %.1f us" % (
-                label.split(",")[0], "\n(big ranges >= w tasks)" if extra else "",
+                label.split(",")[0], "\n(%s)" % label.split(", ")[1] if extra else "",
                 1e6 * s["service_s"]), fontsize=9)
             ax.set_xscale("log")
             ax.set_ylim(0, 1.05)
