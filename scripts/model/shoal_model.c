@@ -28,6 +28,22 @@
  *    rank 0 (what Shoal's summary line times) when an allreduce over all
  *    ranks, 2 ceil(log2 P) latencies after the last rank leaves, is seen
  *    by rank 0's back-off.
+ *  - --group G (run.group_size, a second scheduling level): ranks form
+ *    groups of G consecutive ranks; rank 0 serves its own group's members
+ *    as above plus the first rank of every other group, its sub-master,
+ *    which asks for "weighted" ranges (the guided rule scaled by its
+ *    group's size w: min(ceil(remaining w / 2 nranks), w target / mean,
+ *    w max_range), at least 1; w first ranges' tasks before any timing),
+ *    holds up to 2 (asking again when it holds <= 1 not fully dealt; the
+ *    request carries its group's finished tasks and busy seconds) and deals
+ *    its members small guided ranges cut from them (its group's ranks, the
+ *    timing it sees, never crossing a big range's end), with the same
+ *    protocol, service time, handshake and polls as rank 0; it always runs
+ *    ranges itself. Rank 0's "stop" to a sub-master: it deals out what it
+ *    holds, then stops its members. G = 0 or G >= P: the flat pool, the
+ *    same output byte for byte. With tasks longer than target / w, the
+ *    rule as specified gives a group of w ranks fewer than w tasks per big
+ *    range (at least 1); --group-floor 1 models the alternative, at least w.
  * What it does not model: contention for the file system (a range's rows
  * cost --range-cost whatever the rank count), rank 0's memory and the MPI
  * library's per-peer costs at scale (--service is constant), start-up
@@ -85,6 +101,8 @@ typedef struct {
     double mean, sigma, alpha, cap;
     double service, latency, range_cost, task_cost, target, slack, spin;
     int master_works, trace;
+    uint64_t group; /* --group G: groups of G ranks with sub-masters (0: flat) */
+    int group_floor; /* --group-floor: a big range's time bound is at least w tasks, not 1 */
     const char *costs_path;
 } params;
 
@@ -223,6 +241,7 @@ typedef struct {
     uint64_t seq;
     int kind;
     uint32_t rank;
+    uint32_t gen; /* sub-masters' steps: stale unless it is the sub-master's gen */
 } event;
 
 static event *heap;
@@ -239,7 +258,7 @@ static int before(const event *a, const event *b)
     return a->seq < b->seq;
 }
 
-static void push(double t, int kind, uint32_t rank)
+static void push_gen(double t, int kind, uint32_t rank, uint32_t gen)
 {
     if (nheap == capheap) {
         capheap = capheap ? 2 * capheap : 1024;
@@ -250,7 +269,7 @@ static void push(double t, int kind, uint32_t rank)
         }
     }
     size_t i = nheap++;
-    event e = {t, seqno++, kind, rank};
+    event e = {t, seqno++, kind, rank, gen};
     while (i > 0) {
         size_t up = (i - 1) / 2;
         if (!before(&e, &heap[up]))
@@ -260,6 +279,8 @@ static void push(double t, int kind, uint32_t rank)
     }
     heap[i] = e;
 }
+
+static void push(double t, int kind, uint32_t rank) { push_gen(t, kind, rank, 0); }
 
 static event pop(void)
 {
@@ -315,6 +336,19 @@ typedef struct {
     double serve_seconds, task_seconds;
     uint64_t answered, ranges, tasks;
     int wake_scheduled;
+    uint64_t nclients; /* ranks it answers: rank 0's members and sub-masters, or a group's members */
+    /* --group: a sub-master's own (rank 0 uses the globals below) */
+    uint32_t rank;
+    uint64_t size;              /* ranks of its group, itself included */
+    uint32_t *q;                /* its members' requests in arrival order */
+    size_t qhead, qcount, qcap;
+    struct { uint64_t start, n, dealt; } held[3]; /* big ranges from rank 0, in order */
+    int nheld, stop_recv;       /* stop_recv: rank 0 said "stop" */
+    uint64_t timed_n, acc_n;    /* timing it has seen; the report for rank 0 not sent yet */
+    double timed_s, acc_s;
+    int poll_pending;           /* in a range: a poll is scheduled (else its end) */
+    uint32_t gen;
+    double work_left;           /* in a range: task time from the cursor (k, t_now) on */
 } master;
 
 typedef struct {
@@ -334,6 +368,8 @@ static uint64_t nrecs;
 static int recs_ok = 1;
 static double pure_total; /* exact sum of task costs of ranges handed out (or approximated) */
 static uint64_t worker_ranges, requests;
+static double sub_pure, sub_serve_max; /* --group: over the sub-masters */
+static uint64_t sub_ranges, sub_answered;
 
 static void record(uint64_t start, uint64_t n, uint32_t rank)
 {
@@ -367,7 +403,67 @@ static uint32_t fifo_pop(void)
 
 static uint64_t nworkers(void) { return P.ranks - 1; }
 
+/* --group: G ranks a group (0: flat, also when G >= P); group k is ranks
+ * [kG, min((k+1)G, P)), rank kG (k >= 1) its sub-master. */
+static uint64_t G, ngroups;
+static master *SUB; /* SUB[k], k = 1 .. ngroups - 1 */
+
+static int is_sub(uint64_t r) { return G && r && r % G == 0; }
+
+static uint64_t group_size(uint64_t k)
+{
+    uint64_t end = (k + 1) * G < P.ranks ? (k + 1) * G : P.ranks;
+    return end - k * G;
+}
+
+/* Who answers rank r's requests: 0 (rank 0) or its group k. */
+static uint64_t server_of(uint64_t r) { return !G || is_sub(r) ? 0 : r / G; }
+
 /* ---- rank 0 ------------------------------------------------------------------ */
+
+/* A sub-master's "weighted" range, weight w = its group's ranks: the
+ * guided rule scaled by w, min(ceil(remaining w / 2 nranks),
+ * w target / mean, w max_tasks), at least 1, and w first_tasks before any
+ * timing. sched.c hands out exactly that many (its own bounds set to it
+ * for the call), probes (single tasks) and the end of the work included. */
+static uint64_t sched_next_weighted(shoal__sched *s, uint64_t w, uint64_t *start)
+{
+    if (w <= 1 || s->stopped || s->handed >= s->ntasks)
+        return shoal__sched_next(s, start);
+    uint64_t remaining = s->ntasks - s->handed, div = 2 * (uint64_t)s->nranks;
+    uint64_t n = remaining / div * w + ((remaining % div) * w + div - 1) / div;
+    uint64_t cap = s->max_tasks * w, by_time;
+    if (s->timed_tasks == 0) {
+        by_time = s->first_tasks * w;
+    } else if (s->timed_seconds <= 0) {
+        by_time = cap;
+    } else {
+        double t = floor((double)w * s->target_seconds /
+                         (s->timed_seconds / (double)s->timed_tasks) + 1e-6);
+        /* As specified: at least 1. --group-floor 1: at least w, one task
+         * per rank of the group, as the flat rule gives each rank >= 1. */
+        double fl = P.group_floor ? (double)w : 1;
+        by_time = t >= (double)cap ? cap : t < fl ? (uint64_t)fl : (uint64_t)t;
+    }
+    n = n < by_time ? n : by_time;
+    n = n < cap ? n : cap;
+    n = n < 1 ? 1 : n;
+    /* With nranks 1 the guided term, ceil(remaining / 2), is >= n (w <= nranks). */
+    int nr = s->nranks;
+    uint64_t mt = s->max_tasks, ft = s->first_tasks;
+    double tg = s->target_seconds;
+    s->nranks = 1;
+    s->max_tasks = s->first_tasks = n;
+    s->target_seconds = 1e300;
+    uint64_t got = shoal__sched_next(s, start);
+    s->nranks = nr;
+    s->max_tasks = mt;
+    s->first_tasks = ft;
+    s->target_seconds = tg;
+    return got;
+}
+
+static uint64_t big_ranges; /* ranges rank 0 handed to sub-masters */
 
 /* Answer the oldest request at time t (pool.c answer() + hand()); the reply
  * leaves at t + service. Returns the time rank 0 is done with it. */
@@ -379,14 +475,23 @@ static double answer(double t)
     x->q_n = 0;
     x->q_s = 0;
     x->answers++;
-    uint64_t start = 0, n = shoal__sched_next(&S, &start);
+    uint64_t start = 0, n;
+    if (is_sub(w)) {
+        n = sched_next_weighted(&S, group_size(w / G), &start);
+        big_ranges += n > 0;
+        if (P.trace)
+            printf("big %llu %llu rank %u at %.9g\n", (unsigned long long)start,
+                   (unsigned long long)n, w, t);
+    } else {
+        n = shoal__sched_next(&S, &start);
+    }
     double done = t + P.service;
     x->rstart = start;
     x->rn = n;
     x->reply_at = done + P.latency;
     if (n == 0)
         M.stops_sent++;
-    else
+    else if (!is_sub(w))
         record(start, n, w);
     M.serve_seconds += P.service;
     M.answered++;
@@ -424,7 +529,7 @@ static void master_walk(double t)
             M.shorts = 0;
         }
         if (t >= M.poll_at) {
-            if (P.ranks == 1 || M.stops_sent >= nworkers()) {
+            if (P.ranks == 1 || M.stops_sent >= M.nclients) {
                 M.poll_at = HUGE_VAL;
             } else if (t - M.last_poll < POLL_INTERVAL) {
                 M.poll_at = t + (POLL_INTERVAL - (t - M.last_poll));
@@ -452,7 +557,7 @@ static void master_step(double t)
     M.wake_scheduled = 0;
     switch (M.state) {
     case MS_HANDSHAKE:
-        if (M.settled >= nworkers() || M.stops_sent >= nworkers() ||
+        if (M.settled >= M.nclients || M.stops_sent >= M.nclients ||
             t - M.hs_start >= HANDSHAKE_SECONDS) {
             M.state = MS_TOP;
             M.last_poll = t;
@@ -472,7 +577,7 @@ static void master_step(double t)
         }
         return;
     case MS_TOP:
-        if (P.ranks > 1 && M.stops_sent < nworkers() && fcount > 0) {
+        if (P.ranks > 1 && M.stops_sent < M.nclients && fcount > 0) {
             master_at(answer(t));
             return;
         }
@@ -492,7 +597,7 @@ static void master_step(double t)
                 return;
             }
         }
-        if (M.stops_sent >= nworkers()) {
+        if (M.stops_sent >= M.nclients) {
             M.state = MS_EXIT;
             M.exit_at = t;
             return;
@@ -503,7 +608,7 @@ static void master_step(double t)
             master_at(next_check(&P, t, fifo_at[fhead]));
         return;
     case MS_RANGE_SERVE:
-        if (M.stops_sent < nworkers() && fcount > 0) {
+        if (M.stops_sent < M.nclients && fcount > 0) {
             master_at(answer(t));
             return;
         }
@@ -517,6 +622,343 @@ static void master_step(double t)
         master_at(done);
         return;
     }
+    default:
+        return;
+    }
+}
+
+/* ---- sub-masters (--group) --------------------------------------------------- */
+
+/* A sub-master (rank kG, k >= 1) is rank 0's client for big "weighted"
+ * ranges and, to its group's members, a master like rank 0: it deals them
+ * small guided ranges cut from the big ranges it holds, runs ranges itself
+ * and serves between its tasks. Its polls inside a range are scheduled
+ * only when a message it can act on has arrived (the polls that find
+ * nothing change nothing but the time of the last poll), so that the model
+ * costs events per range, not per POLL_INTERVAL, at 10^4 sub-masters. */
+
+static void worker_send(uint32_t w, double t);
+
+static void sub_at(master *s, double t)
+{
+    push_gen(t, EV_MASTER, s->rank, s->gen);
+    s->wake_scheduled = 1;
+}
+
+/* It can answer a member: it holds tasks not dealt, or rank 0 said stop. */
+static int sub_can_answer(const master *s) { return s->nheld > 0 || s->stop_recv; }
+
+/* It asks rank 0 when it holds <= 1 big range not fully dealt and no
+ * request is on its way; the request carries its group's finished tasks
+ * and busy seconds since the last one. */
+static void sub_maybe_ask(master *s, double t)
+{
+    worker *c = &W[s->rank];
+    if (s->stop_recv || c->reply_pending || s->nheld > 1)
+        return;
+    c->rep_n = s->acc_n;
+    c->rep_s = s->acc_s;
+    s->acc_n = 0;
+    s->acc_s = 0;
+    worker_send(s->rank, t);
+}
+
+/* At each of its checks it takes rank 0's reply if it has arrived. */
+static void sub_absorb(master *s, double t)
+{
+    worker *c = &W[s->rank];
+    if (c->reply_pending && c->reply_at <= t) {
+        c->reply_pending = 0;
+        if (c->rn == 0) {
+            s->stop_recv = 1;
+        } else {
+            s->held[s->nheld].start = c->rstart;
+            s->held[s->nheld].n = c->rn;
+            s->held[s->nheld].dealt = 0;
+            s->nheld++;
+        }
+    }
+    sub_maybe_ask(s, t);
+}
+
+static void sub_report(master *s, uint64_t n, double sec)
+{
+    s->timed_n += n;
+    s->timed_s += sec;
+    s->acc_n += n;
+    s->acc_s += sec;
+}
+
+/* The next small range: sched.c's guided rule over the tasks it holds,
+ * with its group's ranks and the timing it has seen (single tasks until a
+ * report), never crossing the end of the big range it is cut from. */
+static uint64_t sub_deal(master *s, uint64_t *start)
+{
+    if (s->nheld == 0)
+        return 0;
+    uint64_t remaining = 0;
+    for (int i = 0; i < s->nheld; i++)
+        remaining += s->held[i].n - s->held[i].dealt;
+    uint64_t div = 2 * s->size, n = remaining / div + (remaining % div != 0), by_time;
+    if (s->timed_n == 0) {
+        by_time = 1;
+    } else if (s->timed_s <= 0) {
+        by_time = P.max_range;
+    } else {
+        double x = floor(P.target / (s->timed_s / (double)s->timed_n) + 1e-6);
+        by_time = x >= (double)P.max_range ? P.max_range : x < 1 ? 1 : (uint64_t)x;
+    }
+    uint64_t rest = s->held[0].n - s->held[0].dealt;
+    n = n < by_time ? n : by_time;
+    n = n < P.max_range ? n : P.max_range;
+    n = n < rest ? n : rest;
+    n = n < 1 ? 1 : n;
+    *start = s->held[0].start + s->held[0].dealt;
+    s->held[0].dealt += n;
+    if (s->held[0].dealt == s->held[0].n) {
+        for (int i = 1; i < s->nheld; i++)
+            s->held[i - 1] = s->held[i];
+        s->nheld--;
+    }
+    return n;
+}
+
+/* Answer its oldest member request at t, as rank 0 does. */
+static double sub_answer(master *s, double t)
+{
+    uint32_t w = s->q[s->qhead];
+    s->qhead = (s->qhead + 1) % s->qcap;
+    s->qcount--;
+    worker *x = &W[w];
+    sub_report(s, x->q_n, x->q_s);
+    x->q_n = 0;
+    x->q_s = 0;
+    x->answers++;
+    uint64_t start = 0, n = sub_deal(s, &start);
+    double done = t + P.service;
+    x->rstart = start;
+    x->rn = n;
+    x->reply_at = done + P.latency;
+    if (n == 0)
+        s->stops_sent++;
+    else
+        record(start, n, w);
+    s->serve_seconds += P.service;
+    s->answered++;
+    push(x->reply_at, EV_REPLY_ARRIVE, w);
+    sub_maybe_ask(s, done);
+    return done;
+}
+
+/* Its range from the cursor (task k done at t_now, last poll last_poll):
+ * the first poll (a task boundary >= POLL_INTERVAL after the last poll,
+ * while members are left to stop) at or after a. 1: found, its place in
+ * *k_out, *t_out; 0: none before the range ends, *lp_out the last poll's
+ * time. Constant tasks of >= 1 us (timed one by one) in O(1). */
+static int sub_walk(const master *s, double a, uint64_t *k_out, double *t_out, double *lp_out,
+                    uint64_t *blk_out, uint64_t *sh_out)
+{
+    uint64_t k = s->k, block = s->block, shorts = s->shorts;
+    double t = s->t_now, lp = s->last_poll, dt1 = P.mean + P.task_cost;
+    int polls = s->stops_sent < s->nclients;
+    *lp_out = lp;
+    *blk_out = block;
+    *sh_out = shorts;
+    if (P.dist == D_CONSTANT && dt1 >= TIME_FINE_SECONDS && block == 1) {
+        uint64_t rem = s->n - k;
+        *sh_out = 0;
+        if (!polls || rem == 0)
+            return 0;
+        double j1d = ceil((lp + POLL_INTERVAL - t) / dt1);
+        uint64_t j1 = j1d < 1 ? 1 : (uint64_t)j1d;
+        while (t + (double)j1 * dt1 - lp < POLL_INTERVAL)
+            j1++;
+        while (j1 > 1 && t + (double)(j1 - 1) * dt1 - lp >= POLL_INTERVAL)
+            j1--;
+        uint64_t m = (uint64_t)ceil(POLL_INTERVAL / dt1);
+        m = m < 1 ? 1 : m;
+        while ((double)m * dt1 < POLL_INTERVAL)
+            m++;
+        while (m > 1 && (double)(m - 1) * dt1 >= POLL_INTERVAL)
+            m--;
+        if (j1 > rem)
+            return 0;
+        uint64_t jl = j1 + (rem - j1) / m * m; /* the last poll of the range */
+        uint64_t j = j1;
+        if (a == HUGE_VAL || t + (double)jl * dt1 < a) {
+            *lp_out = t + (double)jl * dt1;
+            return 0;
+        }
+        if (t + (double)j * dt1 < a) {
+            double steps = ceil((a - (t + (double)j * dt1)) / ((double)m * dt1));
+            j += (uint64_t)steps * m;
+            if (j > jl)
+                j = jl;
+            while (t + (double)j * dt1 < a)
+                j += m; /* cannot pass jl: t + jl dt1 >= a */
+            while (j >= j1 + m && t + (double)(j - m) * dt1 >= a)
+                j -= m;
+        }
+        *k_out = k + j;
+        *t_out = t + (double)j * dt1;
+        return 1;
+    }
+    while (k < s->n) {
+        uint64_t end = s->n - k > block ? k + block : s->n, nb = end - k;
+        double dt = 0;
+        for (; k < end; k++)
+            dt += task_cost(&P, s->start + k) + P.task_cost;
+        t += dt;
+        if (nb == 1) {
+            shorts = dt < TIME_FINE_SECONDS ? shorts + 1 : 0;
+            if (shorts >= TIME_BLOCK)
+                block = TIME_BLOCK;
+        } else if (dt >= TIME_FINE_SECONDS * (double)nb) {
+            block = 1;
+            shorts = 0;
+        }
+        if (polls && t - lp >= POLL_INTERVAL) {
+            if (t >= a) {
+                *k_out = k;
+                *t_out = t;
+                *blk_out = block;
+                *sh_out = shorts;
+                return 1;
+            }
+            lp = t;
+        }
+    }
+    *lp_out = lp;
+    *blk_out = block;
+    *sh_out = shorts;
+    return 0;
+}
+
+/* A message for sub-master s arrived at a (a member's request, or rank 0's
+ * reply): wake it if it waits, or schedule its next poll if it runs a range. */
+static void sub_msg(master *s, double a, int is_reply)
+{
+    if (!is_reply && !sub_can_answer(s))
+        return; /* nothing to answer with yet: rank 0's reply will wake it */
+    if (s->state == MS_WAIT) {
+        if (!s->wake_scheduled)
+            sub_at(s, next_check(&P, s->wait_since, a));
+    } else if (s->state == MS_RANGE && !s->poll_pending) {
+        uint64_t k = 0, blk, sh;
+        double tp = 0, lp;
+        if (sub_walk(s, a, &k, &tp, &lp, &blk, &sh)) {
+            s->work_left -= tp - s->t_now;
+            s->k = k;
+            s->t_now = tp;
+            s->block = blk;
+            s->shorts = sh;
+            s->poll_pending = 1;
+            s->gen++; /* the range's end, scheduled, is no longer next */
+            sub_at(s, tp);
+        }
+    }
+}
+
+static void sub_range_start(master *s, double t)
+{
+    uint64_t start = 0, n = sub_deal(s, &start);
+    sub_maybe_ask(s, t);
+    record(start, n, s->rank);
+    if (s->first_task < 0)
+        s->first_task = t;
+    double pure = 0;
+    if (P.dist == D_CONSTANT) {
+        pure = P.mean * (double)n;
+        max_task = P.mean;
+    } else {
+        for (uint64_t i = 0; i < n; i++) {
+            double c = task_cost(&P, start + i);
+            max_task = c > max_task ? c : max_task;
+            pure += c;
+        }
+    }
+    s->task_seconds += pure;
+    s->start = start;
+    s->n = n;
+    s->k = 0;
+    s->range_t0 = t;
+    s->t_now = t;
+    s->work_left = pure + P.task_cost * (double)n;
+    s->state = MS_RANGE;
+    s->poll_pending = 0;
+    s->gen++;
+    sub_at(s, t + s->work_left + P.range_cost);
+}
+
+static void sub_step(master *s, double t)
+{
+    s->wake_scheduled = 0;
+    switch (s->state) {
+    case MS_HANDSHAKE:
+        sub_absorb(s, t);
+        if (s->settled >= s->nclients || s->stops_sent >= s->nclients ||
+            t - s->hs_start >= HANDSHAKE_SECONDS) {
+            s->state = MS_TOP;
+            s->last_poll = t;
+            sub_at(s, t);
+        } else if (s->qcount > 0 && sub_can_answer(s)) {
+            uint32_t w = s->q[s->qhead];
+            uint64_t stops = s->stops_sent;
+            double done = sub_answer(s, t);
+            if (W[w].answers == 1 || s->stops_sent > stops)
+                s->settled++;
+            sub_at(s, done);
+        } else {
+            sub_at(s, t + WAIT_SLEEP_MIN + P.slack);
+        }
+        return;
+    case MS_WAIT:
+    case MS_TOP:
+        s->state = MS_TOP;
+        sub_absorb(s, t);
+        if (s->stops_sent < s->nclients && s->qcount > 0 && sub_can_answer(s)) {
+            sub_at(s, sub_answer(s, t));
+        } else if (s->nheld > 0) {
+            sub_range_start(s, t);
+        } else if (s->stop_recv && s->stops_sent >= s->nclients) {
+            s->state = MS_EXIT;
+            s->exit_at = t;
+        } else {
+            s->state = MS_WAIT; /* for rank 0's reply, or the members' last requests */
+            s->wait_since = t;
+        }
+        return;
+    case MS_RANGE:
+        if (!s->poll_pending) {
+            /* The range ends (its rows written); its time is reported. */
+            uint64_t k = 0, blk, sh;
+            double tp = 0, lp;
+            sub_walk(s, HUGE_VAL, &k, &tp, &lp, &blk, &sh);
+            s->last_poll = lp;
+            s->block = blk;
+            s->shorts = sh;
+            sub_report(s, s->n, t - s->range_t0);
+            s->ranges++;
+            s->tasks += s->n;
+            s->n = 0;
+            s->state = MS_TOP;
+            sub_at(s, t);
+            return;
+        }
+        s->last_poll = t;
+        s->state = MS_RANGE_SERVE;
+        /* fall through */
+    case MS_RANGE_SERVE:
+        sub_absorb(s, t);
+        if (s->stops_sent < s->nclients && s->qcount > 0 && sub_can_answer(s)) {
+            sub_at(s, sub_answer(s, t));
+            return;
+        }
+        s->t_now = t;
+        s->state = MS_RANGE;
+        s->poll_pending = 0;
+        sub_at(s, t + s->work_left + P.range_cost);
+        return;
     default:
         return;
     }
@@ -598,6 +1040,7 @@ static result simulate(void)
     M.first_task = -1;
     M.exit_at = -1;
     M.block = 1;
+    M.nclients = G ? group_size(0) - 1 + (ngroups - 1) : nworkers();
     for (uint64_t w = 1; w < nr; w++) {
         W[w].first_task = -1;
         W[w].exit_at = -1;
@@ -613,18 +1056,54 @@ static result simulate(void)
         M.state = MS_TOP;
     }
     master_at(0);
+    if (G) {
+        SUB = calloc(ngroups, sizeof *SUB);
+        if (!SUB) {
+            fprintf(stderr, "shoal_model: out of memory for %llu groups\n",
+                    (unsigned long long)ngroups);
+            exit(2);
+        }
+        for (uint64_t k = 1; k < ngroups; k++) {
+            master *s = &SUB[k];
+            s->rank = (uint32_t)(k * G);
+            s->size = group_size(k);
+            s->nclients = s->size - 1;
+            s->qcap = s->nclients ? s->nclients : 1;
+            s->q = malloc(s->qcap * sizeof *s->q);
+            if (!s->q) {
+                fprintf(stderr, "shoal_model: out of memory (groups)\n");
+                exit(2);
+            }
+            s->first_task = -1;
+            s->exit_at = -1;
+            s->block = 1;
+            s->state = s->nclients ? MS_HANDSHAKE : MS_TOP;
+            sub_at(s, 0);
+        }
+    }
 
     while (nheap > 0) {
         event e = pop();
         worker *x = &W[e.rank];
         switch (e.kind) {
-        case EV_REQ_ARRIVE:
+        case EV_REQ_ARRIVE: {
+            uint64_t k = server_of(e.rank);
+            if (k) {
+                master *s = &SUB[k];
+                s->q[(s->qhead + s->qcount) % s->qcap] = e.rank;
+                s->qcount++;
+                sub_msg(s, e.t, 0);
+                break;
+            }
             fifo_push(e.rank, e.t);
             if (M.state == MS_WAIT && !M.wake_scheduled)
                 master_at(next_check(&P, M.wait_since, e.t));
             break;
+        }
         case EV_REPLY_ARRIVE:
-            if (x->waiting)
+            if (is_sub(e.rank))
+                sub_msg(&SUB[e.rank / G], e.t, 1);
+            else if (x->waiting)
                 push(next_check(&P, x->wait_since, e.t), EV_WORKER_SEES, e.rank);
             break;
         case EV_RANGE_END: {
@@ -643,21 +1122,50 @@ static result simulate(void)
             worker_sees(e.rank, e.t);
             break;
         case EV_MASTER:
-            master_step(e.t);
+            if (e.rank == 0)
+                master_step(e.t);
+            else if (e.gen == SUB[e.rank / G].gen)
+                sub_step(&SUB[e.rank / G], e.t);
             break;
         }
     }
-    if (M.exit_at < 0 || M.stops_sent != nworkers()) {
+    if (M.exit_at < 0 || M.stops_sent != M.nclients) {
         fprintf(stderr, "shoal_model: internal error: the run did not end (%llu of %llu "
                 "workers stopped)\n", (unsigned long long)M.stops_sent,
-                (unsigned long long)nworkers());
+                (unsigned long long)M.nclients);
         exit(3);
+    }
+    for (uint64_t k = 1; k < ngroups; k++) {
+        const master *s = &SUB[k];
+        if (s->exit_at < 0 || s->stops_sent != s->nclients || s->nheld) {
+            fprintf(stderr, "shoal_model: internal error: sub-master %u did not end (%llu of "
+                    "%llu members stopped, %d ranges held)\n", s->rank,
+                    (unsigned long long)s->stops_sent, (unsigned long long)s->nclients,
+                    s->nheld);
+            exit(3);
+        }
     }
     /* Time to first task: over the workers (rank 0 alone: rank 0); rank 0's
      * own is reported apart (near saturation it serves before it works). */
     double last = M.exit_at, ft_last = nr == 1 ? M.first_task : 0, ft_sum = nr == 1 ? ft_last : 0;
     uint64_t nft = nr == 1;
+    for (uint64_t k = 1; k < ngroups; k++) {
+        const master *s = &SUB[k];
+        last = s->exit_at > last ? s->exit_at : last;
+        if (s->first_task >= 0) {
+            ft_last = s->first_task > ft_last ? s->first_task : ft_last;
+            ft_sum += s->first_task;
+            nft++;
+        }
+        sub_pure += s->task_seconds;
+        sub_ranges += s->ranges;
+        sub_answered += s->answered;
+        if (s->serve_seconds > sub_serve_max)
+            sub_serve_max = s->serve_seconds;
+    }
     for (uint64_t w = 1; w < nr; w++) {
+        if (is_sub(w))
+            continue;
         if (W[w].exit_at > last)
             last = W[w].exit_at;
         if (W[w].first_task >= 0) {
@@ -670,11 +1178,11 @@ static result simulate(void)
     double allreduce = nr > 1 ? 2 * ceil(log2((double)nr)) * P.latency : 0;
     r.makespan = nr > 1 ? next_check(&P, M.exit_at, last + allreduce) : M.exit_at;
     r.last_exit = last;
-    r.pure = pure_total + M.task_seconds;
+    r.pure = pure_total + M.task_seconds + sub_pure;
     r.first_task_last = ft_last;
     r.first_task_mean = nft ? ft_sum / (double)nft : 0;
-    r.ranges = worker_ranges + M.ranges;
-    r.answered = M.answered;
+    r.ranges = worker_ranges + M.ranges + sub_ranges;
+    r.answered = M.answered + sub_answered;
     if (recs_ok) {
         qsort(recs, (size_t)nrecs, sizeof *recs, cmp_rec);
         uint64_t runs = 0;
@@ -709,6 +1217,12 @@ static void usage(FILE *f)
         "  --target T         target_range_seconds (default 0.05)\n"
         "  --max-range M      max_range_tasks after the 2 MiB row cap (default 262144)\n"
         "  --master-works B   1 (default): rank 0 runs ranges too; 0: it only schedules\n"
+        "                     (sub-masters always run ranges)\n"
+        "  --group G          groups of G consecutive ranks, each but rank 0's served by\n"
+        "                     its first rank (a sub-master) with ranges taken in bulk\n"
+        "                     from rank 0 (run.group_size; default 0: flat)\n"
+        "  --group-floor B    0 (default, as specified): a big range's time bound,\n"
+        "                     w target / mean, is at least 1 task; 1: at least w tasks\n"
         "  --probes K         single-task probes once tasks take >= 1 ms (default 64)\n"
         "  --slack S          extra time of every sleep (timer slack), s (default %g)\n"
         "  --spin S           MPI_Test spinning before the first sleep, s (default %g)\n"
@@ -823,6 +1337,10 @@ static void parse(int argc, char **argv)
             P.target = num(o, v, 1e-6, 3600);
         else if (!strcmp(o, "--max-range"))
             P.max_range = count(o, v, 1, (uint64_t)1 << 30);
+        else if (!strcmp(o, "--group"))
+            P.group = count(o, v, 0, 100000000);
+        else if (!strcmp(o, "--group-floor"))
+            P.group_floor = (int)count(o, v, 0, 1);
         else if (!strcmp(o, "--master-works"))
             P.master_works = (int)count(o, v, 0, 1);
         else if (!strcmp(o, "--probes"))
@@ -863,6 +1381,9 @@ static void parse(int argc, char **argv)
                 die("--costs: '%s' has a negative or non-finite cost", P.costs_path);
     }
     dist_moments(&P);
+    /* G = 0 or G >= P: one group, the flat pool. */
+    G = P.group > 0 && P.group < P.ranks ? P.group : 0;
+    ngroups = G ? (P.ranks + G - 1) / G : 1;
 }
 
 int main(int argc, char **argv)
@@ -877,7 +1398,7 @@ int main(int argc, char **argv)
            "\"first_task_last_s\": %.6g, \"first_task_mean_s\": %.6g, \"master_first_task_s\": %.6g, "
            "\"master_serve_frac\": %.6f, \"master_task_frac\": %.6f, "
            "\"requests\": %llu, \"ranges\": %llu, \"master_ranges\": %llu, "
-           "\"runs\": %lld, \"max_task_s\": %.6g, \"bound_efficiency\": %.6f}\n",
+           "\"runs\": %lld, \"max_task_s\": %.6g, \"bound_efficiency\": %.6f",
            (unsigned long long)P.ranks, (unsigned long long)P.tasks, mu_dist, P.service,
            P.latency, P.range_cost, P.task_cost, P.master_works, r.makespan, r.pure,
            r.makespan > 0 ? r.pure / ((double)P.ranks * r.makespan) : 1.0, ideal,
@@ -886,12 +1407,24 @@ int main(int argc, char **argv)
            r.makespan > 0 ? M.task_seconds / r.makespan : 0.0,
            (unsigned long long)r.answered, (unsigned long long)r.ranges,
            (unsigned long long)M.ranges, recs_ok ? (long long)r.runs : -1LL, max_task,
-           r.pure / ((double)P.ranks * (ideal > max_task ? ideal : max_task)));
+           r.pure > 0 ? r.pure / ((double)P.ranks * (ideal > max_task ? ideal : max_task)) : 1.0);
+    if (G)
+        printf(", \"group\": %llu, \"groups\": %llu, \"root_requests\": %llu, "
+               "\"big_ranges\": %llu, \"sub_requests\": %llu, \"sub_serve_frac_max\": %.6f, "
+               "\"sub_ranges\": %llu",
+               (unsigned long long)G, (unsigned long long)ngroups,
+               (unsigned long long)M.answered, (unsigned long long)big_ranges,
+               (unsigned long long)sub_answered,
+               r.makespan > 0 ? sub_serve_max / r.makespan : 0.0, (unsigned long long)sub_ranges);
+    printf("}\n");
     free(W);
     free(fifo);
     free(fifo_at);
     free(recs);
     free(heap);
     free(file_costs);
+    for (uint64_t k = 1; G && k < ngroups; k++)
+        free(SUB[k].q);
+    free(SUB);
     return 0;
 }
