@@ -2,7 +2,7 @@
 /* bench_sched: the ceiling of one scheduling-only master (rank 0), for
  * scripts/bench/b_sched.sh.
  *
- *   mpirun -n R bench_sched serve NTASKS
+ *   mpirun -n R bench_sched serve NTASKS [GROUP_SIZE]
  *   bench_sched model SERVICE_US LATENCY_US [TARGET_S MAX_TASKS]
  *
  * serve: the real pool (shoal_pool_run) with master_idle = 1 and
@@ -31,6 +31,12 @@
  * fraction of those under 10 us: answered while both ends were still
  * polling, before either went to sleep (pool.c's back-off; a sleep lasts
  * at least the kernel's timer slack, 50 us by default).
+ *
+ * GROUP_SIZE (default 0, flat): the pool's group_size. With groups, rank 1
+ * is still one of rank 0's own clients (group 0), the sub-masters answer
+ * their members, and the line's root_answers (rank 0's sent messages less
+ * one STOP per client) and root_answers_per_task say how much of the
+ * answering rank 0 kept; requests still counts every worker's requests.
  *
  * model: no MPI. For task times of 10 us, 1 ms and 1 s and jobs of 10^6 and
  * 10^8 tasks, the ranges the library's scheduler (sched.c, called here)
@@ -122,7 +128,7 @@ static double quantile(const double *v, uint64_t n, double q)
     return v[i > 0 ? i - 1 : 0];
 }
 
-static int serve(uint64_t ntasks)
+static int serve(uint64_t ntasks, unsigned group)
 {
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -146,6 +152,7 @@ static int serve(uint64_t ntasks)
         .max_range_tasks = 1, /* every answer: one task */
         .first_range_tasks = 1,
         .master_idle = 1, /* rank 0 only answers */
+        .group_size = group, /* > 0: sub-masters answer their groups */
     };
     shoal_pool_stats st;
     uint64_t cap = c.cap;
@@ -193,9 +200,16 @@ static int serve(uint64_t ntasks)
     if (rank != 0)
         return 0;
 
+    /* Rank 0's clients: every worker, or with groups group 0's ranks and
+     * one sub-master per further group; each gets one STOP message. */
     int nworkers = size - 1;
-    unsigned long long answers = (unsigned long long)st.messages - (unsigned long long)nworkers;
-    if (answers != requests || all_tasks != ntasks || st.tasks != 0) {
+    int grouped = group > 0 && (unsigned)size > group;
+    int clients = grouped ? (int)group - 1 + (size - 1) / (int)group : nworkers;
+    unsigned long long answers = (unsigned long long)st.messages - (unsigned long long)clients;
+    /* With groups the sub-masters answer their members' requests, so
+     * rank 0's answers are fewer than the workers' requests. */
+    if ((grouped ? answers >= requests : answers != requests) || all_tasks != ntasks ||
+        st.tasks != 0) {
         fprintf(stderr,
                 "bench_sched serve: counts disagree: %llu requests from the workers, %llu "
                 "answers from rank 0, %llu of %llu tasks run by the workers, %llu by rank 0\n",
@@ -206,12 +220,12 @@ static int serve(uint64_t ntasks)
     printf("bench_sched serve ranks=%d workers=%d ntasks=%llu requests=%llu wall_s=%.6f "
            "cpu0_s=%.6f cpu_us_per_request=%.4f busy_us_per_request=%.4f "
            "requests_per_s=%.1f lat_p50_us=%.3f lat_p99_us=%.3f lat_mean_us=%.3f "
-           "lat_fast=%.4f lat_n=%.0f ok\n",
+           "lat_fast=%.4f lat_n=%.0f group=%u root_answers=%llu root_answers_per_task=%.4f ok\n",
            size, nworkers, (unsigned long long)ntasks, requests, st.wall_seconds, cpu,
            1e6 * cpu / (double)requests,
            1e6 * (st.wall_seconds - st.idle_seconds) / (double)requests,
            (double)requests / st.wall_seconds, 1e6 * lat[0], 1e6 * lat[1], 1e6 * lat[2],
-           lat[4], lat[3]);
+           lat[4], lat[3], group, answers, (double)answers / (double)ntasks);
     return 0;
 }
 
@@ -382,7 +396,7 @@ static int parse_u64(const char *s, uint64_t *out)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: mpirun -n R bench_sched serve NTASKS\n"
+    fprintf(stderr, "usage: mpirun -n R bench_sched serve NTASKS [GROUP_SIZE]\n"
                     "       bench_sched model SERVICE_US LATENCY_US [TARGET_S MAX_TASKS]\n");
     return 2;
 }
@@ -398,10 +412,12 @@ int main(int argc, char **argv)
         return model(s * 1e-6, L * 1e-6, target, max_tasks);
     }
     uint64_t ntasks;
-    if (argc != 3 || strcmp(argv[1], "serve") != 0 || parse_u64(argv[2], &ntasks))
+    uint64_t group = 0;
+    if ((argc != 3 && argc != 4) || strcmp(argv[1], "serve") != 0 || parse_u64(argv[2], &ntasks) ||
+        (argc == 4 && strcmp(argv[3], "0") != 0 && (parse_u64(argv[3], &group) || group > 65536)))
         return usage();
     MPI_Init(&argc, &argv);
-    int rc = serve(ntasks);
+    int rc = serve(ntasks, (unsigned)group);
     if (rc == 1)
         MPI_Abort(MPI_COMM_WORLD, 1);
     MPI_Finalize();

@@ -17,6 +17,9 @@
 #   serve_n9   -n 9, oversubscribed: more workers than cores, so requests
 #              queue up at rank 0 while it is off its core and it answers
 #              them in a row: the way a master works when it is the limit
+#   serve_n9_g3  -n 9 as serve_n9 with group_size 3: rank 0 answers ranks
+#              1 and 2 and two sub-masters (ranks 3 and 6), each dealing to
+#              its two members (docs/hierarchy.md)
 # Metrics (medians over the rounds):
 #   cpu_us_per_request  rank 0's CPU time over the run (process clock, MPI's
 #              own threads included) / requests it answered (the workers'
@@ -34,6 +37,12 @@
 #              rank 0 shares a core)
 #   requests_per_s  requests / rank 0's pool wall time (wall clock: at
 #              serve_n2 one round trip at a time, oversubscribed beyond)
+#   root_answers_per_task (serve_n9, serve_n9_g3): answers rank 0 sent per
+#              task run (1 flat, where every range is one task; fewer with
+#              sub-masters, which ask for ranges of up to G tasks and deal
+#              them one by one). Which share of the tasks the sub-masters'
+#              groups get depends on the schedule, so this is a measure of
+#              one machine's runs, not a constant
 #   latency_p50_us, latency_p99_us, latency_mean_us (serve_n2 only): the
 #              round trip one worker sees from sending a REQUEST to having
 #              its RANGE, measured as the time from one empty range's start
@@ -137,7 +146,7 @@ failures=0
 fail() { echo "b_$BENCH: FAILED: $*" >&2; failures=$((failures + 1)); }
 
 run_serve() {
-    local np="$1" rep="$2" n out line rc=0 case="serve_n$1" label
+    local np="$1" rep="$2" group="${3:-0}" n out line rc=0 case="serve_n$1" label
     local -a cmd=(mpirun -n "$np")
     if [[ $np -gt $NCORES ]]; then
         cmd+=(--oversubscribe)
@@ -149,7 +158,11 @@ run_serve() {
         n=$N_MANY
         label="rank 0 only answers, $((np - 1)) workers on $NCORES cores (oversubscribed), empty single-task ranges"
     fi
-    cmd+=("$BIN" serve "$n")
+    if [[ $group -gt 0 ]]; then
+        case="serve_n${np}_g$group"
+        label="$label, group_size $group: sub-masters deal to their groups"
+    fi
+    cmd+=("$BIN" serve "$n" "$group")
     out="$("${cmd[@]}" 2>&1)" || rc=$?
     line="$(grep -E '^bench_sched serve .* ok$' <<<"$out" | head -n 1 || true)"
     if [[ $rc -ne 0 || -z "$line" ]]; then
@@ -158,12 +171,18 @@ run_serve() {
         return 0
     fi
     echo "b_$BENCH: $case: $line"
-    emit "$case" "$label" "$np" "$rep" cpu_us_per_request us \
-        "$(field cpu_us_per_request "$line")" lower "${cmd[*]}"
-    emit "$case" "$label" "$np" "$rep" busy_us_per_request us \
-        "$(field busy_us_per_request "$line")" lower "${cmd[*]}"
+    if [[ $group -eq 0 ]]; then # with groups rank 0 answers only some requests
+        emit "$case" "$label" "$np" "$rep" cpu_us_per_request us \
+            "$(field cpu_us_per_request "$line")" lower "${cmd[*]}"
+        emit "$case" "$label" "$np" "$rep" busy_us_per_request us \
+            "$(field busy_us_per_request "$line")" lower "${cmd[*]}"
+    fi
     emit "$case" "$label" "$np" "$rep" requests_per_s requests/s \
         "$(field requests_per_s "$line")" higher "${cmd[*]}"
+    if [[ $np -eq 9 ]]; then
+        emit "$case" "$label" "$np" "$rep" root_answers_per_task answers/task \
+            "$(field root_answers_per_task "$line")" lower "${cmd[*]}"
+    fi
     if [[ $np -eq 2 ]]; then
         emit "$case" "$label" "$np" "$rep" latency_p50_us us \
             "$(field lat_p50_us "$line")" lower "${cmd[*]}"
@@ -182,6 +201,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
     for np in 2 3 5 9; do
         run_serve "$np" "$rep"
     done
+    run_serve 9 "$rep" 3
 done
 if [[ $failures -gt 0 ]]; then
     echo "b_$BENCH: $failures run(s) failed; no model" >&2
@@ -197,7 +217,8 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 def med(case, metric):
     return statistics.median(r["value"] for r in rows if r["case"] == case and r["metric"] == metric)
-cpu = {c: med(c, "cpu_us_per_request") for c in dict.fromkeys(r["case"] for r in rows)}
+cpu = {c: med(c, "cpu_us_per_request") for c in dict.fromkeys(r["case"] for r in rows)
+       if "_g" not in c}
 best = min(cpu, key=cpu.get)
 print(f"{cpu[best]:.6g} {best} {cpu['serve_n3']:.6g} {med('serve_n2', 'latency_mean_us'):.6g}")
 PYEOF

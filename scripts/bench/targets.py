@@ -176,6 +176,16 @@ def targets(ratio, value):
                        ("serve_n2", "latency_mean_us", " / {} us"),
                        ("serve_n2", "latency_fast_fraction", ", {} under 10 us")],
                       sep="", tail=" (serve_n2)"),
+        sched_context("sched (context): sub-masters (group_size 3, docs/hierarchy.md), -n 9 "
+                      "oversubscribed, empty single-task ranges: answers rank 0 sends per task, "
+                      "flat / grouped, and requests answered per second by all schedulers, "
+                      "flat / grouped (on 2 cores a sub-master shares a core with the ranks it "
+                      "serves, so this shows rank 0's load, not speed at scale)",
+                      [("serve_n9", "root_answers_per_task", "{}"),
+                       ("serve_n9_g3", "root_answers_per_task", " / {} answers per task"),
+                       ("serve_n9", "requests_per_s", ", {}"),
+                       ("serve_n9_g3", "requests_per_s", " / {} requests/s")],
+                      sep="", tail=" (serve_n9, serve_n9_g3)"),
         _sched_ceiling("10us", "10 us"),
         _sched_ceiling("1ms", "1 ms"),
         _sched_ceiling("1s", "1 s"),
