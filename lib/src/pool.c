@@ -262,6 +262,16 @@ static int worker_stopped(shoal_pool *p)
     return p->stopped;
 }
 
+/* Sleep *ns, then double it for the next sleep, up to WAIT_SLEEP_MAX_NS:
+ * the back-off of every wait in the pool. */
+void shoal__pool_sleep(long *ns)
+{
+    struct timespec ts = {0, *ns};
+    nanosleep(&ts, NULL);
+    if (*ns < WAIT_SLEEP_MAX_NS)
+        *ns = *ns * 2 > WAIT_SLEEP_MAX_NS ? WAIT_SLEEP_MAX_NS : *ns * 2;
+}
+
 /* Wait for r to complete without burning a core; st may be
  * MPI_STATUS_IGNORE. On the master, a stop is looked for at every wake-up,
  * so that workers hear of it even while the master has nothing to do.
@@ -277,8 +287,7 @@ double shoal__pool_wait_backoff(shoal_pool *p, MPI_Request *r, MPI_Status *st)
             return shoal_now() - t0;
     }
     for (;;) {
-        struct timespec ts = {0, ns};
-        nanosleep(&ts, NULL);
+        shoal__pool_sleep(&ns);
         MPI_Test(r, &flag, st);
         if (flag)
             break;
@@ -286,8 +295,6 @@ double shoal__pool_wait_backoff(shoal_pool *p, MPI_Request *r, MPI_Status *st)
             master_check(p);
         if (p && p->is_master)
             tick(p, shoal_now());
-        if (ns < WAIT_SLEEP_MAX_NS)
-            ns = ns * 2 > WAIT_SLEEP_MAX_NS ? WAIT_SLEEP_MAX_NS : ns * 2;
     }
     return shoal_now() - t0;
 }
@@ -322,10 +329,7 @@ static double wait_idle(shoal_pool *p, MPI_Status *st, int *asked)
         }
         if (i < WAIT_SPINS)
             continue;
-        struct timespec ts = {0, ns};
-        nanosleep(&ts, NULL);
-        if (ns < WAIT_SLEEP_MAX_NS)
-            ns = ns * 2 > WAIT_SLEEP_MAX_NS ? WAIT_SLEEP_MAX_NS : ns * 2;
+        shoal__pool_sleep(&ns);
     }
     return shoal_now() - t0;
 }

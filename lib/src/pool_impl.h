@@ -118,6 +118,8 @@ void shoal__pool_tell(shoal_pool *p, int w, int stopped);
 void shoal__pool_post_recv(shoal_pool *p);
 /* Wait for r with the back-off; returns seconds waited (pool.c). */
 double shoal__pool_wait_backoff(shoal_pool *p, MPI_Request *r, MPI_Status *st);
+/* Sleep *ns, then double *ns up to WAIT_SLEEP_MAX_NS (the back-off step). */
+void shoal__pool_sleep(long *ns);
 
 /* A sub-master's run and its shoal_pool_yield (pool_sub.c). */
 int shoal__pool_sub_run(shoal_pool *p, const shoal_pool_config *cfg, shoal_range_fn *fn,

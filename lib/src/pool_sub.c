@@ -286,10 +286,7 @@ static double sub_wait(shoal_pool *p)
     for (int i = 0; !sub_progress(p); i++) {
         if (i < WAIT_SPINS)
             continue;
-        struct timespec ts = {0, ns};
-        nanosleep(&ts, NULL);
-        if (ns < WAIT_SLEEP_MAX_NS)
-            ns = ns * 2 > WAIT_SLEEP_MAX_NS ? WAIT_SLEEP_MAX_NS : ns * 2;
+        shoal__pool_sleep(&ns);
     }
     return shoal_now() - t0;
 }
