@@ -237,22 +237,24 @@ def rank_label(r):
     return lab
 
 
+def by_case(rows):
+    """The rows grouped by (case, ranks, master_works, group_size), in first-seen order."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["case"], r["ranks"], r["master_works"], r.get("group_size", 0)),
+                          []).append(r)
+    return groups.items()
+
+
 def write_replay_table(rows, path):
     """--replay-only: the model's side alone, medians over the repetitions."""
     med = statistics.median
-    keys = []
-    for r in rows:
-        k = (r["case"], r["ranks"], r["master_works"], r.get("group_size", 0))
-        if k not in keys:
-            keys.append(k)
     lines = ["Model replays only (no real runs: costs drawn as bench_spin draws them).", "",
              GROUP_NOTE, "",
              "| case | ranks | tasks | model (s) | model eff. | model runs | model ranges "
              "| rank 0 / sub-master requests | reps |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for k in keys:
-        rs = [r for r in rows if (r["case"], r["ranks"], r["master_works"],
-                                  r.get("group_size", 0)) == k]
+    for k, rs in by_case(rows):
         lines.append("| %s | %s | %d | %.4g | %.3f | %d | %d | %d / %d | %d |" % (
             k[0], rank_label(rs[0]), rs[0]["tasks"], med([r["model_wall_s"] for r in rs]),
             med([r["model_eff"] for r in rs]), med([r["model_runs"] for r in rs]),
@@ -266,18 +268,11 @@ def write_replay_table(rows, path):
 
 def write_table(rows, path):
     med = statistics.median
-    keys = []
-    for r in rows:
-        k = (r["case"], r["ranks"], r["master_works"], r.get("group_size", 0))
-        if k not in keys:
-            keys.append(k)
     lines = ["| case | ranks | tasks | real wall (s) | model (s) | error | real eff. | model eff. "
              "| runs real / model | model ranges | reps |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     errs = []
-    for k in keys:
-        rs = [r for r in rows if (r["case"], r["ranks"], r["master_works"],
-                                  r.get("group_size", 0)) == k]
+    for k, rs in by_case(rows):
         e = [r["model_wall_s"] / r["real_wall_s"] - 1 for r in rs]
         errs.extend(e)
         lab = rank_label(rs[0])
