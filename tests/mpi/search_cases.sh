@@ -80,8 +80,10 @@ search_resume)
     expect_rc 1 mpirun_n "$other" "$app" s.ini -o sig.h5 -q --resume
     check halving sig.h5
     same ref.h5 sig.h5
-    # SIGKILL of the whole job mid-run (20 ms tasks), then --resume.
-    SHOAL_TEST_SPIN_US=20000 setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" \
+    # SIGKILL of the whole job mid-run, then --resume. Rung 1's tasks from
+    # index 30 on never finish, so the kill finds the run mid-way (a run of
+    # 20 ms tasks could end before a slow poll saw it).
+    SHOAL_TEST_SPIN_US=20000 SHOAL_TEST_HANG_FROM=30 setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" \
         "$app" "${postflags[@]}" s.ini -o kill.h5 -q &
     pid=$!
     for _ in $(seq 1 200); do

@@ -16,7 +16,9 @@
  * reference run without it), and SHOAL_TEST_PID_DIR makes each rank write its
  * pid to <dir>/rank.<rank> before its first task, so that a test can signal
  * one chosen rank. SHOAL_TEST_STOP_AT=i makes task i send SIGUSR1 to its own
- * rank: a graceful stop at a known point of the run. */
+ * rank: a graceful stop at a known point of the run. SHOAL_TEST_HANG_FROM=i
+ * makes every task from index i on sleep until the job is killed: a SIGKILL
+ * test then kills a run that is surely mid-way, on any machine. */
 #include <shoal/shoal.h>
 
 #include <gsl/gsl_randist.h>
@@ -33,6 +35,7 @@ enum { U, G, K, V, M, X2, LABEL_LEN, NOUTPUTS };
 
 static long spin_us = 0;  /* SHOAL_TEST_SPIN_US */
 static long stop_at = -1; /* SHOAL_TEST_STOP_AT */
+static long hang_from = -1; /* SHOAL_TEST_HANG_FROM */
 
 static int write_pid(const char *dir)
 {
@@ -56,6 +59,8 @@ static int trace_init(void *ctx, void **workspace)
     spin_us = spin ? atol(spin) : 0;
     const char *stop = getenv("SHOAL_TEST_STOP_AT");
     stop_at = stop && stop[0] ? atol(stop) : -1;
+    const char *hang = getenv("SHOAL_TEST_HANG_FROM");
+    hang_from = hang && hang[0] ? atol(hang) : -1;
     const char *pids = getenv("SHOAL_TEST_PID_DIR");
     if (pids && pids[0] && write_pid(pids) != 0)
         return -1;
@@ -153,6 +158,13 @@ static int test_task(shoal_task *t, void *ctx)
 
     if ((long)i == stop_at)
         raise(SIGUSR1);
+
+    /* Tasks from this index on never finish (until the job is killed): a
+     * test that SIGKILLs a run knows it is killed mid-run, however slow or
+     * loaded the machine. */
+    if (hang_from >= 0 && (long)i >= hang_from)
+        for (;;)
+            sleep(1);
 
     /* A poison task: brings its process down, every time. */
     if ((long)i == shoal_param_long(t, "crash_at"))
