@@ -69,8 +69,10 @@ adapt_resume)
     out=$("$check" counts sig.h5) || fail "sig.h5 unreadable"
     p=${out#pending=}
     [[ ${p%% *} -ge 4000 ]] || fail "the resumed run went on past its decision: $out"
-    # SIGKILL of the whole job mid-run (slower tasks), then --resume.
-    setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
+    # SIGKILL of the whole job mid-run (slower tasks), then --resume. Tasks
+    # from index 300 on never finish (the decision needs ~580), so the kill
+    # finds the run mid-way however slowly the poll below runs.
+    SHOAL_TEST_HANG_FROM=300 setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$app" "${postflags[@]}" \
         c.ini -o kill.h5 -q --set test_app.sleep_us=1500 &
     pid=$!
     for _ in $(seq 1 200); do
