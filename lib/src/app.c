@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "crash.h"
+#include "keeper.h"
 #include "lock.h"
 #include "mpiutil.h"
 #include "plan.h"
@@ -661,6 +662,7 @@ static void clean_up(run_ctx *r)
     r->lock_path = NULL;
     if (r->signals_on)
         shoal__signals_restore();
+    shoal__keeper_stop();
     if (r->silenced)
         shoal_set_error_handler(r->prev);
     shoal__runner_free(&r->runner);

@@ -11,6 +11,7 @@
  * was told. */
 #include <shoal/clock.h>
 
+#include "keeper.h"
 #include "lock.h"
 #include "signals.h"
 
@@ -39,11 +40,17 @@ static void say(const char *msg) { (void)!write(2, msg, strlen(msg)); }
 /* A task's program's process group: no program outlives a hard stop. */
 static volatile sig_atomic_t child_group = 0;
 
-void shoal__signals_child_group(pid_t pgid) { child_group = (sig_atomic_t)pgid; }
+void shoal__signals_child_group(pid_t pgid)
+{
+    child_group = (sig_atomic_t)pgid;
+    shoal__keeper_watch(pgid);
+}
 
+/* With a keeper, this rank's exit is what stops the program (keeper.h): it
+ * sends SIGTERM once, and SIGKILL if the program ignores it. */
 void shoal__signals_kill_child(void)
 {
-    if (child_group > 0)
+    if (child_group > 0 && !shoal__keeper_active())
         kill(-(pid_t)child_group, SIGTERM);
 }
 

@@ -32,9 +32,11 @@ static inline int shoal__stop_requested(void) { return shoal__stop_sig; }
  * rank stops too (shoal__stop_requested() is nonzero) and its grace alarm
  * rings by that deadline. */
 int shoal__signals_stop_check(void *ctx, double *deadline);
-/* The process group a task runs (0: none): a stop at once (grace over,
- * second signal) and a crash of this rank send it SIGTERM first
- * (shoal_task_set_child_group). Async-signal-safe. */
+/* The process group a task runs (0: none; normal context): a stop at once
+ * (grace over, second signal) and a crash of this rank send it SIGTERM
+ * first (shoal_task_set_child_group), through the rank's keeper when it has
+ * one (keeper.h), which also covers a rank killed outright.
+ * shoal__signals_kill_child is async-signal-safe. */
 #include <sys/types.h>
 void shoal__signals_child_group(pid_t pgid);
 void shoal__signals_kill_child(void);

@@ -9,7 +9,9 @@
 # lines and files, the same at 1 rank), exec_fail (every way a program can
 # fail is one failed task and the run goes on), exec_resume (kill + resume,
 # graceful stop with programs running, retries, the fingerprint covers
-# [command]), exec_bad (config mistakes: exit 2, one line, nothing written),
+# [command]), exec_rank_killed (a rank SIGKILLed, mpirun's abort after
+# SIGTERM: no program outlives its rank), exec_bad (config mistakes: exit 2,
+# one line, nothing written),
 # exec_examples (the shipped example configs, as written).
 # No check depends on which rank ran which task.
 
@@ -462,6 +464,73 @@ import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
     assert (f["results/v"][:] == 2).all() and (f["tasks/attempts"][:] == 2).all()
 PY
+    ;;
+
+exec_rank_killed)
+    # A rank killed outright cannot stop its program itself; its keeper
+    # does (lib/src/keeper.h): SIGTERM to the program's group, SIGKILL 5 s
+    # later. Each program is a bash whose group also holds a sleep.
+    cat >k.ini <<EOF
+[run]
+grace_seconds = 30
+[command]
+argv = $prog hang {task}
+[scan]
+k = range(0, $((2 * np)), 1)
+[outputs]
+v = int64
+EOF
+    # left_groups: the programs' groups that still hold a live process
+    # (a zombie waiting for init is not one), looked at for up to 12 s.
+    left_groups() {
+        local f q st out
+        for _ in $(seq 1 60); do
+            out=""
+            for f in "$PIDS"/*; do
+                [[ -e $f ]] || continue
+                for q in $(pgrep -g "$(cat "$f")"); do
+                    st=$(ps -o stat= -p "$q" 2>/dev/null)
+                    [[ -n $st && $st != Z* ]] && out="$out $(basename "$f"):$q"
+                done
+            done
+            [[ -z $out ]] && break
+            sleep 0.2
+        done
+        echo "$out"
+    }
+    for how in rank_sigkill mpirun_sigterm stubborn; do
+        rm -rf "$PIDS" k.h5 && mkdir -p "$PIDS"
+        [[ $how == stubborn ]] && sed -i 's/ hang {task}/ stubborn {task}/' k.ini
+        setsid "$SHOAL_MPIEXEC" "$SHOAL_NPFLAG" "$np" "${preflags[@]}" "$exec" "${postflags[@]}" \
+            k.ini -o k.h5 -q 2>k.err &
+        pid=$!
+        wait_for "$np" "$PIDS"
+        [[ $(find "$PIDS" -mindepth 1 | wc -l) -ge $np ]] || fail "$how: the programs did not start"
+        if [[ $how == mpirun_sigterm ]]; then
+            # What a Ctrl-C does: mpirun signals the ranks, then kills them.
+            kill -TERM "$pid"
+        else
+            ranks=$(pgrep -s "$pid" -x shoal-exec)
+            [[ -n $ranks ]] || fail "$how: no rank found"
+            kill -KILL "$(echo "$ranks" | tail -1)"
+        fi
+        wait "$pid"
+        rc=$?
+        [[ $rc -ne 0 ]] || fail "$how: exit 0 after a rank was killed"
+        left=$(left_groups)
+        if [[ -n $left ]]; then
+            for f in "$PIDS"/*; do pkill -KILL -g "$(cat "$f")"; done
+            fail "$how: programs outlived their ranks:$left"
+        fi
+    done
+    # A run that ends normally leaves no keeper behind.
+    sed -i 's/ stubborn {task}/ ok {task}/' k.ini
+    expect_rc 0 mpirun_n "$np" "$exec" k.ini -o ok.h5 -q
+    for q in $(pgrep -x shoal-keeper); do
+        st=$(ps -o stat= -p "$q" 2>/dev/null)
+        [[ -n $st && $st != Z* && $(readlink "/proc/$q/cwd") == "$work" ]] &&
+            fail "a keeper outlived a finished run: $q"
+    done
     ;;
 
 exec_bad)

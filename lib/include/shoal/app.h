@@ -135,10 +135,16 @@ SHOAL_API uint64_t shoal_task_seed(const shoal_task *t);
  * + replicate). Without one: the task index and 0. */
 SHOAL_API uint64_t shoal_task_point(const shoal_task *t);
 SHOAL_API uint64_t shoal_task_replicate(const shoal_task *t);
-/* A process group this task started (its leader's pid; 0: none). If the
- * rank must stop at once (the grace period after a signal is over, or a
- * second signal), it sends SIGTERM to this group before it exits, so that
- * no program outlives the run. */
+/* A process group this task started (its leader's pid; 0: none, set again
+ * when the program has ended). If the rank must stop at once (the grace
+ * period after a signal is over, a second signal) or dies (SIGKILL, a
+ * crash), the group gets SIGTERM and, 5 s later, SIGKILL if anything of it
+ * is left, so that no program outlives the run: the first group a rank
+ * sets starts a small keeper process (`shoal-keeper`) that does it after
+ * the rank is gone. The keeper is a fork of the rank at that moment: it
+ * shares the rank's memory copy-on-write, so a rank with a large heap then
+ * may hold up to that much more as it changes its pages (shoal-exec's
+ * ranks: under 1 MB of the keeper's own). */
 SHOAL_API void shoal_task_set_child_group(shoal_task *t, long pgid);
 /* The workspace returned by worker_init on this rank (NULL without one). */
 SHOAL_API void *shoal_task_workspace(const shoal_task *t);
