@@ -32,11 +32,16 @@
 #include <unistd.h>
 
 static int keeper_fd = -1;
-static pid_t keeper_pid = 0;
+static volatile pid_t keeper_pid = 0; /* read by signal handlers */
 static int *shared = NULL; /* the group running now, seen by the keeper */
 static volatile sig_atomic_t active = 0;
 
-int shoal__keeper_active(void) { return active; }
+/* Running, not just started: a keeper killed from outside (pkill -9)
+ * leaves the rank to signal its program itself. */
+int shoal__keeper_active(void)
+{
+    return active && keeper_pid > 0 && waitpid(keeper_pid, NULL, WNOHANG) == 0;
+}
 
 static void close_others(int keep)
 {

@@ -22,7 +22,8 @@
  * (fork fails), -1 and the rank goes on without one (its own hard stops
  * and crashes still signal the group). Normal context only, one thread. */
 int shoal__keeper_watch(pid_t pgid);
-/* 1 while a keeper watches this rank. Async-signal-safe. */
+/* 1 while a keeper watches this rank (started and still running; one
+ * found dead is reaped). Async-signal-safe. */
 int shoal__keeper_active(void);
 /* End the keeper (it exits: no program runs) and reap it. */
 void shoal__keeper_stop(void);

@@ -9,11 +9,13 @@
 #include <shoal/clock.h>
 
 #include "keeper.h"
+#include "signals.h"
 
 #include <check.h>
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -26,11 +28,17 @@ static void nap(double s)
     nanosleep(&ts, NULL);
 }
 
-/* A program: its own process group; `stubborn` ignores SIGTERM. */
+/* A program: its own process group; `stubborn` ignores SIGTERM. It is
+ * returned once its signal actions are set, so that a SIGTERM cannot find
+ * it still running the suite's handlers. */
 static pid_t program(int stubborn)
 {
+    int ready[2];
+    if (pipe(ready) != 0)
+        return -1;
     pid_t c = fork();
     if (c == 0) {
+        close(ready[0]);
         setpgid(0, 0);
         /* Default actions, as a program gets (check's handlers are not). */
         signal(SIGTERM, stubborn ? SIG_IGN : SIG_DFL);
@@ -41,9 +49,14 @@ static pid_t program(int stubborn)
             dup2(null, fd);
         signal(SIGALRM, SIG_DFL);
         alarm(30);
+        close(ready[1]);
         for (;;)
             pause();
     }
+    close(ready[1]);
+    char b;
+    (void)!read(ready[0], &b, 1); /* end of file: the child is set up */
+    close(ready[0]);
     setpgid(c, c);
     return c;
 }
@@ -157,6 +170,59 @@ START_TEST(test_no_group_no_keeper)
 }
 END_TEST
 
+/* The pid of this process's child other than `c` (the keeper). */
+static pid_t other_child(pid_t c)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)getpid());
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    for (char *p = buf, *end; *p; p = end) {
+        long v = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (v > 0 && v != (long)c)
+            return (pid_t)v;
+    }
+    return -1;
+}
+
+START_TEST(test_keeper_killed_rank_signals_itself)
+{
+    setup();
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    pid_t r = fork();
+    if (r == 0) {
+        close(p[0]);
+        pid_t c = program(0);
+        shoal__signals_child_group(c); /* as a task does: starts the keeper */
+        int ok = shoal__keeper_active();
+        pid_t k = other_child(c);
+        ok = ok && k > 0 && kill(k, SIGKILL) == 0;
+        for (int i = 0; ok && i < 200 && shoal__keeper_active(); i++)
+            nap(0.01);
+        ok = ok && !shoal__keeper_active();
+        pid_t msg = ok ? c : -1;
+        (void)!write(p[1], &msg, sizeof msg);
+        shoal__signals_kill_child(); /* what a hard stop or a crash does */
+        _exit(0);
+    }
+    close(p[1]);
+    pid_t c = 0;
+    ck_assert_int_eq((int)read(p[0], &c, sizeof c), (int)sizeof c);
+    close(p[0]);
+    ck_assert_msg(c > 0, "the keeper did not start, or was not seen gone");
+    waitpid(r, NULL, 0);
+    double when = 0;
+    ck_assert_int_eq(ended_by(c, 3, &when), SIGTERM);
+}
+END_TEST
+
 static Suite *keeper_suite(void)
 {
     Suite *s = suite_create("keeper");
@@ -167,6 +233,7 @@ static Suite *keeper_suite(void)
     tcase_add_test(tc, test_stubborn_program_killed);
     tcase_add_test(tc, test_normal_end_kills_nothing);
     tcase_add_test(tc, test_no_group_no_keeper);
+    tcase_add_test(tc, test_keeper_killed_rank_signals_itself);
     suite_add_tcase(s, tc);
     return s;
 }
