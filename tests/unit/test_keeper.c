@@ -110,39 +110,38 @@ static int ended_by(pid_t c, double wait, double *when)
 
 static void setup(void) { ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0); }
 
-START_TEST(test_rank_killed)
+/* A rank with a program, then `sig` to the rank (to its whole process
+ * group if `group`): how the program ended within `wait` s (ended_by). */
+static int after_rank_dies(int stubborn, int sig, int group, double wait, double *when)
 {
     setup();
-    pid_t c, r = rank(0, 0, &c);
-    kill(-r, SIGKILL); /* the rank's whole process group */
-    waitpid(r, NULL, 0);
+    pid_t c, r = rank(stubborn, 0, &c);
+    kill(group ? -r : r, sig);
+    int st;
+    waitpid(r, &st, 0);
+    ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == sig, "the rank did not die of %d", sig);
+    return ended_by(c, wait, when);
+}
+
+START_TEST(test_rank_killed)
+{
     double when = 0;
-    ck_assert_int_eq(ended_by(c, 3, &when), SIGTERM);
+    ck_assert_int_eq(after_rank_dies(0, SIGKILL, 1, 3, &when), SIGTERM);
 }
 END_TEST
 
+/* An assert() failing (SIGABRT: AddressSanitizer leaves it alone). */
 START_TEST(test_rank_crashes)
 {
-    setup();
-    pid_t c, r = rank(0, 0, &c);
-    /* An assert() failing (SIGABRT: AddressSanitizer leaves it alone). */
-    kill(r, SIGABRT);
-    int st;
-    waitpid(r, &st, 0);
-    ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
     double when = 0;
-    ck_assert_int_eq(ended_by(c, 3, &when), SIGTERM);
+    ck_assert_int_eq(after_rank_dies(0, SIGABRT, 0, 3, &when), SIGTERM);
 }
 END_TEST
 
 START_TEST(test_stubborn_program_killed)
 {
-    setup();
-    pid_t c, r = rank(1, 0, &c);
-    kill(r, SIGKILL);
-    waitpid(r, NULL, 0);
     double when = 0;
-    ck_assert_int_eq(ended_by(c, SHOAL__KEEPER_KILL_AFTER + 5, &when), SIGKILL);
+    ck_assert_int_eq(after_rank_dies(1, SIGKILL, 0, SHOAL__KEEPER_KILL_AFTER + 5, &when), SIGKILL);
     ck_assert_msg(when > SHOAL__KEEPER_KILL_AFTER - 0.5, "SIGKILL after %.2f s", when);
 }
 END_TEST
