@@ -47,18 +47,21 @@ wait_for() {
     done
 }
 
-# alive_pids: the pids noted in $PIDS that still run (a zombie waiting
-# for its new parent to reap it does not run). Signals take a moment to
-# land: a process still there is looked at again for up to 10 s.
+# alive_pids: the pids noted in $PIDS that still run, and the processes of
+# the groups they lead (a program's children; a zombie waiting for its new
+# parent to reap it does not run). Signals take a moment to land: a process
+# still there is looked at again for up to 12 s.
 alive_pids() {
-    local f p st out try
-    for try in $(seq 1 50); do
+    local f p q st out try
+    for try in $(seq 1 60); do
         out=""
         for f in "$PIDS"/*; do
             [[ -e $f ]] || continue
             p=$(cat "$f")
-            st=$(ps -o stat= -p "$p" 2>/dev/null)
-            [[ -n $st && $st != Z* ]] && out="$out $(basename "$f"):$p"
+            for q in $({ echo "$p"; pgrep -g "$p"; } | sort -u); do
+                st=$(ps -o stat= -p "$q" 2>/dev/null)
+                [[ -n $st && $st != Z* ]] && out="$out $(basename "$f"):$q"
+            done
         done
         [[ -z $out ]] && break
         sleep 0.2
@@ -480,24 +483,6 @@ k = range(0, $((2 * np)), 1)
 [outputs]
 v = int64
 EOF
-    # left_groups: the programs' groups that still hold a live process
-    # (a zombie waiting for init is not one), looked at for up to 12 s.
-    left_groups() {
-        local f q st out
-        for _ in $(seq 1 60); do
-            out=""
-            for f in "$PIDS"/*; do
-                [[ -e $f ]] || continue
-                for q in $(pgrep -g "$(cat "$f")"); do
-                    st=$(ps -o stat= -p "$q" 2>/dev/null)
-                    [[ -n $st && $st != Z* ]] && out="$out $(basename "$f"):$q"
-                done
-            done
-            [[ -z $out ]] && break
-            sleep 0.2
-        done
-        echo "$out"
-    }
     for how in rank_sigkill mpirun_sigterm stubborn; do
         rm -rf "$PIDS" k.h5 && mkdir -p "$PIDS"
         [[ $how == stubborn ]] && sed -i 's/ hang {task}/ stubborn {task}/' k.ini
@@ -517,7 +502,7 @@ EOF
         wait "$pid"
         rc=$?
         [[ $rc -ne 0 ]] || fail "$how: exit 0 after a rank was killed"
-        left=$(left_groups)
+        left=$(alive_pids)
         if [[ -n $left ]]; then
             for f in "$PIDS"/*; do pkill -KILL -g "$(cat "$f")"; done
             fail "$how: programs outlived their ranks:$left"
